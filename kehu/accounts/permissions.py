@@ -1,0 +1,61 @@
+"""Who may see and change what. Row-level rules live here and nowhere else.
+
+DESIGN.md: a rep sees their own customers; a supervisor their team's; senior managers, credit
+and admin all. A key-account manager sees the key accounts and any customer they own.
+"""
+
+from django.db.models import Q
+
+from .models import Role, User
+
+
+def customer_scope(user: User) -> Q | None:
+    """A filter on Customer for what ``user`` may see; None means everything."""
+    if not user.is_authenticated or not user.is_active:
+        return Q(pk__in=[])
+    if user.sees_all:
+        return None
+    if user.role == Role.SUPERVISOR:
+        return Q(owner=user) | Q(owner__team__supervisor=user)
+    if user.role == Role.KEY_ACCOUNT:
+        return Q(owner=user) | Q(is_key_account=True)
+    return Q(owner=user)
+
+
+def can_edit_customers_of_others(user: User) -> bool:
+    return user.is_superuser or user.role in {Role.ADMIN, Role.SENIOR, Role.SUPERVISOR, Role.KEY_ACCOUNT}
+
+
+def can_edit_customer(user: User, customer) -> bool:
+    """Credit controllers see every card but change only credit matters (in the credit app)."""
+    if not user.is_active:
+        return False
+    if user.is_superuser or user.role in {Role.ADMIN, Role.SENIOR}:
+        return True
+    if user.role == Role.CREDIT:
+        return False
+    if customer.owner_id == user.pk:
+        return True
+    if user.role == Role.SUPERVISOR:
+        return bool(customer.owner.team_id and customer.owner.team.supervisor_id == user.pk)
+    if user.role == Role.KEY_ACCOUNT:
+        return customer.is_key_account
+    return False
+
+
+def assignable_owners(user: User):
+    """The reps ``user`` may give a customer to."""
+    qs = User.objects.filter(is_active=True, role__in=[Role.REP, Role.SUPERVISOR, Role.KEY_ACCOUNT])
+    if user.is_superuser or user.role in {Role.ADMIN, Role.SENIOR}:
+        return qs
+    if user.role == Role.SUPERVISOR:
+        return qs.filter(Q(pk=user.pk) | Q(team__supervisor=user))
+    return qs.filter(pk=user.pk)
+
+
+def can_enter_orders(user: User) -> bool:
+    return user.is_active and user.role in {Role.REP, Role.SUPERVISOR, Role.KEY_ACCOUNT, Role.SENIOR, Role.ADMIN} or user.is_superuser
+
+
+def can_record_payments(user: User) -> bool:
+    return user.is_active and (user.is_superuser or user.role in {Role.CREDIT, Role.ADMIN})

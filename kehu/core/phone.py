@@ -1,0 +1,47 @@
+"""Chinese phone numbers as people type them: spaces, dashes, +86, extensions."""
+
+import re
+import unicodedata
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+_LANDLINE = re.compile(r"^0\d{2,3}\d{7,8}$")
+_EXT = re.compile(r"(?:转|分机|ext\.?|x|#)\s*(\d{1,6})$", re.IGNORECASE)
+
+
+def normalize_phone(raw: str) -> str:
+    """Return a canonical number: ``13812345678`` or ``021-62345678`` (``-123`` for an extension).
+
+    Raises ValidationError with a message in the user's language when it is not a phone number.
+    """
+    text = unicodedata.normalize("NFKC", raw or "").strip()
+    if not text:
+        return ""
+    ext = ""
+    match = _EXT.search(text)
+    if match:
+        ext = match.group(1)
+        text = text[: match.start()]
+    digits = re.sub(r"[\s\-()（）.]", "", text)
+    if digits.startswith("+86"):
+        digits = digits[3:]
+    elif digits.startswith("0086"):
+        digits = digits[4:]
+    elif digits.startswith("86") and len(digits) == 13:
+        digits = digits[2:]
+    if not digits.isdigit():
+        raise ValidationError(_("“%(value)s” is not a phone number.") % {"value": raw}, code="phone")
+    if _MOBILE.match(digits):
+        return digits + (f"-{ext}" if ext else "")
+    if _LANDLINE.match(digits):
+        # Area codes: 010 and 02x are three digits, the rest four.
+        area_len = 3 if digits[1] in "12" else 4
+        number = f"{digits[:area_len]}-{digits[area_len:]}"
+        return number + (f"-{ext}" if ext else "")
+    raise ValidationError(
+        _("“%(value)s” is not a phone number: use an 11-digit mobile or a landline with its area code.")
+        % {"value": raw},
+        code="phone",
+    )

@@ -1,0 +1,108 @@
+"""Reads of customers, always through the user's visibility."""
+
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from kehu.accounts.models import User
+from kehu.accounts.permissions import customer_scope
+from kehu.core.text import normalize, pinyin_full
+
+from .models import Contact, Customer
+
+
+def customer_visible(*, user: User) -> QuerySet[Customer]:
+    scope = customer_scope(user)
+    qs = Customer.objects.all()
+    return qs if scope is None else qs.filter(scope)
+
+
+def customer_get(*, user: User, pk: int) -> Customer:
+    """The customer if ``user`` may see it; otherwise 404, so its existence is not revealed."""
+    try:
+        return customer_visible(user=user).select_related("owner__team", "region", "industry").get(pk=pk)
+    except (Customer.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def search_terms(query: str) -> list[str]:
+    """What to look for in ``search_text``: the words as typed, and a phone's digits."""
+    text = normalize(query)
+    if not text:
+        return []
+    terms = []
+    for word in text.split(" "):
+        digits = "".join(ch for ch in word if ch.isdigit())
+        if digits and len(digits) >= 4 and len(digits) >= len(word) - 3:
+            terms.append(digits)
+        else:
+            # Chinese typed: match the characters; pinyin typed: matches pinyin or initials.
+            terms.append(word)
+    return terms
+
+
+@dataclass
+class CustomerFilters:
+    q: str = ""
+    owner: int | None = None
+    team: int | None = None
+    region: int | None = None
+    industry: int | None = None
+    lifecycle: str = ""
+    colour: str = ""
+    grade: str = ""
+    key_account: bool | None = None
+    ordering: str = "code"
+
+
+ORDERINGS = {
+    "code": ("code",),
+    "-code": ("-code",),
+    "name": ("pinyin", "code"),
+    "-name": ("-pinyin", "-code"),
+    "-updated": ("-updated_at", "-id"),
+    "grade": ("abc_grade", "code"),
+}
+
+
+def customer_list(*, user: User, filters: CustomerFilters) -> QuerySet[Customer]:
+    qs = customer_visible(user=user)
+    for term in search_terms(filters.q):
+        qs = qs.filter(search_text__contains=term)
+    if filters.owner:
+        qs = qs.filter(owner_id=filters.owner)
+    if filters.team:
+        qs = qs.filter(owner__team_id=filters.team)
+    if filters.region:
+        qs = qs.filter(region_id=filters.region)
+    if filters.industry:
+        qs = qs.filter(industry_id=filters.industry)
+    if filters.lifecycle:
+        qs = qs.filter(lifecycle=filters.lifecycle)
+    if filters.colour:
+        qs = qs.filter(colour=filters.colour)
+    if filters.grade:
+        qs = qs.filter(abc_grade="" if filters.grade == "-" else filters.grade)
+    if filters.key_account is not None:
+        qs = qs.filter(is_key_account=filters.key_account)
+    order = ORDERINGS.get(filters.ordering, ORDERINGS["code"])
+    return qs.select_related("owner", "region", "industry").order_by(*order)
+
+
+def contact_visible(*, user: User) -> QuerySet[Contact]:
+    return Contact.objects.filter(customer__in=customer_visible(user=user))
+
+
+def build_search_text(customer: Customer, contacts: list[Contact] | None = None) -> str:
+    """Everything a user may type to find a customer, lower-case, in one string."""
+    if contacts is None:
+        contacts = list(customer.contacts.all()) if customer.pk else []
+    parts = [
+        customer.code, customer.name, customer.short_name, customer.pinyin, customer.initials,
+        pinyin_full(customer.short_name) if customer.short_name else "", customer.uscc,
+        customer.phone.replace("-", ""), customer.address,
+    ]
+    for contact in contacts:
+        parts += [contact.name, pinyin_full(contact.name), contact.phone.replace("-", ""), contact.wechat]
+    return normalize(" ".join(p for p in parts if p))

@@ -1,0 +1,224 @@
+"""Changes to customers, contacts and needs. Pages, API, imports and commands all call these."""
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils.translation import gettext as _
+
+from kehu.accounts.models import Region, User
+from kehu.accounts.permissions import assignable_owners, can_edit_customer
+from kehu.core.geo import parse_address
+from kehu.core.phone import normalize_phone
+from kehu.core.text import pinyin_full, pinyin_initials
+from kehu.core.uscc import normalize_uscc
+
+from .models import Contact, Customer, CustomerCodeSequence, CustomerNeed, GeoSource
+from .selectors import build_search_text
+
+CUSTOMER_FIELDS = {
+    "code", "name", "short_name", "uscc", "industry", "region", "owner", "phone", "website", "address",
+    "lng", "lat", "lifecycle", "colour", "colour_sub", "source", "source_detail", "pursuit", "pursuit_reason",
+    "is_key_account", "current_supplier", "buying_process", "our_share_pct", "payment_terms_days", "notes",
+}
+CONTACT_FIELDS = {
+    "name", "title", "phone", "wechat", "email", "decision_role", "is_primary", "birthday_lunar",
+    "birthday_leap", "birthday_year", "birthday_month", "birthday_day", "notes",
+}
+
+
+def customer_next_code(*, prefix: str = "KH") -> str:
+    """Assign the next code, e.g. KH000123, atomically (a conditional UPDATE, no check-then-act)."""
+    with transaction.atomic():
+        seq, _created = CustomerCodeSequence.objects.get_or_create(prefix=prefix)
+        CustomerCodeSequence.objects.filter(pk=seq.pk).update(next_value=F("next_value") + 1)
+        seq.refresh_from_db()
+        value = seq.next_value - 1
+        code = f"{prefix}{value:06d}"
+        while Customer.objects.filter(code=code).exists():  # codes typed by hand may collide
+            CustomerCodeSequence.objects.filter(pk=seq.pk).update(next_value=F("next_value") + 1)
+            seq.refresh_from_db()
+            code = f"{prefix}{seq.next_value - 1:06d}"
+    return code
+
+
+def _region_for_province(province: str) -> Region | None:
+    if not province:
+        return None
+    for region in Region.objects.all():
+        if province in region.province_list():
+            return region
+    return None
+
+
+def _apply_customer_fields(customer: Customer, data: dict[str, Any], *, user: User) -> None:
+    unknown = set(data) - CUSTOMER_FIELDS
+    if unknown:
+        raise ValidationError(_("Unknown fields: %(fields)s") % {"fields": ", ".join(sorted(unknown))})
+    errors: dict[str, list[str]] = {}
+    for field, value in data.items():
+        if isinstance(value, str):
+            value = value.strip()
+        try:
+            if field == "uscc":
+                value = normalize_uscc(value or "")
+            elif field == "phone":
+                value = normalize_phone(value or "")
+        except ValidationError as exc:
+            errors.setdefault(field, []).extend(exc.messages)
+            continue
+        setattr(customer, field, value)
+    if "owner" in data and customer.owner_id and customer.owner_id != getattr(customer, "_original_owner_id", None):
+        if not assignable_owners(user).filter(pk=customer.owner_id).exists():
+            errors.setdefault("owner", []).append(_("You cannot give customers to this person."))
+    if errors:
+        raise ValidationError(errors)
+
+
+def _locate(customer: Customer, *, address_changed: bool, coordinates_given: bool) -> None:
+    if coordinates_given and customer.lng is not None and customer.lat is not None:
+        customer.geo_source = GeoSource.EXACT
+    if address_changed and customer.address:
+        parsed = parse_address(customer.address)
+        customer.province, customer.city, customer.district = parsed.province, parsed.city, parsed.district
+        customer.adcode = parsed.adcode
+        if customer.geo_source != GeoSource.EXACT and parsed.lng is not None:
+            customer.lng, customer.lat, customer.geo_source = parsed.lng, parsed.lat, GeoSource.DISTRICT
+        if customer.region_id is None:
+            customer.region = _region_for_province(parsed.province)
+    elif address_changed and not customer.address:
+        customer.province = customer.city = customer.district = customer.adcode = ""
+        if customer.geo_source == GeoSource.DISTRICT:
+            customer.lng = customer.lat = None
+            customer.geo_source = GeoSource.NONE
+
+
+def _refresh_search(customer: Customer) -> None:
+    customer.pinyin = pinyin_full(customer.name)[:400]
+    customer.initials = pinyin_initials(customer.name)[:120]
+    customer.search_text = build_search_text(customer)
+
+
+def _validate_and_save(customer: Customer) -> None:
+    try:
+        customer.full_clean(exclude=["created_by"])
+    except ValidationError as exc:
+        raise ValidationError(exc.message_dict) from None
+    customer.save()
+
+
+@transaction.atomic
+def customer_create(*, user: User, data: dict[str, Any]) -> Customer:
+    data = dict(data)
+    if not data.get("owner"):
+        data["owner"] = user
+    if not data.get("code"):
+        data["code"] = customer_next_code()
+    customer = Customer(created_by=user)
+    customer._original_owner_id = None  # type: ignore[attr-defined]
+    _apply_customer_fields(customer, data, user=user)
+    _locate(customer, address_changed=True, coordinates_given=("lng" in data and "lat" in data))
+    _refresh_search(customer)
+    _validate_and_save(customer)
+    return customer
+
+
+@transaction.atomic
+def customer_update(*, user: User, customer: Customer, data: dict[str, Any]) -> Customer:
+    if not can_edit_customer(user, customer):
+        raise PermissionDenied(_("You may not change this customer."))
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    customer._original_owner_id = customer.owner_id  # type: ignore[attr-defined]
+    old_address = customer.address
+    _apply_customer_fields(customer, data, user=user)
+    _locate(
+        customer,
+        address_changed=customer.address != old_address,
+        coordinates_given=("lng" in data and "lat" in data),
+    )
+    _refresh_search(customer)
+    _validate_and_save(customer)
+    return customer
+
+
+def _check_contact_data(data: dict[str, Any]) -> dict[str, Any]:
+    unknown = set(data) - CONTACT_FIELDS
+    if unknown:
+        raise ValidationError(_("Unknown fields: %(fields)s") % {"fields": ", ".join(sorted(unknown))})
+    data = {k: (v.strip() if isinstance(v, str) else v) for k, v in data.items()}
+    if "phone" in data:
+        try:
+            data["phone"] = normalize_phone(data["phone"] or "")
+        except ValidationError as exc:
+            raise ValidationError({"phone": exc.messages}) from None
+    return data
+
+
+def _check_birthday(contact: Contact) -> None:
+    month, day = contact.birthday_month, contact.birthday_day
+    if (month is None) != (day is None):
+        raise ValidationError({"birthday_day": [_("Give both the month and the day of the birthday, or neither.")]})
+    if month is None:
+        return
+    limit = 30 if contact.birthday_lunar else [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
+    if not 1 <= day <= limit:
+        raise ValidationError({"birthday_day": [_("This month has no day %(day)d.") % {"day": day}]})
+
+
+def _save_contact(contact: Contact) -> None:
+    try:
+        contact.full_clean()
+    except ValidationError as exc:
+        raise ValidationError(exc.message_dict) from None
+    _check_birthday(contact)
+    contact.save()
+    if contact.is_primary:
+        Contact.objects.filter(customer=contact.customer_id, is_primary=True).exclude(pk=contact.pk).update(is_primary=False)
+    customer = contact.customer
+    customer.search_text = build_search_text(customer)
+    Customer.objects.filter(pk=customer.pk).update(search_text=customer.search_text)
+
+
+@transaction.atomic
+def contact_create(*, user: User, customer: Customer, data: dict[str, Any]) -> Contact:
+    if not can_edit_customer(user, customer):
+        raise PermissionDenied(_("You may not change this customer."))
+    contact = Contact(customer=customer, **_check_contact_data(data))
+    _save_contact(contact)
+    return contact
+
+
+@transaction.atomic
+def contact_update(*, user: User, contact: Contact, data: dict[str, Any]) -> Contact:
+    if not can_edit_customer(user, contact.customer):
+        raise PermissionDenied(_("You may not change this customer."))
+    for field, value in _check_contact_data(data).items():
+        setattr(contact, field, value)
+    _save_contact(contact)
+    return contact
+
+
+@transaction.atomic
+def contact_delete(*, user: User, contact: Contact) -> None:
+    customer = contact.customer
+    if not can_edit_customer(user, customer):
+        raise PermissionDenied(_("You may not change this customer."))
+    contact.delete()
+    Customer.objects.filter(pk=customer.pk).update(search_text=build_search_text(customer))
+
+
+@transaction.atomic
+def need_save(*, user: User, customer: Customer, data: dict[str, Any], need: CustomerNeed | None = None) -> CustomerNeed:
+    if not can_edit_customer(user, customer):
+        raise PermissionDenied(_("You may not change this customer."))
+    need = need or CustomerNeed(customer=customer)
+    for field in ("category", "description", "monthly_volume", "unit", "current_supplier", "our_share_pct"):
+        if field in data:
+            setattr(need, field, data[field])
+    try:
+        need.full_clean()
+    except ValidationError as exc:
+        raise ValidationError(exc.message_dict) from None
+    need.save()
+    return need

@@ -1,0 +1,71 @@
+"""Reads of the sales ledger, through the user's visibility."""
+
+import datetime
+from decimal import Decimal
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.http import Http404
+from django.utils import timezone
+
+from kehu.accounts.models import User
+from kehu.core.money import ZERO
+from kehu.customers.models import Customer
+from kehu.customers.selectors import customer_visible
+
+from .models import Order, OrderStatus, Payment, Receivable
+
+SALES_STATUSES = [OrderStatus.CONFIRMED, OrderStatus.DELIVERED, OrderStatus.INVOICED, OrderStatus.PAID]
+
+
+def order_visible(*, user: User) -> QuerySet[Order]:
+    if user.sees_all:
+        return Order.objects.all()
+    return Order.objects.filter(customer__in=customer_visible(user=user))
+
+
+def order_get(*, user: User, pk: int) -> Order:
+    try:
+        return order_visible(user=user).select_related("customer", "handler").get(pk=pk)
+    except (Order.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def payment_visible(*, user: User) -> QuerySet[Payment]:
+    if user.sees_all:
+        return Payment.objects.all()
+    return Payment.objects.filter(customer__in=customer_visible(user=user))
+
+
+def customer_ledger_summary(*, customer: Customer, today: datetime.date | None = None) -> dict[str, Decimal | int]:
+    """Figures for the customer card: 12-month sales, open orders, outstanding and overdue."""
+    today = today or timezone.localdate()
+    since = today - datetime.timedelta(days=365)
+    sales = Order.objects.filter(customer=customer, status__in=SALES_STATUSES, order_date__gt=since).aggregate(
+        total=Sum("total"), n=Count("id")
+    )
+    open_orders = Order.objects.filter(
+        customer=customer, status__in=[OrderStatus.CONFIRMED, OrderStatus.DELIVERED]
+    ).aggregate(total=Sum("total"))
+    recv = Receivable.objects.filter(customer=customer, settled_on__isnull=True).aggregate(
+        amount=Sum("amount"), paid=Sum("paid"), off=Sum("written_off"),
+        overdue_amount=Sum("amount", filter=Q(due_on__lt=today)),
+        overdue_paid=Sum("paid", filter=Q(due_on__lt=today)),
+        overdue_off=Sum("written_off", filter=Q(due_on__lt=today)),
+    )
+    outstanding = (recv["amount"] or ZERO) - (recv["paid"] or ZERO) - (recv["off"] or ZERO)
+    overdue = (recv["overdue_amount"] or ZERO) - (recv["overdue_paid"] or ZERO) - (recv["overdue_off"] or ZERO)
+    return {
+        "sales_12m": sales["total"] or ZERO,
+        "orders_12m": sales["n"] or 0,
+        "open_orders": open_orders["total"] or ZERO,
+        "outstanding": outstanding,
+        "overdue": overdue,
+    }
+
+
+def customer_orders(*, customer: Customer, limit: int = 20) -> list[Order]:
+    return list(Order.objects.filter(customer=customer).select_related("handler").order_by("-order_date", "-id")[:limit])
+
+
+def customer_payments(*, customer: Customer, limit: int = 20) -> list[Payment]:
+    return list(Payment.objects.filter(customer=customer).order_by("-received_on", "-id")[:limit])

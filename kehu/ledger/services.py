@@ -1,0 +1,303 @@
+"""Changes to the sales ledger: orders through their status flow, receivables, payments.
+
+Status flow (DESIGN.md): draft → confirmed → delivered → invoiced → paid, or cancelled from
+draft or confirmed. Confirming is where the ledger meets credit: the credit app will own that
+step and call ``order_mark_confirmed`` after its check, so the ledger never imports credit.
+"""
+
+import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kehu.accounts.models import User
+from kehu.accounts.permissions import can_enter_orders, can_record_payments
+from kehu.core.money import ZERO, check_amount, to_money
+from kehu.customers.models import Customer, Lifecycle
+from kehu.customers.selectors import customer_visible
+
+from .models import (
+    NumberSequence,
+    Order,
+    OrderLine,
+    OrderStatus,
+    Payment,
+    PaymentAllocation,
+    PaymentMethod,
+    Product,
+    Receivable,
+)
+
+MAX_QUANTITY = Decimal("1000000")
+MAX_UNIT_PRICE = Decimal("1000000")
+MAX_ORDER_TOTAL = Decimal("100000000")
+MAX_LINES = 200
+
+
+def next_number(*, prefix: str) -> str:
+    with transaction.atomic():
+        seq, _created = NumberSequence.objects.get_or_create(prefix=prefix)
+        NumberSequence.objects.filter(pk=seq.pk).update(next_value=F("next_value") + 1)
+        seq.refresh_from_db()
+        return f"{prefix}{seq.next_value - 1:06d}"
+
+
+def _order_prefix(day: datetime.date) -> str:
+    return f"SO{day:%Y%m}-"
+
+
+def _check_customer_for_order(*, user: User, customer: Customer) -> None:
+    if not can_enter_orders(user):
+        raise PermissionDenied(_("Your role does not enter orders."))
+    # Another rep's customer is answered as if it did not exist.
+    if not customer_visible(user=user).filter(pk=customer.pk).exists():
+        raise ValidationError({"customer": [_("No such customer in your book.")]})
+    if customer.lifecycle == Lifecycle.LOST:
+        raise ValidationError({"customer": [_("This customer is marked lost; reactivate it before entering orders.")]})
+
+
+def _clean_lines(lines: list[dict[str, Any]]) -> list[OrderLine]:
+    if not lines:
+        raise ValidationError({"lines": [_("An order needs at least one line.")]})
+    if len(lines) > MAX_LINES:
+        raise ValidationError({"lines": [_("An order has at most %(n)d lines.") % {"n": MAX_LINES}]})
+    out: list[OrderLine] = []
+    errors: list[str] = []
+    for index, line in enumerate(lines, start=1):
+        product = line.get("product")
+        if not isinstance(product, Product):
+            product = Product.objects.filter(pk=product, active=True).first() if product else None
+        if product is None or not product.active:
+            errors.append(_("Line %(n)d: choose a product.") % {"n": index})
+            continue
+        try:
+            quantity = Decimal(str(line.get("quantity", "")).replace(",", "").strip())
+        except Exception:
+            errors.append(_("Line %(n)d: the quantity is not a number.") % {"n": index})
+            continue
+        if not quantity.is_finite() or quantity <= 0:
+            errors.append(_("Line %(n)d: the quantity must be greater than zero.") % {"n": index})
+            continue
+        if quantity > MAX_QUANTITY:
+            errors.append(_("Line %(n)d: a quantity of %(q)s is not believable; check it.") % {"n": index, "q": f"{quantity:,}"})
+            continue
+        raw_price = line.get("unit_price")
+        try:
+            price = product.list_price if raw_price in (None, "") else to_money(raw_price)
+            check_amount(price, maximum=MAX_UNIT_PRICE)
+        except ValidationError as exc:
+            errors.append(_("Line %(n)d: %(msg)s") % {"n": index, "msg": exc.messages[0]})
+            continue
+        quantity = quantity.quantize(Decimal("0.001"))
+        amount = (quantity * price).quantize(Decimal("0.01"))
+        out.append(OrderLine(product=product, quantity=quantity, unit_price=price, amount=amount))
+    if errors:
+        raise ValidationError({"lines": errors})
+    total = sum((line.amount for line in out), ZERO)
+    if total > MAX_ORDER_TOTAL:
+        raise ValidationError({"lines": [_("An order of %(total)s yuan is larger than Kehu accepts; check the amounts.") % {"total": f"{total:,.2f}"}]})
+    return out
+
+
+@transaction.atomic
+def order_create(
+    *,
+    user: User,
+    customer: Customer,
+    lines: list[dict[str, Any]],
+    order_date: datetime.date | None = None,
+    payment_method: str = PaymentMethod.CREDIT,
+    notes: str = "",
+) -> Order:
+    _check_customer_for_order(user=user, customer=customer)
+    if payment_method not in PaymentMethod.values:
+        raise ValidationError({"payment_method": [_("Choose how the customer pays.")]})
+    clean = _clean_lines(lines)
+    day = order_date or timezone.localdate()
+    if day > timezone.localdate() + datetime.timedelta(days=366):
+        raise ValidationError({"order_date": [_("The order date is too far in the future.")]})
+    order = Order.objects.create(
+        number=next_number(prefix=_order_prefix(day)),
+        customer=customer,
+        handler=customer.owner if customer.owner_id != user.pk and user.role != "rep" else user,
+        order_date=day,
+        payment_method=payment_method,
+        payment_terms_days=0 if payment_method == PaymentMethod.CASH else customer.payment_terms_days,
+        total=sum((line.amount for line in clean), ZERO),
+        notes=(notes or "")[:200],
+        created_by=user,
+    )
+    for line in clean:
+        line.order = order
+    OrderLine.objects.bulk_create(clean)
+    return order
+
+
+@transaction.atomic
+def order_update_lines(*, user: User, order: Order, lines: list[dict[str, Any]]) -> Order:
+    order = Order.objects.select_for_update().get(pk=order.pk)
+    _check_customer_for_order(user=user, customer=order.customer)
+    if order.status != OrderStatus.DRAFT:
+        raise ValidationError(_("Only a draft order can be changed."))
+    clean = _clean_lines(lines)
+    order.lines.all().delete()
+    for line in clean:
+        line.order = order
+    OrderLine.objects.bulk_create(clean)
+    order.total = sum((line.amount for line in clean), ZERO)
+    order.save(update_fields=["total", "updated_at"])
+    return order
+
+
+def _transition(order: Order, *, allowed_from: set[str], to: str, **changes: Any) -> Order:
+    updated = Order.objects.filter(pk=order.pk, status__in=allowed_from).update(status=to, **changes)
+    if not updated:
+        order.refresh_from_db()
+        raise ValidationError(
+            _("This order is %(status)s and cannot become %(target)s.")
+            % {"status": order.get_status_display(), "target": OrderStatus(to).label}
+        )
+    order.refresh_from_db()
+    return order
+
+
+@transaction.atomic
+def order_mark_confirmed(*, order: Order) -> Order:
+    """The ledger's own state change; callers own any check that must come first."""
+    return _transition(order, allowed_from={OrderStatus.DRAFT}, to=OrderStatus.CONFIRMED, confirmed_at=timezone.now())
+
+
+@transaction.atomic
+def order_confirm(*, user: User, order: Order) -> Order:
+    _check_customer_for_order(user=user, customer=order.customer)
+    if order.total <= 0:
+        raise ValidationError(_("An order with nothing to charge cannot be confirmed."))
+    order = order_mark_confirmed(order=order)
+    if order.customer.lifecycle == Lifecycle.PROSPECT:
+        Customer.objects.filter(pk=order.customer_id).update(lifecycle=Lifecycle.CUSTOMER)
+    return order
+
+
+@transaction.atomic
+def order_deliver(*, user: User, order: Order, day: datetime.date | None = None) -> Order:
+    _check_customer_for_order(user=user, customer=order.customer)
+    return _transition(order, allowed_from={OrderStatus.CONFIRMED}, to=OrderStatus.DELIVERED,
+                       delivered_on=day or timezone.localdate())
+
+
+@transaction.atomic
+def order_invoice(*, user: User, order: Order, day: datetime.date | None = None) -> Order:
+    """Invoicing creates the receivable, due after the order's payment terms."""
+    _check_customer_for_order(user=user, customer=order.customer)
+    day = day or timezone.localdate()
+    order = _transition(order, allowed_from={OrderStatus.DELIVERED}, to=OrderStatus.INVOICED, invoiced_on=day)
+    Receivable.objects.create(
+        order=order, customer_id=order.customer_id, amount=order.total, issued_on=day,
+        due_on=day + datetime.timedelta(days=order.payment_terms_days),
+    )
+    _apply_unallocated_credit(customer_id=order.customer_id, day=day)
+    return order
+
+
+@transaction.atomic
+def order_cancel(*, user: User, order: Order) -> Order:
+    _check_customer_for_order(user=user, customer=order.customer)
+    return _transition(order, allowed_from={OrderStatus.DRAFT, OrderStatus.CONFIRMED}, to=OrderStatus.CANCELLED,
+                       cancelled_at=timezone.now())
+
+
+def _allocate(payment: Payment, receivable: Receivable, amount: Decimal, day: datetime.date) -> None:
+    PaymentAllocation.objects.create(payment=payment, receivable=receivable, amount=amount)
+    Receivable.objects.filter(pk=receivable.pk).update(paid=F("paid") + amount)
+    receivable.refresh_from_db()
+    if receivable.outstanding == 0:
+        Receivable.objects.filter(pk=receivable.pk).update(settled_on=day)
+        Order.objects.filter(pk=receivable.order_id, status=OrderStatus.INVOICED).update(status=OrderStatus.PAID)
+
+
+def _apply_unallocated_credit(*, customer_id: int, day: datetime.date) -> None:
+    """Money received before the invoice pays it as soon as it exists."""
+    payments = Payment.objects.select_for_update().filter(customer_id=customer_id, unallocated__gt=0).order_by("received_on", "id")
+    for payment in payments:
+        _allocate_fifo(payment, day=day)
+
+
+def _allocate_fifo(payment: Payment, *, day: datetime.date) -> None:
+    remaining = payment.unallocated
+    open_items = (
+        Receivable.objects.select_for_update()
+        .filter(customer_id=payment.customer_id, settled_on__isnull=True)
+        .order_by("due_on", "id")
+    )
+    for receivable in open_items:
+        if remaining <= 0:
+            break
+        share = min(remaining, receivable.outstanding)
+        if share > 0:
+            _allocate(payment, receivable, share, day)
+            remaining -= share
+    Payment.objects.filter(pk=payment.pk).update(unallocated=remaining)
+    payment.unallocated = remaining
+
+
+@transaction.atomic
+def payment_record(
+    *,
+    user: User,
+    customer: Customer,
+    amount: Any,
+    received_on: datetime.date | None = None,
+    channel: str = "bank",
+    reference: str = "",
+    allocations: list[tuple[Receivable, Any]] | None = None,
+) -> Payment:
+    """Record money received and allocate it: to the receivables named, else oldest due first.
+
+    What is not allocated stays on the payment as the customer's credit and pays the next invoice.
+    """
+    if not can_record_payments(user):
+        raise PermissionDenied(_("Your role does not record payments."))
+    if not customer_visible(user=user).filter(pk=customer.pk).exists():
+        raise ValidationError({"customer": [_("No such customer in your book.")]})
+    try:
+        value = check_amount(to_money(amount), allow_zero=False)
+    except ValidationError as exc:
+        raise ValidationError({"amount": exc.messages}) from None
+    day = received_on or timezone.localdate()
+    if day > timezone.localdate():
+        raise ValidationError({"received_on": [_("A payment cannot be received in the future.")]})
+    payment = Payment.objects.create(
+        customer=customer, received_on=day, amount=value, unallocated=value, channel=channel,
+        reference=(reference or "")[:60], created_by=user,
+    )
+    if allocations:
+        remaining = value
+        for receivable, raw in allocations:
+            receivable = Receivable.objects.select_for_update().get(pk=receivable.pk)
+            share = to_money(raw)
+            if receivable.customer_id != customer.pk:
+                raise ValidationError({"allocations": [_("A payment can only pay this customer's receivables.")]})
+            if share <= 0 or share > receivable.outstanding or share > remaining:
+                raise ValidationError({"allocations": [
+                    _("%(amount)s cannot be allocated to %(order)s: it owes %(owed)s and %(left)s of the payment is left.")
+                    % {"amount": share, "order": receivable.order.number, "owed": receivable.outstanding, "left": remaining}
+                ]})
+            _allocate(payment, receivable, share, day)
+            remaining -= share
+        Payment.objects.filter(pk=payment.pk).update(unallocated=remaining)
+        payment.unallocated = remaining
+    else:
+        _allocate_fifo(payment, day=day)
+    return payment
+
+
+def customer_outstanding(*, customer: Customer) -> Decimal:
+    agg = Receivable.objects.filter(customer=customer, settled_on__isnull=True).aggregate(
+        amount=Sum("amount"), paid=Sum("paid"), off=Sum("written_off")
+    )
+    return (agg["amount"] or ZERO) - (agg["paid"] or ZERO) - (agg["off"] or ZERO)

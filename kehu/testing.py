@@ -1,0 +1,106 @@
+"""Factories and a small named organisation for tests (and nothing in production imports this).
+
+Named people, one per role, so permission tests read like sentences:
+alice and bob are reps in team East (supervised by sam); carol is a rep in team North
+(supervised by sue); kim is the key-account manager; cathy credit; sid the senior manager;
+ada the admin.
+"""
+
+import datetime
+import itertools
+from dataclasses import dataclass
+from decimal import Decimal
+
+import factory
+
+from kehu.accounts.models import Region, Role, Team, User
+from kehu.customers.models import Contact, Customer, Industry, Lifecycle
+from kehu.customers.services import customer_create
+from kehu.ledger.models import Product
+
+PASSWORD = "kehu-test-Pass-1"
+_seq = itertools.count(1)
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    role = Role.REP
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+
+class ProductFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Product
+
+    code = factory.Sequence(lambda n: f"P{n:05d}")
+    name = "长城柴油机油"
+    category = "engine_oil"
+    grade = "CI-4 15W-40"
+    pack_size = Decimal("18")
+    list_price = Decimal("420.00")
+
+
+def make_customer(owner: User, name: str = "", **data) -> Customer:
+    n = next(_seq)
+    return customer_create(user=owner, data={"name": name or f"测试客户{n}有限公司", "owner": owner,
+                                             "lifecycle": Lifecycle.CUSTOMER, **data})
+
+
+@dataclass
+class Org:
+    east: Region
+    north: Region
+    team_east: Team
+    team_north: Team
+    alice: User
+    bob: User
+    carol: User
+    sam: User
+    sue: User
+    kim: User
+    cathy: User
+    sid: User
+    ada: User
+    industry: Industry
+    product: Product
+
+    def users(self) -> dict[str, User]:
+        return {n: getattr(self, n) for n in ("alice", "bob", "carol", "sam", "sue", "kim", "cathy", "sid", "ada")}
+
+
+def build_org() -> Org:
+    east = Region.objects.create(code="E", name="华东区", provinces="上海市,江苏省,浙江省")
+    north = Region.objects.create(code="N", name="华北区", provinces="北京市,天津市,河北省")
+    sam = UserFactory(username="sam", display_name="沈主管", role=Role.SUPERVISOR, approval_limit=Decimal("200000"))
+    sue = UserFactory(username="sue", display_name="苏主管", role=Role.SUPERVISOR, approval_limit=Decimal("200000"))
+    team_east = Team.objects.create(name="华东一组", region=east, supervisor=sam)
+    team_north = Team.objects.create(name="华北一组", region=north, supervisor=sue)
+    sam.team = team_east
+    sam.save()
+    sue.team = team_north
+    sue.save()
+    return Org(
+        east=east, north=north, team_east=team_east, team_north=team_north,
+        alice=UserFactory(username="alice", display_name="艾丽", role=Role.REP, team=team_east),
+        bob=UserFactory(username="bob", display_name="鲍勃", role=Role.REP, team=team_east),
+        carol=UserFactory(username="carol", display_name="卡罗", role=Role.REP, team=team_north),
+        sam=sam, sue=sue,
+        kim=UserFactory(username="kim", display_name="金经理", role=Role.KEY_ACCOUNT),
+        cathy=UserFactory(username="cathy", display_name="财务凯西", role=Role.CREDIT),
+        sid=UserFactory(username="sid", display_name="高经理", role=Role.SENIOR, approval_limit=Decimal("5000000")),
+        ada=UserFactory(username="ada", display_name="管理员", role=Role.ADMIN, is_staff=True, is_superuser=True),
+        industry=Industry.objects.create(code="MFG", name="机械制造", name_en="Machinery"),
+        product=ProductFactory(),
+    )
+
+
+def make_contact(customer: Customer, **data) -> Contact:
+    data.setdefault("name", "张伟")
+    return Contact.objects.create(customer=customer, **data)
+
+
+TODAY = datetime.date(2026, 11, 26)
