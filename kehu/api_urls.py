@@ -1,8 +1,11 @@
 """REST API under /api/v1/ (routes are registered by each app's api.py)."""
 
-from django.urls import path
-from drf_spectacular.views import SpectacularAPIView
+from django.urls import include, path
+from drf_spectacular.views import SpectacularJSONAPIView
 
 urlpatterns = [
-    path("openapi.json", SpectacularAPIView.as_view(), name="openapi"),
+    path("", include("kehu.accounts.api")),
+    path("", include("kehu.customers.api")),
+    path("", include("kehu.ledger.api")),
+    path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi"),
 ]

@@ -129,6 +129,7 @@ def customer_update(*, user: User, customer: Customer, data: dict[str, Any]) -> 
     if not can_edit_customer(user, customer):
         raise PermissionDenied(_("You may not change this customer."))
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    data = {k: v for k, v in data.items() if not (k == "code" and not v)}  # a blank code keeps the old one
     customer._original_owner_id = customer.owner_id  # type: ignore[attr-defined]
     old_address = customer.address
     _apply_customer_fields(customer, data, user=user)

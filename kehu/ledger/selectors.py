@@ -47,12 +47,12 @@ def customer_ledger_summary(*, customer: Customer, today: datetime.date | None =
         customer=customer, status__in=[OrderStatus.CONFIRMED, OrderStatus.DELIVERED]
     ).aggregate(total=Sum("total"))
     recv = Receivable.objects.filter(customer=customer, settled_on__isnull=True).aggregate(
-        amount=Sum("amount"), paid=Sum("paid"), off=Sum("written_off"),
+        total_amount=Sum("amount"), total_paid=Sum("paid"), total_off=Sum("written_off"),
         overdue_amount=Sum("amount", filter=Q(due_on__lt=today)),
         overdue_paid=Sum("paid", filter=Q(due_on__lt=today)),
         overdue_off=Sum("written_off", filter=Q(due_on__lt=today)),
     )
-    outstanding = (recv["amount"] or ZERO) - (recv["paid"] or ZERO) - (recv["off"] or ZERO)
+    outstanding = (recv["total_amount"] or ZERO) - (recv["total_paid"] or ZERO) - (recv["total_off"] or ZERO)
     overdue = (recv["overdue_amount"] or ZERO) - (recv["overdue_paid"] or ZERO) - (recv["overdue_off"] or ZERO)
     return {
         "sales_12m": sales["total"] or ZERO,

@@ -298,6 +298,6 @@ def payment_record(
 
 def customer_outstanding(*, customer: Customer) -> Decimal:
     agg = Receivable.objects.filter(customer=customer, settled_on__isnull=True).aggregate(
-        amount=Sum("amount"), paid=Sum("paid"), off=Sum("written_off")
+        total_amount=Sum("amount"), total_paid=Sum("paid"), total_off=Sum("written_off")
     )
-    return (agg["amount"] or ZERO) - (agg["paid"] or ZERO) - (agg["off"] or ZERO)
+    return (agg["total_amount"] or ZERO) - (agg["total_paid"] or ZERO) - (agg["total_off"] or ZERO)

@@ -1,0 +1,210 @@
+import csv
+import datetime
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from kehu.accounts.permissions import can_edit_customer, can_enter_orders, can_record_payments
+from kehu.core.forms import apply_errors
+from kehu.core.lunar import next_occurrence
+from kehu.ledger.selectors import customer_ledger_summary, customer_orders, customer_payments
+
+from . import selectors, services
+from .forms import ContactForm, CustomerFilterForm, CustomerForm, NeedForm
+from .models import Contact
+
+
+def _filters(request: HttpRequest) -> tuple[CustomerFilterForm, selectors.CustomerFilters]:
+    form = CustomerFilterForm(request.GET, user=request.user)
+    form.is_valid()
+    data = {k: v for k, v in form.cleaned_data.items() if k not in form.errors}
+    filters = selectors.CustomerFilters(
+        q=data.get("q") or "",
+        owner=data["owner"].pk if data.get("owner") else None,
+        team=data["team"].pk if data.get("team") else None,
+        region=data["region"].pk if data.get("region") else None,
+        industry=data["industry"].pk if data.get("industry") else None,
+        lifecycle=data.get("lifecycle") or "",
+        colour=data.get("colour") or "",
+        grade=data.get("grade") or "",
+        key_account=True if data.get("key") == "1" else None,
+        ordering=data.get("ordering") or "code",
+    )
+    return form, filters
+
+
+@login_required
+def customer_list(request: HttpRequest) -> HttpResponse:
+    form, filters = _filters(request)
+    qs = selectors.customer_list(user=request.user, filters=filters)
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"form": form, "page": page, "query": query.urlencode(), "nav": "customers"}
+    if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "results":
+        return render(request, "customers/partials/results.html", context)
+    return render(request, "customers/list.html", context)
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+@login_required
+def customer_export(request: HttpRequest) -> StreamingHttpResponse:
+    """What the user sees, filters and visibility included, as CSV that Excel opens (UTF-8 BOM)."""
+    _form, filters = _filters(request)
+    qs = selectors.customer_list(user=request.user, filters=filters)
+    writer = csv.writer(_Echo())
+    header = [_("customer code"), _("company name"), _("unified social credit code"), _("owner rep"), _("region"),
+              _("province"), _("city"), _("district"), _("address"), _("industry"), _("lifecycle"),
+              _("colour grade"), _("ABC grade"), _("key account"), _("phone")]
+
+    def rows():
+        yield "\ufeff" + writer.writerow(header)
+        for c in qs.iterator(chunk_size=2000):
+            yield writer.writerow([
+                c.code, c.name, c.uscc, str(c.owner), str(c.region or ""), c.province, c.city, c.district,
+                c.address, str(c.industry or ""), c.get_lifecycle_display(), c.get_colour_display(),
+                c.abc_grade, _("yes") if c.is_key_account else "", c.phone,
+            ])
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    stamp = timezone.localdate().strftime("%Y%m%d")
+    response["Content-Disposition"] = f'attachment; filename="customers-{stamp}.csv"'
+    return response
+
+
+@login_required
+def customer_pick(request: HttpRequest) -> HttpResponse:
+    """Search-as-you-type for choosing a customer (order entry)."""
+    filters = selectors.CustomerFilters(q=request.GET.get("q", "")[:100])
+    customers = list(selectors.customer_list(user=request.user, filters=filters)[:10]) if filters.q else []
+    return render(request, "customers/partials/pick.html", {"customers": customers})
+
+
+@login_required
+def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = selectors.customer_get(user=request.user, pk=pk)
+    today = timezone.localdate()
+    contacts = list(customer.contacts.all())
+    for contact in contacts:
+        contact.next_birthday = (
+            next_occurrence(today=today, month=contact.birthday_month, day=contact.birthday_day,
+                            lunar=contact.birthday_lunar, leap=contact.birthday_leap)
+            if contact.birthday_month and contact.birthday_day else None
+        )
+        contact.birthday_soon = bool(contact.next_birthday and contact.next_birthday - today <= datetime.timedelta(days=14))
+    return render(request, "customers/detail.html", {
+        "customer": customer,
+        "contacts": contacts,
+        "needs": list(customer.needs.all()),
+        "summary": customer_ledger_summary(customer=customer, today=today),
+        "orders": customer_orders(customer=customer),
+        "payments": customer_payments(customer=customer),
+        "can_edit": can_edit_customer(request.user, customer),
+        "can_order": can_enter_orders(request.user),
+        "can_pay": can_record_payments(request.user),
+        "nav": "customers",
+    })
+
+
+def _service_call(form, call):
+    try:
+        return call()
+    except ValidationError as exc:
+        apply_errors(form, exc)
+        return None
+
+
+@login_required
+def customer_new(request: HttpRequest) -> HttpResponse:
+    form = CustomerForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        customer = _service_call(form, lambda: services.customer_create(user=request.user, data=form.cleaned_data))
+        if customer:
+            messages.success(request, _("Customer %(name)s created.") % {"name": customer.name})
+            return redirect("customers:detail", pk=customer.pk)
+    return render(request, "customers/form.html", {"form": form, "nav": "customers"})
+
+
+@login_required
+def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = selectors.customer_get(user=request.user, pk=pk)
+    if not can_edit_customer(request.user, customer):
+        raise PermissionDenied
+    form = CustomerForm(request.POST or None, instance=customer, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = {f: form.cleaned_data[f] for f in form.changed_data if f in form.cleaned_data}
+        fresh = selectors.customer_get(user=request.user, pk=pk)
+        saved = _service_call(form, lambda: services.customer_update(user=request.user, customer=fresh, data=data))
+        if saved:
+            messages.success(request, _("Saved."))
+            return redirect("customers:detail", pk=pk)
+    return render(request, "customers/form.html", {"form": form, "customer": customer, "nav": "customers"})
+
+
+def _contact_of(request, pk: int, contact_pk: int) -> tuple:
+    customer = selectors.customer_get(user=request.user, pk=pk)
+    if not can_edit_customer(request.user, customer):
+        raise PermissionDenied
+    try:
+        return customer, customer.contacts.get(pk=contact_pk)
+    except Contact.DoesNotExist:
+        raise Http404 from None
+
+
+@login_required
+def contact_new(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = selectors.customer_get(user=request.user, pk=pk)
+    if not can_edit_customer(request.user, customer):
+        raise PermissionDenied
+    form = ContactForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if _service_call(form, lambda: services.contact_create(user=request.user, customer=customer, data=form.cleaned_data)):
+            messages.success(request, _("Contact added."))
+            return redirect("customers:detail", pk=pk)
+    return render(request, "customers/contact_form.html", {"form": form, "customer": customer, "nav": "customers"})
+
+
+@login_required
+def contact_edit(request: HttpRequest, pk: int, contact_pk: int) -> HttpResponse:
+    customer, contact = _contact_of(request, pk, contact_pk)
+    form = ContactForm(request.POST or None, instance=contact)
+    if request.method == "POST" and form.is_valid():
+        data = {f: form.cleaned_data[f] for f in form.fields}
+        fresh = Contact.objects.get(pk=contact.pk)
+        if _service_call(form, lambda: services.contact_update(user=request.user, contact=fresh, data=data)):
+            messages.success(request, _("Saved."))
+            return redirect("customers:detail", pk=pk)
+    return render(request, "customers/contact_form.html", {"form": form, "customer": customer, "contact": contact, "nav": "customers"})
+
+
+@login_required
+@require_POST
+def contact_remove(request: HttpRequest, pk: int, contact_pk: int) -> HttpResponse:
+    _customer, contact = _contact_of(request, pk, contact_pk)
+    services.contact_delete(user=request.user, contact=contact)
+    messages.success(request, _("Contact removed."))
+    return redirect("customers:detail", pk=pk)
+
+
+@login_required
+def need_new(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = selectors.customer_get(user=request.user, pk=pk)
+    if not can_edit_customer(request.user, customer):
+        raise PermissionDenied
+    form = NeedForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if _service_call(form, lambda: services.need_save(user=request.user, customer=customer, data=form.cleaned_data)):
+            messages.success(request, _("Need recorded."))
+            return redirect("customers:detail", pk=pk)
+    return render(request, "customers/need_form.html", {"form": form, "customer": customer, "nav": "customers"})

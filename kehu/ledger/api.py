@@ -1,0 +1,511 @@
+"""REST API for the sales ledger: products, orders with their lines and status flow, payments.
+
+Rows come from the selectors (an order of a customer the user may not see answers 404);
+changes go through ``services.py``. Money is rendered as strings with two decimals.
+"""
+
+import datetime
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Prefetch, Q, QuerySet
+from django.http import Http404
+from django.utils.translation import gettext as _t
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
+from rest_framework import permissions, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.routers import SimpleRouter
+
+from kehu.accounts.models import Role, User
+from kehu.core.money import check_amount, to_money
+from kehu.customers.api import VisibleCustomerField
+
+from .models import (
+    Order,
+    OrderLine,
+    OrderStatus,
+    Payment,
+    PaymentAllocation,
+    PaymentChannel,
+    PaymentMethod,
+    Product,
+    ProductCategory,
+    Receivable,
+    Unit,
+)
+from .selectors import order_get, order_visible, payment_visible
+from .services import (
+    MAX_UNIT_PRICE,
+    order_cancel,
+    order_confirm,
+    order_create,
+    order_deliver,
+    order_invoice,
+    order_update_lines,
+    payment_record,
+)
+
+
+# Amounts and quantities are parsed as decimals of any size here; the services say what is
+# believable (negative, zero or absurd amounts are refused there with their own messages).
+def _decimal(**kwargs) -> serializers.DecimalField:
+    return serializers.DecimalField(max_digits=None, decimal_places=None, **kwargs)
+
+
+# --- products --------------------------------------------------------------------------------
+
+PRODUCT_FIELDS = ["code", "name", "category", "grade", "pack_size", "pack_unit", "sales_unit", "list_price", "active"]
+
+
+def can_manage_products(user: User) -> bool:
+    return user.is_active and (user.is_superuser or user.role == Role.ADMIN)
+
+
+@transaction.atomic
+def product_save(*, user: User, data: dict[str, Any], product: Product | None = None) -> Product:
+    """Create or change a catalogue product (admins only).
+
+    Belongs in ledger/services.py next to the order services; kept here until it moves.
+    """
+    if not can_manage_products(user):
+        raise PermissionDenied(_t("Only an administrator changes the product catalogue."))
+    product = product or Product()
+    for field, value in data.items():
+        setattr(product, field, value.strip() if isinstance(value, str) else value)
+    if "list_price" in data:
+        try:
+            product.list_price = check_amount(to_money(product.list_price), maximum=MAX_UNIT_PRICE)
+        except ValidationError as exc:
+            raise ValidationError({"list_price": exc.messages}) from None
+    try:
+        product.full_clean()
+    except ValidationError as exc:
+        raise ValidationError(exc.message_dict) from None
+    product.save()
+    return product
+
+
+def product_list(*, q: str = "", category: str = "", active: bool | None = None) -> QuerySet[Product]:
+    """The catalogue, filtered; everyone may read it. A candidate for ledger/selectors.py."""
+    qs = Product.objects.all()
+    if q.strip():
+        q = q.strip()
+        qs = qs.filter(Q(code__icontains=q) | Q(name__icontains=q) | Q(grade__icontains=q))
+    if category:
+        qs = qs.filter(category=category)
+    if active is not None:
+        qs = qs.filter(active=active)
+    return qs.order_by("category", "code")
+
+
+class IsAdminOrReadOnly(permissions.BasePermission):
+    def has_permission(self, request, view) -> bool:
+        if not (request.user and request.user.is_authenticated):
+            return False
+        return request.method in permissions.SAFE_METHODS or can_manage_products(request.user)
+
+
+@extend_schema_field({"type": "string", "enum": Unit.values}, component_name="Unit")
+class UnitField(serializers.ChoiceField):
+    """Pack and sales units share one choice set, so the schema names it once."""
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=Unit.choices, **kwargs)
+
+
+class ProductSerializer(serializers.ModelSerializer):
+    pack_unit = UnitField(read_only=True)
+    sales_unit = UnitField(read_only=True)
+
+    class Meta:
+        model = Product
+        fields = ["id", *PRODUCT_FIELDS, "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+class ProductWriteSerializer(serializers.ModelSerializer):
+    list_price = _decimal()
+    pack_unit = UnitField(required=False)
+    sales_unit = UnitField(required=False)
+
+    class Meta:
+        model = Product
+        fields = PRODUCT_FIELDS
+        extra_kwargs = {"code": {"validators": []}}
+
+
+class ProductFilterSerializer(serializers.Serializer):
+    q = serializers.CharField(required=False, allow_blank=True, max_length=100,
+                              help_text=_("Part of the code, name or grade."))
+    category = serializers.ChoiceField(choices=ProductCategory.choices, required=False, allow_blank=True)
+    active = serializers.BooleanField(required=False, allow_null=True)
+
+
+@extend_schema_view(
+    list=extend_schema(summary=_("List the product catalogue"), parameters=[ProductFilterSerializer]),
+    retrieve=extend_schema(summary=_("Open a product")),
+    create=extend_schema(summary=_("Add a product (administrators)"), request=ProductWriteSerializer,
+                         responses={201: ProductSerializer}),
+    update=extend_schema(summary=_("Change a product (administrators)"), request=ProductWriteSerializer,
+                         responses=ProductSerializer),
+    partial_update=extend_schema(summary=_("Change some fields of a product (administrators)"),
+                                 request=ProductWriteSerializer, responses=ProductSerializer),
+)
+class ProductViewSet(viewsets.GenericViewSet):
+    serializer_class = ProductSerializer
+    permission_classes = [IsAdminOrReadOnly]
+    queryset = Product.objects.none()
+
+    def _get(self, pk: str) -> Product:
+        try:
+            return Product.objects.get(pk=pk)
+        except (Product.DoesNotExist, ValueError, TypeError):
+            raise Http404 from None
+
+    def list(self, request: Request) -> Response:
+        params = ProductFilterSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        page = self.paginate_queryset(product_list(**params.validated_data))
+        return self.get_paginated_response(ProductSerializer(page, many=True).data)
+
+    def retrieve(self, request: Request, pk: str) -> Response:
+        return Response(ProductSerializer(self._get(pk)).data)
+
+    def create(self, request: Request) -> Response:
+        form = ProductWriteSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        product = product_save(user=request.user, data=form.validated_data)
+        return Response(ProductSerializer(product).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request: Request, pk: str, partial: bool = False) -> Response:
+        product = self._get(pk)
+        form = ProductWriteSerializer(product, data=request.data, partial=partial)
+        form.is_valid(raise_exception=True)
+        product = product_save(user=request.user, data=form.validated_data, product=product)
+        return Response(ProductSerializer(product).data)
+
+    def partial_update(self, request: Request, pk: str) -> Response:
+        return self.update(request, pk, partial=True)
+
+
+# --- orders ----------------------------------------------------------------------------------
+
+
+class OrderLineSerializer(serializers.ModelSerializer):
+    product_code = serializers.CharField(source="product.code", read_only=True)
+    product_name = serializers.CharField(source="product.__str__", read_only=True)
+
+    class Meta:
+        model = OrderLine
+        fields = ["id", "product", "product_code", "product_name", "quantity", "unit_price", "amount"]
+        read_only_fields = fields
+
+
+class ReceivableSerializer(serializers.ModelSerializer):
+    outstanding = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
+
+    class Meta:
+        model = Receivable
+        fields = ["id", "amount", "paid", "written_off", "outstanding", "issued_on", "due_on", "settled_on"]
+        read_only_fields = fields
+
+
+class OrderListSerializer(serializers.ModelSerializer):
+    customer_code = serializers.CharField(source="customer.code", read_only=True)
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
+    handler_name = serializers.StringRelatedField(source="handler", read_only=True)
+
+    class Meta:
+        model = Order
+        fields = [
+            "id", "number", "customer", "customer_code", "customer_name", "handler", "handler_name",
+            "order_date", "status", "payment_method", "payment_terms_days", "total", "confirmed_at",
+            "delivered_on", "invoiced_on", "cancelled_at", "notes", "created_at", "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class OrderSerializer(OrderListSerializer):
+    lines = OrderLineSerializer(many=True, read_only=True)
+    receivable = ReceivableSerializer(read_only=True, allow_null=True,
+                                      help_text=_("What the invoice left owing; null until invoiced."))
+
+    class Meta(OrderListSerializer.Meta):
+        fields = [*OrderListSerializer.Meta.fields, "lines", "receivable"]
+        read_only_fields = fields
+
+
+class OrderLineInputSerializer(serializers.Serializer):
+    product = serializers.PrimaryKeyRelatedField(
+        queryset=Product.objects.all(),
+        error_messages={"does_not_exist": _("No such product."),
+                        "incorrect_type": _("A product is given by its id, a whole number.")},
+    )
+    quantity = _decimal(help_text=_("In the product's sales unit; more than zero."))
+    unit_price = _decimal(required=False, allow_null=True,
+                          help_text=_("Yuan per sales unit; left out, the list price."))
+
+
+class OrderLinesSerializer(serializers.Serializer):
+    lines = OrderLineInputSerializer(many=True)
+
+
+class OrderCreateSerializer(OrderLinesSerializer):
+    customer = VisibleCustomerField()
+    order_date = serializers.DateField(required=False, allow_null=True, help_text=_("Today if left out."))
+    payment_method = serializers.ChoiceField(choices=PaymentMethod.choices, default=PaymentMethod.CREDIT)
+    notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+
+
+class OrderDaySerializer(serializers.Serializer):
+    day = serializers.DateField(required=False, allow_null=True, help_text=_("Today if left out."))
+
+
+class DateRangeFilterSerializer(serializers.Serializer):
+    customer = serializers.IntegerField(required=False, allow_null=True, min_value=1,
+                                        help_text=_("Only this customer's records."))
+    date_from = serializers.DateField(required=False, allow_null=True, help_text=_("On or after this day."))
+    date_to = serializers.DateField(required=False, allow_null=True, help_text=_("On or before this day."))
+
+    def validate(self, attrs):
+        start, end = attrs.get("date_from"), attrs.get("date_to")
+        if start and end and start > end:
+            raise serializers.ValidationError({"date_to": [_("The end date is before the start date.")]})
+        return attrs
+
+
+ORDER_ORDERINGS = {
+    "-order_date": ("-order_date", "-id"),
+    "order_date": ("order_date", "id"),
+    "-total": ("-total", "-id"),
+    "total": ("total", "id"),
+    "number": ("number",),
+    "-number": ("-number",),
+}
+
+
+class OrderFilterSerializer(DateRangeFilterSerializer):
+    status = serializers.ChoiceField(choices=OrderStatus.choices, required=False, allow_blank=True)
+    ordering = serializers.ChoiceField(choices=list(ORDER_ORDERINGS), required=False, default="-order_date")
+
+
+def order_list(*, user: User, customer: int | None = None, status: str = "",
+               date_from: datetime.date | None = None, date_to: datetime.date | None = None,
+               ordering: str = "-order_date") -> QuerySet[Order]:
+    """The orders ``user`` may see, filtered. A candidate for ledger/selectors.py."""
+    qs = order_visible(user=user)
+    if customer:
+        qs = qs.filter(customer_id=customer)
+    if status:
+        qs = qs.filter(status=status)
+    if date_from:
+        qs = qs.filter(order_date__gte=date_from)
+    if date_to:
+        qs = qs.filter(order_date__lte=date_to)
+    return qs.select_related("customer", "handler").order_by(*ORDER_ORDERINGS[ordering])
+
+
+def _with_lines(order: Order) -> Order:
+    """The order again, with its lines and receivable loaded for rendering."""
+    return (
+        Order.objects.select_related("customer", "handler", "receivable")
+        .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.select_related("product")))
+        .get(pk=order.pk)
+    )
+
+
+def _order_action(summary: str, request=None):
+    return extend_schema(summary=summary, request=request, responses=OrderSerializer)
+
+
+@extend_schema_view(
+    list=extend_schema(summary=_("List the orders you may see"), parameters=[OrderFilterSerializer],
+                       responses=OrderListSerializer(many=True)),
+    retrieve=extend_schema(summary=_("Open an order with its lines")),
+    create=extend_schema(summary=_("Enter a draft order with its lines"), request=OrderCreateSerializer,
+                         responses={201: OrderSerializer}),
+)
+class OrderViewSet(viewsets.GenericViewSet):
+    serializer_class = OrderSerializer
+    queryset = Order.objects.none()
+
+    def list(self, request: Request) -> Response:
+        params = OrderFilterSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        page = self.paginate_queryset(order_list(user=request.user, **params.validated_data))
+        return self.get_paginated_response(OrderListSerializer(page, many=True).data)
+
+    def retrieve(self, request: Request, pk: str) -> Response:
+        return Response(OrderSerializer(_with_lines(order_get(user=request.user, pk=pk))).data)
+
+    def create(self, request: Request) -> Response:
+        form = OrderCreateSerializer(data=request.data, context=self.get_serializer_context())
+        form.is_valid(raise_exception=True)
+        order = order_create(user=request.user, **form.validated_data)
+        return Response(OrderSerializer(_with_lines(order)).data, status=status.HTTP_201_CREATED)
+
+    @_order_action(_("Replace the lines of a draft order"), request=OrderLinesSerializer)
+    @action(detail=True, methods=["put"])
+    def lines(self, request: Request, pk: str) -> Response:
+        order = order_get(user=request.user, pk=pk)
+        form = OrderLinesSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        order = order_update_lines(user=request.user, order=order, lines=form.validated_data["lines"])
+        return Response(OrderSerializer(_with_lines(order)).data)
+
+    @_order_action(_("Confirm a draft order"))
+    @action(detail=True, methods=["post"])
+    def confirm(self, request: Request, pk: str) -> Response:
+        order = order_confirm(user=request.user, order=order_get(user=request.user, pk=pk))
+        return Response(OrderSerializer(_with_lines(order)).data)
+
+    @_order_action(_("Mark a confirmed order delivered"), request=OrderDaySerializer)
+    @action(detail=True, methods=["post"])
+    def deliver(self, request: Request, pk: str) -> Response:
+        order = order_get(user=request.user, pk=pk)
+        form = OrderDaySerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        order = order_deliver(user=request.user, order=order, day=form.validated_data.get("day"))
+        return Response(OrderSerializer(_with_lines(order)).data)
+
+    @_order_action(_("Invoice a delivered order, opening its receivable"), request=OrderDaySerializer)
+    @action(detail=True, methods=["post"])
+    def invoice(self, request: Request, pk: str) -> Response:
+        order = order_get(user=request.user, pk=pk)
+        form = OrderDaySerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        order = order_invoice(user=request.user, order=order, day=form.validated_data.get("day"))
+        return Response(OrderSerializer(_with_lines(order)).data)
+
+    @_order_action(_("Cancel a draft or confirmed order"))
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk: str) -> Response:
+        order = order_cancel(user=request.user, order=order_get(user=request.user, pk=pk))
+        return Response(OrderSerializer(_with_lines(order)).data)
+
+
+# --- payments --------------------------------------------------------------------------------
+
+
+class PaymentAllocationSerializer(serializers.ModelSerializer):
+    order = serializers.IntegerField(source="receivable.order_id", read_only=True)
+    order_number = serializers.CharField(source="receivable.order.number", read_only=True)
+
+    class Meta:
+        model = PaymentAllocation
+        fields = ["receivable", "order", "order_number", "amount"]
+        read_only_fields = fields
+
+
+class PaymentSerializer(serializers.ModelSerializer):
+    customer_code = serializers.CharField(source="customer.code", read_only=True)
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
+    allocations = PaymentAllocationSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Payment
+        fields = [
+            "id", "customer", "customer_code", "customer_name", "received_on", "amount", "unallocated",
+            "channel", "reference", "allocations", "created_at",
+        ]
+        read_only_fields = fields
+
+
+class VisibleReceivableField(serializers.PrimaryKeyRelatedField):
+    default_error_messages = {
+        "does_not_exist": _("No such receivable in your book."),
+        "incorrect_type": _("A receivable is given by its id, a whole number."),
+    }
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("queryset", Receivable.objects.all())  # narrowed per request below
+        super().__init__(**kwargs)
+
+    def get_queryset(self) -> QuerySet[Receivable]:
+        request = self.context.get("request")
+        if request is None:
+            return Receivable.objects.none()
+        return Receivable.objects.filter(order__in=order_visible(user=request.user))
+
+
+class AllocationInputSerializer(serializers.Serializer):
+    receivable = VisibleReceivableField()
+    amount = _decimal()
+
+
+class PaymentCreateSerializer(serializers.Serializer):
+    customer = VisibleCustomerField()
+    amount = _decimal(help_text=_("Yuan received; more than zero."))
+    received_on = serializers.DateField(required=False, allow_null=True, help_text=_("Today if left out."))
+    channel = serializers.ChoiceField(choices=PaymentChannel.choices, default=PaymentChannel.BANK)
+    reference = serializers.CharField(required=False, allow_blank=True, default="", max_length=60)
+    allocations = AllocationInputSerializer(
+        many=True, required=False,
+        help_text=_("Which receivables the money pays; left out, the oldest due first."),
+    )
+
+
+def _payments(qs: QuerySet[Payment]) -> QuerySet[Payment]:
+    return qs.select_related("customer").prefetch_related(
+        Prefetch("allocations", queryset=PaymentAllocation.objects.select_related("receivable__order").order_by("id"))
+    )
+
+
+def payment_list(*, user: User, customer: int | None = None, date_from: datetime.date | None = None,
+                 date_to: datetime.date | None = None) -> QuerySet[Payment]:
+    """The payments ``user`` may see, filtered. A candidate for ledger/selectors.py."""
+    qs = payment_visible(user=user)
+    if customer:
+        qs = qs.filter(customer_id=customer)
+    if date_from:
+        qs = qs.filter(received_on__gte=date_from)
+    if date_to:
+        qs = qs.filter(received_on__lte=date_to)
+    return _payments(qs).order_by("-received_on", "-id")
+
+
+def _payment_get(*, user: User, pk: str) -> Payment:
+    try:
+        return _payments(payment_visible(user=user)).get(pk=pk)
+    except (Payment.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+@extend_schema_view(
+    list=extend_schema(summary=_("List the payments you may see"), parameters=[DateRangeFilterSerializer]),
+    retrieve=extend_schema(summary=_("Open a payment")),
+    create=extend_schema(summary=_("Record a payment received (credit controllers)"),
+                         request=PaymentCreateSerializer, responses={201: PaymentSerializer}),
+)
+class PaymentViewSet(viewsets.GenericViewSet):
+    serializer_class = PaymentSerializer
+    queryset = Payment.objects.none()
+
+    def list(self, request: Request) -> Response:
+        params = DateRangeFilterSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        page = self.paginate_queryset(payment_list(user=request.user, **params.validated_data))
+        return self.get_paginated_response(PaymentSerializer(page, many=True).data)
+
+    def retrieve(self, request: Request, pk: str) -> Response:
+        return Response(PaymentSerializer(_payment_get(user=request.user, pk=pk)).data)
+
+    def create(self, request: Request) -> Response:
+        form = PaymentCreateSerializer(data=request.data, context=self.get_serializer_context())
+        form.is_valid(raise_exception=True)
+        data = dict(form.validated_data)
+        allocations = [(a["receivable"], a["amount"]) for a in data.pop("allocations", None) or []]
+        payment = payment_record(user=request.user, allocations=allocations or None, **data)
+        return Response(PaymentSerializer(_payment_get(user=request.user, pk=payment.pk)).data,
+                        status=status.HTTP_201_CREATED)
+
+
+router = SimpleRouter(trailing_slash=False)
+router.register("products", ProductViewSet, basename="api-product")
+router.register("orders", OrderViewSet, basename="api-order")
+router.register("payments", PaymentViewSet, basename="api-payment")
+urlpatterns = router.urls

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import views
+
+app_name = "ledger"
+urlpatterns = [
+    path("", views.order_list, name="order_list"),
+    path("new/", views.order_new, name="order_new"),
+    path("new/line/", views.order_line_row, name="order_line_row"),
+    path("<int:pk>/", views.order_detail, name="order_detail"),
+    path("<int:pk>/<str:action>/", views.order_action, name="order_action"),
+    path("payments/<int:customer_pk>/new/", views.payment_new, name="payment_new"),
+]

@@ -1,0 +1,167 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from kehu.accounts.permissions import can_enter_orders, can_record_payments
+from kehu.core.forms import apply_errors
+from kehu.customers.selectors import customer_get
+
+from . import selectors, services
+from .forms import OrderFilterForm, OrderHeaderForm, PaymentForm
+from .models import OrderStatus, Product
+
+
+@login_required
+def order_list(request: HttpRequest) -> HttpResponse:
+    form = OrderFilterForm(request.GET)
+    form.is_valid()
+    data = form.cleaned_data if form.is_valid() else {}
+    qs = selectors.order_visible(user=request.user).select_related("customer", "handler")
+    customer = None
+    if data.get("customer"):
+        customer = customer_get(user=request.user, pk=data["customer"])
+        qs = qs.filter(customer=customer)
+    if data.get("status") == "open":
+        qs = qs.filter(status__in=[OrderStatus.DRAFT, OrderStatus.CONFIRMED, OrderStatus.DELIVERED])
+    elif data.get("status"):
+        qs = qs.filter(status=data["status"])
+    if data.get("q"):
+        qs = qs.filter(Q(number__icontains=data["q"]) | Q(customer__name__contains=data["q"]))
+    page = Paginator(qs.order_by("-order_date", "-id"), 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "ledger/order_list.html", {
+        "form": form, "page": page, "customer": customer, "query": query.urlencode(), "nav": "orders",
+    })
+
+
+def _lines_from_post(request: HttpRequest) -> list[dict]:
+    products = request.POST.getlist("product")
+    quantities = request.POST.getlist("quantity")
+    prices = request.POST.getlist("unit_price")
+    lines = []
+    for i, product in enumerate(products):
+        quantity = quantities[i] if i < len(quantities) else ""
+        price = prices[i] if i < len(prices) else ""
+        if not product and not quantity.strip() and not price.strip():
+            continue  # an empty row the user did not fill in
+        lines.append({"product": product or None, "quantity": quantity, "unit_price": price})
+    return lines
+
+
+def _products():
+    return list(Product.objects.filter(active=True).order_by("category", "code"))
+
+
+@login_required
+def order_new(request: HttpRequest) -> HttpResponse:
+    if not can_enter_orders(request.user):
+        raise PermissionDenied
+    raw_customer = request.POST.get("customer") or request.GET.get("customer")
+    customer = None
+    if raw_customer:
+        customer = customer_get(user=request.user, pk=raw_customer)  # 404 for someone else's customer
+    form = OrderHeaderForm(request.POST or None)
+    lines = _lines_from_post(request) if request.method == "POST" else []
+    line_errors: list[str] = []
+    if request.method == "POST" and customer and form.is_valid():
+        try:
+            order = services.order_create(
+                user=request.user, customer=customer, lines=lines,
+                order_date=form.cleaned_data["order_date"],
+                payment_method=form.cleaned_data["payment_method"],
+                notes=form.cleaned_data["notes"],
+            )
+        except ValidationError as exc:
+            errors = exc.message_dict if hasattr(exc, "error_dict") else {"lines": exc.messages}
+            line_errors = errors.pop("lines", [])
+            if errors:
+                apply_errors(form, ValidationError(errors))
+        else:
+            if request.POST.get("confirm"):
+                try:
+                    services.order_confirm(user=request.user, order=order)
+                    messages.success(request, _("Order %(n)s confirmed.") % {"n": order.number})
+                except ValidationError as exc:
+                    messages.error(request, " ".join(exc.messages))
+            else:
+                messages.success(request, _("Order %(n)s saved as a draft.") % {"n": order.number})
+            return redirect("ledger:order_detail", pk=order.pk)
+    rows = lines or [{}] * 3
+    return render(request, "ledger/order_form.html", {
+        "customer": customer, "form": form, "rows": rows, "products": _products(),
+        "line_errors": line_errors, "nav": "orders",
+    })
+
+
+@login_required
+def order_line_row(request: HttpRequest) -> HttpResponse:
+    return render(request, "ledger/partials/line_row.html", {"row": {}, "products": _products()})
+
+
+@login_required
+def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    order = selectors.order_get(user=request.user, pk=pk)
+    lines = order.lines.select_related("product")
+    actions = []
+    if can_enter_orders(request.user):
+        actions = {
+            OrderStatus.DRAFT: [("confirm", _("Confirm")), ("cancel", _("Cancel order"))],
+            OrderStatus.CONFIRMED: [("deliver", _("Mark delivered")), ("cancel", _("Cancel order"))],
+            OrderStatus.DELIVERED: [("invoice", _("Mark invoiced"))],
+        }.get(order.status, [])
+    receivable = getattr(order, "receivable", None) if order.status in (OrderStatus.INVOICED, OrderStatus.PAID) else None
+    return render(request, "ledger/order_detail.html", {
+        "order": order, "lines": lines, "actions": actions, "receivable": receivable, "nav": "orders",
+    })
+
+
+ACTIONS = {
+    "confirm": services.order_confirm,
+    "deliver": services.order_deliver,
+    "invoice": services.order_invoice,
+    "cancel": services.order_cancel,
+}
+
+
+@login_required
+@require_POST
+def order_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    order = selectors.order_get(user=request.user, pk=pk)
+    if action not in ACTIONS:
+        raise Http404
+    try:
+        ACTIONS[action](user=request.user, order=order)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Order %(n)s is now %(status)s.") % {
+            "n": order.number, "status": selectors.order_get(user=request.user, pk=pk).get_status_display()})
+    return redirect("ledger:order_detail", pk=pk)
+
+
+@login_required
+def payment_new(request: HttpRequest, customer_pk: int) -> HttpResponse:
+    customer = customer_get(user=request.user, pk=customer_pk)
+    if not can_record_payments(request.user):
+        raise PermissionDenied
+    form = PaymentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            payment = services.payment_record(
+                user=request.user, customer=customer, amount=form.cleaned_data["amount"],
+                received_on=form.cleaned_data["received_on"], channel=form.cleaned_data["channel"],
+                reference=form.cleaned_data["reference"],
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Payment of ¥%(amount)s recorded.") % {"amount": f"{payment.amount:,.2f}"})
+            return redirect("customers:detail", pk=customer.pk)
+    return render(request, "ledger/payment_form.html", {"form": form, "customer": customer, "nav": "orders"})
