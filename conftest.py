@@ -1,10 +1,14 @@
 """Test-wide fixtures: named users per role (alice the rep, …) on a small organisation."""
 
-import os
+import pytest
 
-os.environ.setdefault("KEHU_FAST_PASSWORD_HASHER", "1")
 
-import pytest  # noqa: E402
+def pytest_configure(config):
+    from django.conf import settings
+
+    # Hashing is not what the tests test, and Argon2 is slow by design (a test asserts that
+    # production uses Argon2 by reading the settings module itself).
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

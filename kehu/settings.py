@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "kehu.accounts",
     "kehu.customers",
     "kehu.ledger",
+    "kehu.analytics",
     "kehu.demo",
 ]
 
@@ -116,9 +117,6 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
-if env_bool("KEHU_FAST_PASSWORD_HASHER", False):
-    # Tests only: hashing is not what they test, and Argon2 is slow by design.
-    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

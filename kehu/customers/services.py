@@ -3,7 +3,7 @@
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
@@ -100,12 +100,29 @@ def _refresh_search(customer: Customer) -> None:
     customer.search_text = build_search_text(customer)
 
 
+def _duplicate_uscc_error(customer: Customer) -> ValidationError:
+    other = Customer.objects.filter(uscc=customer.uscc).exclude(pk=customer.pk).values_list("code", flat=True).first()
+    return ValidationError({"uscc": [
+        _("Customer %(code)s already has this unified social credit code; one company is one customer.")
+        % {"code": other or "?"}
+    ]})
+
+
 def _validate_and_save(customer: Customer) -> None:
+    if customer.uscc and Customer.objects.filter(uscc=customer.uscc).exclude(pk=customer.pk).exists():
+        raise _duplicate_uscc_error(customer)
     try:
-        customer.full_clean(exclude=["created_by"])
+        customer.full_clean(exclude=["created_by"], validate_constraints=False)
     except ValidationError as exc:
         raise ValidationError(exc.message_dict) from None
-    customer.save()
+    try:
+        with transaction.atomic():
+            customer.save()
+    except IntegrityError:
+        # Two people saving the same company at once: the database constraint decides.
+        if customer.uscc and Customer.objects.filter(uscc=customer.uscc).exclude(pk=customer.pk).exists():
+            raise _duplicate_uscc_error(customer) from None
+        raise ValidationError({"code": [_("This customer code is already taken.")]}) from None
 
 
 @transaction.atomic

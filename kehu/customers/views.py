@@ -11,12 +11,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from kehu.accounts.permissions import can_edit_customer, can_enter_orders, can_record_payments
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
+
+from kehu.accounts.permissions import can_edit_customer
 from kehu.core.forms import apply_errors
 from kehu.core.lunar import next_occurrence
-from kehu.ledger.selectors import customer_ledger_summary, customer_orders, customer_payments
 
-from . import selectors, services
+from . import card, selectors, services
 from .forms import ContactForm, CustomerFilterForm, CustomerForm, NeedForm
 from .models import Contact
 
@@ -103,16 +105,19 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
             if contact.birthday_month and contact.birthday_day else None
         )
         contact.birthday_soon = bool(contact.next_birthday and contact.next_birthday - today <= datetime.timedelta(days=14))
+    figures, sections = [], []
+    for section in card.sections():
+        html = mark_safe(render_to_string(
+            section.template, {"customer": customer, **section.context(request, customer)}, request=request
+        ))
+        (figures if section.figures else sections).append({"key": section.key, "title": section.title, "html": html})
     return render(request, "customers/detail.html", {
         "customer": customer,
         "contacts": contacts,
         "needs": list(customer.needs.all()),
-        "summary": customer_ledger_summary(customer=customer, today=today),
-        "orders": customer_orders(customer=customer),
-        "payments": customer_payments(customer=customer),
+        "figures": figures,
+        "sections": sections,
         "can_edit": can_edit_customer(request.user, customer),
-        "can_order": can_enter_orders(request.user),
-        "can_pay": can_record_payments(request.user),
         "nav": "customers",
     })
 

@@ -76,11 +76,16 @@ def product_save(*, user: User, data: dict[str, Any], product: Product | None = 
     product = product or Product()
     for field, value in data.items():
         setattr(product, field, value.strip() if isinstance(value, str) else value)
+    errors: dict[str, list[str]] = {}
     if "list_price" in data:
         try:
             product.list_price = check_amount(to_money(product.list_price), maximum=MAX_UNIT_PRICE)
         except ValidationError as exc:
-            raise ValidationError({"list_price": exc.messages}) from None
+            errors["list_price"] = exc.messages
+    if "pack_size" in data and not product.pack_size > 0:
+        errors["pack_size"] = [_t("The pack size must be greater than zero.")]
+    if errors:
+        raise ValidationError(errors)
     try:
         product.full_clean()
     except ValidationError as exc:

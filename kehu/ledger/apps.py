@@ -6,3 +6,8 @@ class LedgerConfig(AppConfig):
     name = "kehu.ledger"
     label = "ledger"
     verbose_name = _("Sales ledger")
+
+    def ready(self) -> None:
+        from . import card
+
+        card.register()

@@ -71,7 +71,10 @@ def _clean_lines(lines: list[dict[str, Any]]) -> list[OrderLine]:
     for index, line in enumerate(lines, start=1):
         product = line.get("product")
         if not isinstance(product, Product):
-            product = Product.objects.filter(pk=product, active=True).first() if product else None
+            try:
+                product = Product.objects.filter(pk=int(product), active=True).first() if product else None
+            except (TypeError, ValueError):
+                product = None
         if product is None or not product.active:
             errors.append(_("Line %(n)d: choose a product.") % {"n": index})
             continue
