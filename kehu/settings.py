@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "kehu.accounts",
     "kehu.customers",
     "kehu.ledger",
+    "kehu.credit",
     "kehu.analytics",
     "kehu.demo",
 ]

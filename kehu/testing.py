@@ -105,3 +105,27 @@ def make_contact(customer: Customer, **data) -> Contact:
 
 
 TODAY = datetime.date(2026, 11, 26)
+
+
+INVESTIGATION = {
+    "registered_capital": Decimal("5000000"), "years_in_business": 8, "ownership": "private", "staff_size": 120,
+    "revenue_band": "20-100m", "payment_record_us": "good", "payment_record_others": "good",
+    "legal_disputes": "none", "impression": "good",
+}
+
+
+def grant_limit(customer: Customer, amount: str | Decimal = "100000", *, terms: int = 30,
+                approver: User | None = None, applicant: User | None = None):
+    """Investigate, apply and approve through the real services (K1), as the owner and their supervisor."""
+    from kehu.credit.services import application_decide, application_submit, investigation_create
+
+    applicant = applicant or customer.owner
+    investigation = investigation_create(user=applicant, customer=customer, data=dict(INVESTIGATION))
+    application = application_submit(user=applicant, customer=customer, investigation=investigation,
+                                     requested_limit=amount, requested_terms_days=terms, reason="测试授信")
+    if approver is None and applicant.team and applicant.team.supervisor_id:
+        supervisor = applicant.team.supervisor
+        approver = supervisor if supervisor.approval_limit >= Decimal(str(amount)) and supervisor != applicant else None
+    if approver is None:
+        approver = User.objects.filter(role=Role.SENIOR).order_by("pk").first()
+    return application_decide(user=approver, application=application, approve=True)

@@ -11,4 +11,5 @@ urlpatterns = [
     path("", include("kehu.accounts.urls")),
     path("customers/", include("kehu.customers.urls")),
     path("orders/", include("kehu.ledger.urls")),
+    path("credit/", include("kehu.credit.urls")),
 ]

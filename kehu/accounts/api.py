@@ -55,8 +55,9 @@ class TokenLoginSerializer(serializers.Serializer):
     token = serializers.CharField(label=_("Token"), read_only=True)
 
     def validate(self, attrs):
-        # django-axes counts failures per user name and address and needs the request for it;
-        # without one its backend refuses to authenticate at all.
+        # django-axes counts failures per user name and address and needs the request for it
+        # (without one its backend refuses to authenticate at all). It flags a lockout on the
+        # request given, here DRF's: the view answers that in JSON, not the login page's HTML.
         user = authenticate(request=self.context["request"], username=attrs["username"],
                             password=attrs["password"])
         if user is None:

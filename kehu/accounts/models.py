@@ -91,3 +91,19 @@ class User(AbstractUser):
     @property
     def sees_all(self) -> bool:
         return self.is_superuser or self.role in ROLES_SEEING_ALL
+
+
+class Notification(models.Model):
+    """A message in a person's Kehu inbox (held orders, approvals waiting, decisions)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    text = models.CharField(_("message"), max_length=500)
+    link = models.CharField(_("link"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        indexes = [models.Index(fields=["user", "read_at", "-created_at"])]

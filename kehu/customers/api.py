@@ -60,11 +60,6 @@ class VisibleCustomerField(serializers.PrimaryKeyRelatedField):
         return customer_visible(user=request.user)
 
 
-def without_unique_validators(names) -> dict:
-    """Uniqueness is the model's and the database's to check (in the service), not the serializer's."""
-    return {name: {"validators": []} for name in names}
-
-
 # --- customers -------------------------------------------------------------------------------
 
 
@@ -96,10 +91,11 @@ class CustomerWriteSerializer(serializers.ModelSerializer):
     class Meta:
         model = Customer
         fields = sorted(CUSTOMER_FIELDS)
+        # Uniqueness is checked once, by the model and the database through the service.
         extra_kwargs = {
-            **without_unique_validators(["code", "uscc"]),
             "code": {"required": False, "validators": [],
                      "help_text": _("Left empty, Kehu assigns the next code.")},
+            "uscc": {"validators": []},
         }
         validators: list = []
 

@@ -129,6 +129,8 @@ def _validate_and_save(customer: Customer) -> None:
 def customer_create(*, user: User, data: dict[str, Any]) -> Customer:
     data = dict(data)
     if not data.get("owner"):
+        if not assignable_owners(user).filter(pk=user.pk).exists():
+            raise ValidationError({"owner": [_("Choose the rep who owns this customer.")]})
         data["owner"] = user
     if not data.get("code"):
         data["code"] = customer_next_code()

@@ -60,9 +60,10 @@ from .models import DemoBuild
 CUSTOMER_CODE_PREFIX = "KH"
 DEFAULT_CUSTOMERS = 2000
 LINES_PER_CUSTOMER = 50
-# Sales per customer are lognormal with this spread (times an industry factor): about the top
-# fifth of customers make four fifths of sales, as the handbook's ABC rule (C1) expects.
-SIZE_SIGMA = 1.2
+# Customers' sizes are lognormal with this spread; with the industries' sizes, fuel buyers and
+# customers lost along the way, about the top fifth of customers make four fifths of sales, as
+# the handbook's ABC rule (C1) expects.
+SIZE_SIGMA = 0.9
 # Lines per order: 1 to 8, mostly 1 to 3.
 LINES_PER_ORDER = [1] * 30 + [2] * 25 + [3] * 18 + [4] * 12 + [5] * 8 + [6] * 5 + [8] * 2
 SEASON = {1: 0.85, 2: 0.55, 3: 1.05, 4: 1.1, 5: 1.1, 6: 1.05, 7: 0.95, 8: 0.95, 9: 1.1, 10: 0.95, 11: 1.1, 12: 1.15}

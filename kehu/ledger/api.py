@@ -219,7 +219,7 @@ class ReceivableSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class OrderListSerializer(serializers.ModelSerializer):
+class OrderSummarySerializer(serializers.ModelSerializer):
     customer_code = serializers.CharField(source="customer.code", read_only=True)
     customer_name = serializers.CharField(source="customer.name", read_only=True)
     handler_name = serializers.StringRelatedField(source="handler", read_only=True)
@@ -234,13 +234,13 @@ class OrderListSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class OrderSerializer(OrderListSerializer):
+class OrderSerializer(OrderSummarySerializer):
     lines = OrderLineSerializer(many=True, read_only=True)
     receivable = ReceivableSerializer(read_only=True, allow_null=True,
                                       help_text=_("What the invoice left owing; null until invoiced."))
 
-    class Meta(OrderListSerializer.Meta):
-        fields = [*OrderListSerializer.Meta.fields, "lines", "receivable"]
+    class Meta(OrderSummarySerializer.Meta):
+        fields = [*OrderSummarySerializer.Meta.fields, "lines", "receivable"]
         read_only_fields = fields
 
 
@@ -329,7 +329,7 @@ def _order_action(summary: str, request=None):
 
 @extend_schema_view(
     list=extend_schema(summary=_("List the orders you may see"), parameters=[OrderFilterSerializer],
-                       responses=OrderListSerializer(many=True)),
+                       responses=OrderSummarySerializer(many=True)),
     retrieve=extend_schema(summary=_("Open an order with its lines")),
     create=extend_schema(summary=_("Enter a draft order with its lines"), request=OrderCreateSerializer,
                          responses={201: OrderSerializer}),
@@ -342,7 +342,7 @@ class OrderViewSet(viewsets.GenericViewSet):
         params = OrderFilterSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         page = self.paginate_queryset(order_list(user=request.user, **params.validated_data))
-        return self.get_paginated_response(OrderListSerializer(page, many=True).data)
+        return self.get_paginated_response(OrderSummarySerializer(page, many=True).data)
 
     def retrieve(self, request: Request, pk: str) -> Response:
         return Response(OrderSerializer(_with_lines(order_get(user=request.user, pk=pk))).data)
@@ -362,7 +362,7 @@ class OrderViewSet(viewsets.GenericViewSet):
         order = order_update_lines(user=request.user, order=order, lines=form.validated_data["lines"])
         return Response(OrderSerializer(_with_lines(order)).data)
 
-    @_order_action(_("Confirm a draft order"))
+    @_order_action(_("Confirm an order; the credit check may hold it instead"))
     @action(detail=True, methods=["post"])
     def confirm(self, request: Request, pk: str) -> Response:
         order = order_confirm(user=request.user, order=order_get(user=request.user, pk=pk))

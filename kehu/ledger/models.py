@@ -52,6 +52,7 @@ class Product(TimeStampedModel):
 
 class OrderStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
+    HELD = "held", _("Held for credit")
     CONFIRMED = "confirmed", _("Confirmed")
     DELIVERED = "delivered", _("Delivered")
     INVOICED = "invoiced", _("Invoiced")
@@ -104,7 +105,7 @@ class Order(TimeStampedModel):
 
     @property
     def is_editable(self) -> bool:
-        return self.status == OrderStatus.DRAFT
+        return self.status in (OrderStatus.DRAFT, OrderStatus.HELD)
 
 
 class OrderLine(models.Model):

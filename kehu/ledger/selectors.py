@@ -69,3 +69,27 @@ def customer_orders(*, customer: Customer, limit: int = 20) -> list[Order]:
 
 def customer_payments(*, customer: Customer, limit: int = 20) -> list[Payment]:
     return list(Payment.objects.filter(customer=customer).order_by("-received_on", "-id")[:limit])
+
+
+def customer_exposure(*, customer_id: int) -> Decimal:
+    """DESIGN.md: delivered or invoiced amounts not yet paid + confirmed orders not yet invoiced.
+
+    Counts every order and receivable of the customer, whoever entered it; the order being
+    checked is added by the caller.
+    """
+    orders = Order.objects.filter(
+        customer_id=customer_id, status__in=[OrderStatus.CONFIRMED, OrderStatus.DELIVERED]
+    ).aggregate(total_orders=Sum("total"))["total_orders"] or ZERO
+    recv = Receivable.objects.filter(customer_id=customer_id, settled_on__isnull=True).aggregate(
+        total_amount=Sum("amount"), total_paid=Sum("paid"), total_off=Sum("written_off")
+    )
+    open_items = (recv["total_amount"] or ZERO) - (recv["total_paid"] or ZERO) - (recv["total_off"] or ZERO)
+    return orders + open_items
+
+
+def customer_overdue_items(*, customer_id: int, due_before: datetime.date) -> list[Receivable]:
+    """Open receivables due before ``due_before`` (the caller subtracts the grace period)."""
+    return list(
+        Receivable.objects.filter(customer_id=customer_id, settled_on__isnull=True, due_on__lt=due_before)
+        .select_related("order").order_by("due_on", "id")
+    )

@@ -1,12 +1,14 @@
 """Changes to the sales ledger: orders through their status flow, receivables, payments.
 
 Status flow (DESIGN.md): draft → confirmed → delivered → invoiced → paid, or cancelled from
-draft or confirmed. Confirming is where the ledger meets credit: the credit app will own that
-step and call ``order_mark_confirmed`` after its check, so the ledger never imports credit.
+draft, held or confirmed; an order the credit check stops is held until an exception releases it.
+Confirming is where the ledger meets credit: the credit app owns that step. It registers its
+checked confirmation here (``confirmation.register``) and calls ``order_mark_confirmed`` or
+``order_mark_held`` after its check, so the ledger never imports credit.
 """
 
 import datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -21,6 +23,7 @@ from kehu.core.money import ZERO, check_amount, to_money
 from kehu.customers.models import Customer, Lifecycle
 from kehu.customers.selectors import customer_visible
 
+from . import confirmation
 from .models import (
     NumberSequence,
     Order,
@@ -97,7 +100,7 @@ def _clean_lines(lines: list[dict[str, Any]]) -> list[OrderLine]:
             errors.append(_("Line %(n)d: %(msg)s") % {"n": index, "msg": exc.messages[0]})
             continue
         quantity = quantity.quantize(Decimal("0.001"))
-        amount = (quantity * price).quantize(Decimal("0.01"))
+        amount = (quantity * price).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
         out.append(OrderLine(product=product, quantity=quantity, unit_price=price, amount=amount))
     if errors:
         raise ValidationError({"lines": errors})
@@ -143,17 +146,19 @@ def order_create(
 
 @transaction.atomic
 def order_update_lines(*, user: User, order: Order, lines: list[dict[str, Any]]) -> Order:
+    """Change a draft or held order's lines. A held order goes back to draft: it must be checked again."""
     order = Order.objects.select_for_update().get(pk=order.pk)
     _check_customer_for_order(user=user, customer=order.customer)
-    if order.status != OrderStatus.DRAFT:
-        raise ValidationError(_("Only a draft order can be changed."))
+    if order.status not in (OrderStatus.DRAFT, OrderStatus.HELD):
+        raise ValidationError(_("Only a draft or held order can be changed; cancel it and enter a new one."))
     clean = _clean_lines(lines)
     order.lines.all().delete()
     for line in clean:
         line.order = order
     OrderLine.objects.bulk_create(clean)
     order.total = sum((line.amount for line in clean), ZERO)
-    order.save(update_fields=["total", "updated_at"])
+    order.status = OrderStatus.DRAFT
+    order.save(update_fields=["total", "status", "updated_at"])
     return order
 
 
@@ -171,19 +176,39 @@ def _transition(order: Order, *, allowed_from: set[str], to: str, **changes: Any
 
 @transaction.atomic
 def order_mark_confirmed(*, order: Order) -> Order:
-    """The ledger's own state change; callers own any check that must come first."""
-    return _transition(order, allowed_from={OrderStatus.DRAFT}, to=OrderStatus.CONFIRMED, confirmed_at=timezone.now())
+    """The ledger's own state change; the confirm step (credit) owns the check that comes first."""
+    order = _transition(order, allowed_from={OrderStatus.DRAFT, OrderStatus.HELD}, to=OrderStatus.CONFIRMED,
+                        confirmed_at=timezone.now())
+    Customer.objects.filter(pk=order.customer_id, lifecycle=Lifecycle.PROSPECT).update(lifecycle=Lifecycle.CUSTOMER)
+    return order
+
+
+@transaction.atomic
+def order_mark_held(*, order: Order) -> Order:
+    return _transition(order, allowed_from={OrderStatus.DRAFT, OrderStatus.HELD}, to=OrderStatus.HELD)
+
+
+def order_check_confirmable(*, user: User, order: Order) -> None:
+    _check_customer_for_order(user=user, customer=order.customer)
+    if order.status not in (OrderStatus.DRAFT, OrderStatus.HELD):
+        raise ValidationError(
+            _("This order is %(status)s and cannot be confirmed.") % {"status": order.get_status_display()}
+        )
+    if order.total <= 0:
+        raise ValidationError(_("An order with nothing to charge cannot be confirmed."))
 
 
 @transaction.atomic
 def order_confirm(*, user: User, order: Order) -> Order:
-    _check_customer_for_order(user=user, customer=order.customer)
-    if order.total <= 0:
-        raise ValidationError(_("An order with nothing to charge cannot be confirmed."))
-    order = order_mark_confirmed(order=order)
-    if order.customer.lifecycle == Lifecycle.PROSPECT:
-        Customer.objects.filter(pk=order.customer_id).update(lifecycle=Lifecycle.CUSTOMER)
-    return order
+    """Confirm an order through the registered confirm step (the credit check when installed).
+
+    Returns the order, confirmed or held; a held order carries the reasons in its latest check.
+    """
+    order_check_confirmable(user=user, order=order)
+    step = confirmation.registered()
+    if step is not None:
+        return step(user=user, order=order)
+    return order_mark_confirmed(order=order)
 
 
 @transaction.atomic
@@ -210,7 +235,7 @@ def order_invoice(*, user: User, order: Order, day: datetime.date | None = None)
 @transaction.atomic
 def order_cancel(*, user: User, order: Order) -> Order:
     _check_customer_for_order(user=user, customer=order.customer)
-    return _transition(order, allowed_from={OrderStatus.DRAFT, OrderStatus.CONFIRMED}, to=OrderStatus.CANCELLED,
+    return _transition(order, allowed_from={OrderStatus.DRAFT, OrderStatus.HELD, OrderStatus.CONFIRMED}, to=OrderStatus.CANCELLED,
                        cancelled_at=timezone.now())
 
 

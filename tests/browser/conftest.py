@@ -80,6 +80,9 @@ def browser(chromium_executable):
         from playwright.sync_api import sync_playwright
     except ImportError:  # pragma: no cover - the dev extra installs it
         _no_browser("the playwright package is not installed")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for stale in SCREENSHOTS.glob("FAILED-*.png"):
+        stale.unlink()
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     playwright = sync_playwright().start()

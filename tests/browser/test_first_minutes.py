@@ -17,7 +17,7 @@ import pytest
 from django.utils import timezone, translation
 from playwright.sync_api import Page, expect
 
-from kehu.testing import PASSWORD, ProductFactory, build_org, make_contact, make_customer
+from kehu.testing import PASSWORD, ProductFactory, build_org, grant_limit, make_contact, make_customer
 
 from .conftest import DESKTOP, DEVICES
 
@@ -46,6 +46,7 @@ def seed():
     org = build_org()
     mine = make_customer(org.alice, SINOPEC, address="上海市浦东新区张江路88号", phone="021-58881234")
     make_contact(mine, name="王建国", title="采购经理", phone="13812345678", is_primary=True)
+    grant_limit(mine, "100000", terms=30)  # K1: investigated, applied, approved by sam; orders on credit go ahead
     make_customer(org.alice, "苏州精工机械有限公司", address="江苏省苏州市工业园区星湖街328号")
     make_customer(org.alice, "杭州远洋物流有限公司", address="浙江省杭州市萧山区市心北路100号")
     theirs = [make_customer(org.bob, NOT_HERS[0]), make_customer(org.carol, NOT_HERS[1])]

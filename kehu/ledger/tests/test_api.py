@@ -5,7 +5,16 @@ from decimal import Decimal
 import pytest
 from rest_framework.test import APIClient
 
-from kehu.ledger.models import Order, OrderLine, OrderStatus, Payment, PaymentAllocation, Product, Receivable
+from kehu.ledger.models import (
+    Order,
+    OrderLine,
+    OrderStatus,
+    Payment,
+    PaymentAllocation,
+    PaymentMethod,
+    Product,
+    Receivable,
+)
 from kehu.ledger.services import order_create, order_mark_confirmed
 from kehu.testing import ProductFactory, make_customer
 
@@ -33,8 +42,10 @@ def book(org):
         "carol": make_customer(org.carol, "卡罗建筑工程有限公司"),
         "key": make_customer(org.carol, "中国石化大客户有限公司", is_key_account=True),
     }
+    # Cash orders: the credit check (credit app) lets them through without a credit limit.
     orders = {
-        key: order_create(user=customer.owner, customer=customer, lines=[{"product": org.product, "quantity": "2"}])
+        key: order_create(user=customer.owner, customer=customer, payment_method=PaymentMethod.CASH,
+                          lines=[{"product": org.product, "quantity": "2"}])
         for key, customer in customers.items()
     }
     return customers, orders
@@ -226,10 +237,22 @@ def test_replace_lines_of_a_draft_only(org, book):
     order_mark_confirmed(order=order)
     late = client.put(f"/api/v1/orders/{order.pk}/lines", {"lines": [line(org.product, "1")]}, format="json")
     assert late.status_code == 400
-    assert late.json() == {"detail": ["Only a draft order can be changed."]}
+    assert late.json()["detail"][0].startswith("Only a draft")
 
 
 # --- the order flow and payments -------------------------------------------------------------
+
+
+def test_confirm_goes_through_the_credit_check(org, book):
+    customers, _orders = book
+    client = client_for(org.alice)
+    entered = client.post("/api/v1/orders", {"customer": customers["alice"].pk, "payment_method": "credit",
+                                             "lines": [line(org.product)]}, format="json").json()
+    # No approved credit limit and not cash: the check holds the order rather than confirming it.
+    response = client.post(f"/api/v1/orders/{entered['id']}/confirm")
+    assert response.status_code == 200
+    assert response.json()["status"] == "held"
+    assert client.post(f"/api/v1/orders/{entered['id']}/deliver").status_code == 400
 
 
 def test_order_flow_through_invoice_and_payment(org, book):

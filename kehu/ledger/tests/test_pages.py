@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from kehu.ledger.models import Order, OrderLine, Payment
-from kehu.testing import make_customer
+from kehu.testing import grant_limit, make_customer
 
 pytestmark = pytest.mark.django_db
 
@@ -19,6 +19,7 @@ def post_order(client, customer, lines, **extra):
 
 def test_enter_and_confirm_an_order(client, org):
     c = make_customer(org.alice, "甲")
+    grant_limit(c)
     client.force_login(org.alice)
     response = post_order(client, c, [{"product": org.product.pk, "quantity": 3}, {}], confirm="1")
     order = Order.objects.get()

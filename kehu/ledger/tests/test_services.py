@@ -16,14 +16,17 @@ from kehu.ledger.services import (
     order_update_lines,
     payment_record,
 )
-from kehu.testing import ProductFactory, make_customer
+from kehu.testing import ProductFactory, grant_limit, make_customer
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def customer(org):
-    return make_customer(org.alice, "甲机械有限公司", payment_terms_days=30)
+    customer = make_customer(org.alice, "甲机械有限公司")
+    grant_limit(customer, "1000000", terms=30)
+    customer.refresh_from_db()
+    return customer
 
 
 def invoiced(org, customer, quantity="10", day=datetime.date(2026, 10, 1)):
@@ -81,6 +84,7 @@ def test_illegal_transitions_refused(org, customer):
 
 def test_prospect_becomes_customer_on_first_confirmed_order(org):
     prospect = make_customer(org.alice, "乙", lifecycle="prospect")
+    grant_limit(prospect)
     order = order_create(user=org.alice, customer=prospect, lines=[{"product": org.product, "quantity": 1}])
     order_confirm(user=org.alice, order=order)
     prospect.refresh_from_db()
@@ -140,12 +144,12 @@ def test_supervisor_order_is_handled_by_the_owner(org, customer):
 
 
 def test_payment_pays_oldest_due_first(org, customer):
-    first = invoiced(org, customer, quantity="1", day=datetime.date(2026, 9, 1))  # 420
-    second = invoiced(org, customer, quantity="1", day=datetime.date(2026, 10, 1))  # 420
-    payment = payment_record(user=org.cathy, customer=customer, amount="¥600".lstrip("¥"),
-                             received_on=datetime.date(2026, 11, 1))
+    first = invoiced(org, customer, quantity="1", day=datetime.date(2026, 11, 1))  # 420
+    second = invoiced(org, customer, quantity="1", day=datetime.date(2026, 11, 10))  # 420
+    payment = payment_record(user=org.cathy, customer=customer, amount="600",
+                             received_on=datetime.date(2026, 11, 20))
     r1, r2 = Receivable.objects.get(order=first), Receivable.objects.get(order=second)
-    assert r1.paid == Decimal("420.00") and r1.settled_on == datetime.date(2026, 11, 1)
+    assert r1.paid == Decimal("420.00") and r1.settled_on == datetime.date(2026, 11, 20)
     assert r2.paid == Decimal("180.00") and r2.settled_on is None
     assert Order.objects.get(pk=first.pk).status == OrderStatus.PAID
     assert Order.objects.get(pk=second.pk).status == OrderStatus.INVOICED
@@ -183,13 +187,13 @@ def test_reps_do_not_record_payments(org, customer):
 
 @time_machine.travel(datetime.datetime(2026, 11, 26, 10, tzinfo=datetime.UTC))
 def test_card_summary(org, customer):
-    invoiced(org, customer, quantity="1", day=datetime.date(2026, 9, 1))  # due 2026-10-01, overdue
-    invoiced(org, customer, quantity="2", day=datetime.date(2026, 11, 20))  # due in December
     open_order = order_create(user=org.alice, customer=customer, lines=[{"product": org.product, "quantity": 3}])
     order_confirm(user=org.alice, order=open_order)
     old = order_create(user=org.alice, customer=customer, lines=[{"product": org.product, "quantity": 5}],
                        order_date=datetime.date(2025, 6, 1))
     order_confirm(user=org.alice, order=old)
+    invoiced(org, customer, quantity="2", day=datetime.date(2026, 11, 20))  # due in December
+    invoiced(org, customer, quantity="1", day=datetime.date(2026, 9, 1))  # due 2026-10-01, overdue
     summary = customer_ledger_summary(customer=customer)
     assert summary["sales_12m"] == Decimal("2520.00")  # 1 + 2 + 3 units; the 2025 order is outside
     assert summary["open_orders"] == Decimal("1260.00") + Decimal("2100.00")

@@ -1,0 +1,121 @@
+import datetime
+from decimal import Decimal
+
+from django.db.models import Q, QuerySet, Sum
+from django.utils import timezone
+
+from kehu.accounts.models import Role, User
+from kehu.core.money import ZERO
+from kehu.customers.models import Customer
+from kehu.customers.selectors import customer_visible
+from kehu.ledger.models import Receivable
+from kehu.ledger.selectors import customer_exposure
+
+from .models import (
+    ApplicationStatus,
+    CreditAccount,
+    CreditCheck,
+    CreditException,
+    CreditLimit,
+    Investigation,
+    Liability,
+    LimitApplication,
+    ReviewTask,
+)
+
+
+def credit_summary(*, customer: Customer) -> dict:
+    today = timezone.localdate()
+    limit = CreditLimit.objects.filter(customer=customer, is_current=True).select_related("approved_by").first()
+    account = CreditAccount.objects.filter(customer=customer).first()
+    exposure = customer_exposure(customer_id=customer.pk)
+    return {
+        "limit": limit,
+        "limit_expired": bool(limit and limit.review_on < today),
+        "frozen": bool(account and account.frozen),
+        "frozen_reason": account.frozen_reason if account else "",
+        "exposure": exposure,
+        "available": (limit.amount - exposure) if limit else None,
+        "investigation": Investigation.objects.filter(customer=customer).order_by("-investigated_on", "-id").first(),
+        "applications": list(LimitApplication.objects.filter(customer=customer).select_related("applicant", "decided_by")[:5]),
+        "history": list(CreditLimit.objects.filter(customer=customer).select_related("approved_by")[:10]),
+        "reviews": list(ReviewTask.objects.filter(customer=customer, done_at__isnull=True)),
+    }
+
+
+def applications_to_decide(*, user: User) -> QuerySet[LimitApplication]:
+    """Pending applications this person could decide (never their own)."""
+    qs = LimitApplication.objects.filter(status=ApplicationStatus.PENDING).exclude(applicant=user)
+    if user.role == Role.SUPERVISOR:
+        return qs.filter(applicant__team__supervisor=user)
+    if user.role == Role.SENIOR:
+        return qs
+    return qs.none()
+
+
+def exceptions_to_decide(*, user: User) -> QuerySet[CreditException]:
+    qs = CreditException.objects.filter(status=ApplicationStatus.PENDING).exclude(requested_by=user).exclude(order__handler=user)
+    if user.role == Role.SUPERVISOR:
+        return qs.filter(order__handler__team__supervisor=user)
+    if user.role == Role.SENIOR:
+        return qs
+    return qs.none()
+
+
+def application_visible(*, user: User) -> QuerySet[LimitApplication]:
+    return LimitApplication.objects.filter(customer__in=customer_visible(user=user))
+
+
+def liabilities_visible(*, user: User) -> QuerySet[Liability]:
+    """Each person sees their own; a supervisor their team's; management and credit all."""
+    qs = Liability.objects.select_related("write_off__customer", "write_off__receivable__order", "person")
+    if user.is_superuser or user.role in {Role.SENIOR, Role.CREDIT, Role.ADMIN}:
+        return qs
+    if user.role == Role.SUPERVISOR:
+        return qs.filter(Q(person=user) | Q(person__team__supervisor=user))
+    return qs.filter(person=user)
+
+
+AGEING_BUCKETS = [("current", None, 0), ("1-30", 1, 30), ("31-60", 31, 60), ("61-90", 61, 90), ("90+", 91, None)]
+
+
+def receivables_ageing(*, user: User, group_by: str = "customer", today: datetime.date | None = None) -> list[dict]:
+    """Open receivables by days past due, grouped by customer, rep (owner), team or region."""
+    today = today or timezone.localdate()
+    keys = {
+        "customer": ("customer_id", "customer__code", "customer__name"),
+        "rep": ("customer__owner_id", "customer__owner__username", "customer__owner__display_name"),
+        "team": ("customer__owner__team_id", "customer__owner__team__name", "customer__owner__team__name"),
+        "region": ("customer__region_id", "customer__region__code", "customer__region__name"),
+    }[group_by]
+    rows: dict = {}
+    qs = Receivable.objects.filter(settled_on__isnull=True, customer__in=customer_visible(user=user))
+    for bucket, low, high in AGEING_BUCKETS:
+        bucket_qs = qs
+        if low is None:
+            bucket_qs = bucket_qs.filter(due_on__gte=today)
+        else:
+            bucket_qs = bucket_qs.filter(due_on__lte=today - datetime.timedelta(days=low))
+            if high is not None:
+                bucket_qs = bucket_qs.filter(due_on__gte=today - datetime.timedelta(days=high))
+        for row in bucket_qs.values(*keys).annotate(a=Sum("amount"), p=Sum("paid"), w=Sum("written_off")):
+            key = row[keys[0]]
+            entry = rows.setdefault(key, {"key": key, "code": row[keys[1]] or "—", "name": row[keys[2]] or row[keys[1]] or "—",
+                                          **{b[0]: ZERO for b in AGEING_BUCKETS}, "total": ZERO})
+            value = (row["a"] or ZERO) - (row["p"] or ZERO) - (row["w"] or ZERO)
+            entry[bucket] += value
+            entry["total"] += value
+    return sorted(rows.values(), key=lambda r: (-r["total"], str(r["code"])))
+
+
+def checks_of_order(*, order) -> list[CreditCheck]:
+    return list(CreditCheck.objects.filter(order=order).select_related("checked_by", "exception__decided_by"))
+
+
+def open_review_tasks(*, user: User) -> QuerySet[ReviewTask]:
+    return ReviewTask.objects.filter(done_at__isnull=True, customer__in=customer_visible(user=user)).select_related("customer")
+
+
+def liability_total(qs: QuerySet[Liability]) -> Decimal:
+    agg = qs.aggregate(total=Sum("amount"), reduced=Sum("reduced_by_recovery"))
+    return (agg["total"] or ZERO) - (agg["reduced"] or ZERO)

@@ -1,0 +1,607 @@
+"""Credit control (K1–K4). Every rule lives in one function here; pages, API and commands call them.
+
+- K1 ``application_submit`` / ``application_decide``: a limit only after an investigation and an
+  application approved by the applicant's supervisor, or higher by amount; never by the applicant.
+- Order checks: ``order_confirm_checked`` — the confirm step of every order, serialised per customer.
+- Exceptions: ``exception_request`` / ``exception_decide``.
+- K2 ``credit_daily_review``: review prompts.
+- K3/K4 ``write_off_create`` / ``recovery_record``: who bears a bad debt.
+"""
+
+import datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.forms.models import model_to_dict
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kehu.accounts.models import Role, User
+from kehu.accounts.services import notify
+from kehu.core.money import ZERO, check_amount, to_money
+from kehu.customers.models import Customer
+from kehu.customers.selectors import customer_visible
+from kehu.ledger.models import Order, OrderStatus, PaymentAllocation, PaymentMethod, Receivable
+from kehu.ledger.selectors import customer_exposure, customer_overdue_items
+from kehu.ledger.services import order_check_confirmable, order_mark_confirmed, order_mark_held
+
+from . import scorecard
+from .models import (
+    ApplicationStatus,
+    AuditEntry,
+    CheckResult,
+    CreditAccount,
+    CreditCheck,
+    CreditException,
+    CreditLimit,
+    CreditPolicy,
+    Investigation,
+    InvestigationAttachment,
+    Liability,
+    LiabilityRole,
+    LimitApplication,
+    Recovery,
+    ReviewReason,
+    ReviewTask,
+    UtilisationSnapshot,
+    WriteOff,
+)
+
+MAX_LIMIT = Decimal("1000000000.00")
+MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+APPROVER_ROLES = {Role.SUPERVISOR, Role.SENIOR}
+CREDIT_ROLES = {Role.CREDIT, Role.ADMIN}
+
+
+# ── audit ──────────────────────────────────────────────────────────────────────────────────
+
+def _jsonable(obj: Any) -> dict[str, Any] | None:
+    if obj is None:
+        return None
+    data = model_to_dict(obj)
+    out = {}
+    for key, value in data.items():
+        if isinstance(value, bytes | memoryview):
+            continue
+        out[key] = value if isinstance(value, int | float | bool | str | type(None) | list | dict) else str(value)
+    return out
+
+
+def audit(*, user: User | None, action: str, obj: Any, before: Any = None, customer: Customer | None = None) -> None:
+    AuditEntry.objects.create(
+        user=user, action=action, object_type=obj._meta.model_name, object_id=obj.pk,
+        customer=customer if customer is not None else getattr(obj, "customer", None),
+        before=before if isinstance(before, dict) or before is None else _jsonable(before), after=_jsonable(obj),
+    )
+
+
+# ── policy ─────────────────────────────────────────────────────────────────────────────────
+
+def policy_in_force(*, on: datetime.date | None = None) -> CreditPolicy:
+    on = on or timezone.localdate()
+    policy = CreditPolicy.objects.filter(effective_from__lte=on).order_by("-effective_from").first()
+    if policy is None:
+        policy, _created = CreditPolicy.objects.get_or_create(effective_from=datetime.date(2000, 1, 1))
+    return policy
+
+
+@transaction.atomic
+def policy_create(*, user: User, data: dict[str, Any]) -> CreditPolicy:
+    """A new version of the policy from a date; versions already in force are never changed."""
+    if not (user.is_superuser or user.role == Role.ADMIN):
+        raise PermissionDenied(_("Only an administrator sets the credit policy."))
+    policy = CreditPolicy(created_by=user, **data)
+    if policy.effective_from and policy.effective_from < timezone.localdate():
+        raise ValidationError({"effective_from": [_("A policy cannot take effect in the past: past decisions keep theirs.")]})
+    if (policy.handler_share_pct or 0) + (policy.approver_share_pct or 0) > 100:
+        raise ValidationError({"approver_share_pct": [_("The handler's and the approver's shares add up to more than 100%.")]})
+    problems = scorecard.validate_rules(policy.scorecard_rules, policy.scorecard_bands)
+    if problems:
+        raise ValidationError({"scorecard_rules": problems})
+    try:
+        policy.full_clean(exclude=["created_by"])
+    except ValidationError as exc:
+        raise ValidationError(exc.message_dict) from None
+    policy.save()
+    audit(user=user, action="policy.create", obj=policy, customer=None)
+    return policy
+
+
+# ── who may do what ────────────────────────────────────────────────────────────────────────
+
+def _require_visible(user: User, customer: Customer) -> None:
+    if not customer_visible(user=user).filter(pk=customer.pk).exists():
+        raise ValidationError({"customer": [_("No such customer in your book.")]})
+
+
+def can_approve(user: User, *, requester: User, amount: Decimal) -> tuple[bool, str]:
+    """Whether ``user`` may approve ``amount`` asked for by ``requester`` (K1): never their own
+    request; the requester's supervisor within their authority, or a senior manager within theirs."""
+    if user.pk == requester.pk:
+        return False, _("Nobody approves their own request.")
+    if not user.is_active or user.role not in APPROVER_ROLES:
+        return False, _("Only a supervisor or a senior manager approves credit.")
+    if user.role == Role.SUPERVISOR:
+        team = requester.team
+        if requester.role not in {Role.REP, Role.KEY_ACCOUNT} or team is None or team.supervisor_id != user.pk:
+            return False, _("A supervisor approves only the requests of their own team's reps.")
+    if amount > user.approval_limit:
+        return False, _("%(amount)s is above your approval authority of %(authority)s; a senior manager must decide.") % {
+            "amount": f"¥{amount:,.2f}", "authority": f"¥{user.approval_limit:,.2f}"}
+    return True, ""
+
+
+# ── K1: investigations and applications ────────────────────────────────────────────────────
+
+INVESTIGATION_FIELDS = [
+    "investigated_on", "registered_capital", "years_in_business", "ownership", "staff_size", "revenue_band",
+    "main_suppliers", "banks", "payment_record_us", "payment_record_others", "legal_disputes", "impression", "notes",
+]
+
+
+@transaction.atomic
+def investigation_create(*, user: User, customer: Customer, data: dict[str, Any],
+                         attachments: list[tuple[str, str, bytes]] | None = None) -> Investigation:
+    _require_visible(user, customer)
+    if user.role not in {Role.REP, Role.SUPERVISOR, Role.KEY_ACCOUNT, Role.CREDIT, Role.SENIOR, Role.ADMIN}:
+        raise PermissionDenied(_("Your role does not investigate credit."))
+    unknown = set(data) - set(INVESTIGATION_FIELDS)
+    if unknown:
+        raise ValidationError(_("Unknown fields: %(fields)s") % {"fields": ", ".join(sorted(unknown))})
+    investigation = Investigation(customer=customer, investigated_by=user, **data)
+    if investigation.investigated_on is None:
+        investigation.investigated_on = timezone.localdate()
+    if investigation.investigated_on > timezone.localdate():
+        raise ValidationError({"investigated_on": [_("An investigation cannot be dated in the future.")]})
+    policy = policy_in_force()
+    answers = {f: getattr(investigation, f) for f in INVESTIGATION_FIELDS}
+    investigation.score, investigation.risk_class, investigation.score_detail = scorecard.score(
+        answers, rules=policy.scorecard_rules, bands=policy.scorecard_bands)
+    try:
+        investigation.full_clean()
+    except ValidationError as exc:
+        raise ValidationError(exc.message_dict) from None
+    investigation.save()
+    for name, content_type, content in attachments or []:
+        if len(content) > MAX_ATTACHMENT_BYTES:
+            raise ValidationError({"attachments": [_("“%(name)s” is larger than 10 MB.") % {"name": name}]})
+        InvestigationAttachment.objects.create(investigation=investigation, name=name[:200],
+                                               content_type=content_type[:100], size=len(content), data=content)
+    audit(user=user, action="investigation.create", obj=investigation)
+    return investigation
+
+
+def investigation_current(*, customer: Customer) -> Investigation | None:
+    return Investigation.objects.filter(customer=customer).order_by("-investigated_on", "-id").first()
+
+
+@transaction.atomic
+def application_submit(*, user: User, customer: Customer, investigation: Investigation,
+                       requested_limit: Any, requested_terms_days: Any, reason: str) -> LimitApplication:
+    _require_visible(user, customer)
+    errors: dict[str, list[str]] = {}
+    try:
+        limit = check_amount(to_money(requested_limit), maximum=MAX_LIMIT)
+    except ValidationError as exc:
+        errors["requested_limit"] = exc.messages
+        limit = ZERO
+    policy = policy_in_force()
+    try:
+        terms = int(str(requested_terms_days).strip())
+        if not 0 <= terms <= policy.max_terms_days:
+            raise ValueError
+    except (TypeError, ValueError):
+        errors["requested_terms_days"] = [_("Payment terms are whole days from 0 to %(max)d.") % {"max": policy.max_terms_days}]
+        terms = 0
+    if investigation.customer_id != customer.pk:
+        errors["investigation"] = [_("The investigation is of another customer.")]
+    else:
+        newest = investigation_current(customer=customer)
+        age = (timezone.localdate() - investigation.investigated_on).days
+        if newest is None or newest.pk != investigation.pk:
+            errors["investigation"] = [_("A newer investigation exists; apply on the current one.")]
+        elif age > policy.investigation_valid_days:
+            errors["investigation"] = [_("The investigation is %(age)d days old; policy allows %(valid)d. Investigate again first.")
+                                       % {"age": age, "valid": policy.investigation_valid_days}]
+        elif investigation.risk_class == "reject" and limit > 0:
+            errors["investigation"] = [_("The investigation's risk class is “do not extend credit”.")]
+    if not (reason or "").strip():
+        errors["reason"] = [_("Give the reason for the application.")]
+    if LimitApplication.objects.filter(customer=customer, status=ApplicationStatus.PENDING).exists():
+        errors.setdefault("customer", []).append(_("This customer already has an application waiting for approval."))
+    if errors:
+        raise ValidationError(errors)
+    application = LimitApplication.objects.create(
+        customer=customer, applicant=user, investigation=investigation, requested_limit=limit,
+        requested_terms_days=terms, reason=reason.strip(),
+    )
+    audit(user=user, action="application.submit", obj=application)
+    approvers = [u for u in User.objects.filter(is_active=True, role__in=APPROVER_ROLES)
+                 if can_approve(u, requester=user, amount=limit)[0]]
+    notify(users=approvers, text=_("Credit application for %(customer)s: %(amount)s, %(days)d days, waits for your decision.")
+           % {"customer": customer.name, "amount": f"¥{limit:,.2f}", "days": terms},
+           link=f"/credit/applications/{application.pk}/")
+    return application
+
+
+@transaction.atomic
+def application_decide(*, user: User, application: LimitApplication, approve: bool,
+                       amount: Any = None, terms_days: Any = None, comment: str = "") -> LimitApplication:
+    application = LimitApplication.objects.select_for_update().select_related("applicant__team").get(pk=application.pk)
+    if application.status != ApplicationStatus.PENDING:
+        raise ValidationError(_("This application was already decided."))
+    before = _jsonable(application)
+    if approve:
+        try:
+            approved = application.requested_limit if amount in (None, "") else check_amount(to_money(amount), maximum=MAX_LIMIT)
+        except ValidationError as exc:
+            raise ValidationError({"amount": exc.messages}) from None
+        if approved > application.requested_limit:
+            raise ValidationError({"amount": [_("You can approve the requested amount or less, not more.")]})
+        terms = application.requested_terms_days if terms_days in (None, "") else int(terms_days)
+        if not 0 <= terms <= application.requested_terms_days:
+            raise ValidationError({"terms_days": [_("You can approve the requested terms or shorter, not longer.")]})
+        allowed, why = can_approve(user, requester=application.applicant, amount=approved)
+        if not allowed:
+            raise PermissionDenied(why)
+        policy = policy_in_force()
+        today = timezone.localdate()
+        account = _lock_account(application.customer_id)
+        CreditLimit.objects.filter(customer_id=application.customer_id, is_current=True).update(
+            is_current=False, superseded_at=timezone.now())
+        limit = CreditLimit.objects.create(
+            customer_id=application.customer_id, application=application, amount=approved, terms_days=terms,
+            approved_by=user, valid_from=today, review_on=today + datetime.timedelta(days=policy.limit_valid_days),
+        )
+        Customer.objects.filter(pk=application.customer_id).update(payment_terms_days=terms)
+        if account.frozen:
+            CreditAccount.objects.filter(pk=account.pk).update(frozen=False, frozen_reason="")
+        application.status = ApplicationStatus.APPROVED
+        application.approved_limit, application.approved_terms_days = approved, terms
+        ReviewTask.objects.filter(customer_id=application.customer_id, done_at__isnull=True).update(
+            done_at=timezone.now(), done_by=user)
+        audit(user=user, action="limit.create", obj=limit)
+    else:
+        allowed, why = can_approve(user, requester=application.applicant, amount=ZERO)
+        if not allowed:
+            raise PermissionDenied(why)
+        if not comment.strip():
+            raise ValidationError({"comment": [_("Say why the application is rejected.")]})
+        application.status = ApplicationStatus.REJECTED
+    application.decided_by, application.decided_at = user, timezone.now()
+    application.decision_comment = comment.strip()
+    application.save()
+    audit(user=user, action="application.approve" if approve else "application.reject", obj=application, before=before)
+    notify(users=[application.applicant], text=_("Your credit application for %(customer)s was %(result)s.")
+           % {"customer": application.customer.name, "result": application.get_status_display()},
+           link=f"/credit/applications/{application.pk}/")
+    return application
+
+
+def limit_current(*, customer_id: int, on: datetime.date | None = None) -> CreditLimit | None:
+    """The approved limit in force: current and not past its review date."""
+    on = on or timezone.localdate()
+    return CreditLimit.objects.filter(customer_id=customer_id, is_current=True, review_on__gte=on).first()
+
+
+# ── order-time check ───────────────────────────────────────────────────────────────────────
+
+def _lock_account(customer_id: int) -> CreditAccount:
+    """Lock the customer's credit row: every check of this customer waits here, one at a time."""
+    try:
+        with transaction.atomic():
+            CreditAccount.objects.get_or_create(customer_id=customer_id)
+    except IntegrityError:
+        pass  # created by a concurrent check a moment ago
+    return CreditAccount.objects.select_for_update().get(customer_id=customer_id)
+
+
+def _reason(code: str, message: str, **figures: Any) -> dict[str, Any]:
+    return {"code": code, "message": message, **{k: str(v) for k, v in figures.items()}}
+
+
+def credit_assess(*, customer_id: int, order: Order, today: datetime.date) -> dict[str, Any]:
+    """Exposure, limit and overdue items for ``order``; the caller holds the account lock."""
+    policy = policy_in_force(on=today)
+    exposure = customer_exposure(customer_id=customer_id)
+    limit = limit_current(customer_id=customer_id, on=today)
+    account = CreditAccount.objects.get(customer_id=customer_id)
+    overdue = customer_overdue_items(customer_id=customer_id, due_before=today - datetime.timedelta(days=policy.grace_days))
+    overdue_amount = sum((r.outstanding for r in overdue), ZERO)
+    reasons = []
+    if overdue:
+        reasons.append(_reason("overdue", _("%(n)d receivable(s) overdue beyond the %(grace)d-day grace period, %(amount)s in all.")
+                               % {"n": len(overdue), "grace": policy.grace_days, "amount": f"¥{overdue_amount:,.2f}"},
+                               amount=overdue_amount, items=", ".join(f"{r.order.number} ({r.due_on})" for r in overdue[:10])))
+    if order.payment_method != PaymentMethod.CASH:
+        if account.frozen:
+            reasons.append(_reason("frozen", _("The customer's credit is frozen: %(why)s") % {"why": account.frozen_reason or "—"}))
+        if limit is None:
+            reasons.append(_reason("no_limit", _("The customer has no approved credit limit and the order is not cash.")))
+        elif exposure + order.total > limit.amount:
+            reasons.append(_reason(
+                "over_limit",
+                _("Exposure %(exposure)s + this order %(order)s = %(after)s exceeds the limit %(limit)s by %(over)s.")
+                % {"exposure": f"¥{exposure:,.2f}", "order": f"¥{order.total:,.2f}",
+                   "after": f"¥{exposure + order.total:,.2f}", "limit": f"¥{limit.amount:,.2f}",
+                   "over": f"¥{exposure + order.total - limit.amount:,.2f}"},
+                exposure=exposure, order=order.total, limit=limit.amount))
+    return {"exposure": exposure, "limit": limit, "overdue_amount": overdue_amount, "reasons": reasons}
+
+
+def order_confirm_checked(*, user: User, order: Order, enforce: bool = True) -> Order:
+    """The confirm step of every order: lock the customer's credit row, check, record, then
+    confirm or hold. Two orders of one customer confirmed at once are checked one after the other,
+    so together they never exceed the limit. ``enforce=False`` exists only for the benchmark's
+    baseline and records nothing."""
+    with transaction.atomic():
+        if not enforce:
+            return order_mark_confirmed(order=order)
+        _lock_account(order.customer_id)
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        order_check_confirmable(user=user, order=order)
+        today = timezone.localdate()
+        found = credit_assess(customer_id=order.customer_id, order=order, today=today)
+        exception = CreditException.objects.filter(
+            order=order, status=ApplicationStatus.APPROVED, order_amount__gte=order.total).order_by("-decided_at").first()
+        if found["reasons"] and exception is not None:
+            result = CheckResult.RELEASED
+        else:
+            result = CheckResult.HELD if found["reasons"] else CheckResult.PASSED
+        check = CreditCheck.objects.create(
+            order=order, customer_id=order.customer_id, checked_by=user, order_amount=order.total,
+            exposure_before=found["exposure"], limit_amount=found["limit"].amount if found["limit"] else None,
+            credit_limit=found["limit"], overdue_amount=found["overdue_amount"], result=result,
+            reasons=found["reasons"], exception=exception if result == CheckResult.RELEASED else None,
+        )
+        if result == CheckResult.HELD:
+            order = order_mark_held(order=order)
+            transaction.on_commit(lambda: _notify_held(order, check))
+        else:
+            order = order_mark_confirmed(order=order)
+    return order
+
+
+def _notify_held(order: Order, check: CreditCheck) -> None:
+    handler = order.handler
+    people = {handler, order.created_by} - {None}
+    if handler.team and handler.team.supervisor:
+        people.add(handler.team.supervisor)
+    people.update(User.objects.filter(is_active=True, role=Role.CREDIT))
+    text = _("Order %(number)s for %(customer)s (%(amount)s) is held: %(why)s") % {
+        "number": order.number, "customer": order.customer.name, "amount": f"¥{order.total:,.2f}",
+        "why": " ".join(r["message"] for r in check.reasons)}
+    notify(users=list(people), text=text, link=f"/orders/{order.pk}/")
+
+
+def check_latest(*, order: Order) -> CreditCheck | None:
+    return CreditCheck.objects.filter(order=order).order_by("-checked_at", "-id").first()
+
+
+@transaction.atomic
+def exception_request(*, user: User, order: Order, reason: str) -> CreditException:
+    order = Order.objects.select_for_update().get(pk=order.pk)
+    _require_visible(user, order.customer)
+    if order.status != OrderStatus.HELD:
+        raise ValidationError(_("Only a held order needs an exception."))
+    if not (reason or "").strip():
+        raise ValidationError({"reason": [_("Say why this order should go ahead.")]})
+    if CreditException.objects.filter(order=order, status=ApplicationStatus.PENDING).exists():
+        raise ValidationError(_("An exception for this order is already waiting for a decision."))
+    check = check_latest(order=order)
+    exposure_after = (check.exposure_before if check else ZERO) + order.total
+    exc = CreditException.objects.create(order=order, requested_by=user, reason=reason.strip(),
+                                         order_amount=order.total, exposure_after=exposure_after)
+    audit(user=user, action="exception.request", obj=exc, customer=order.customer)
+    approvers = [u for u in User.objects.filter(is_active=True, role__in=APPROVER_ROLES)
+                 if can_approve(u, requester=order.handler, amount=exposure_after)[0] and u.pk != user.pk]
+    notify(users=approvers, text=_("Exception requested for held order %(number)s (%(customer)s).")
+           % {"number": order.number, "customer": order.customer.name}, link=f"/orders/{order.pk}/")
+    return exc
+
+
+def exception_decide(*, user: User, exception: CreditException, approve: bool, comment: str = "") -> CreditException:
+    with transaction.atomic():
+        exc = CreditException.objects.select_for_update().select_related("order__handler__team").get(pk=exception.pk)
+        if exc.status != ApplicationStatus.PENDING:
+            raise ValidationError(_("This exception was already decided."))
+        # The approver answers for the whole exposure the order brings, and approves neither their
+        # own request nor an order they handled.
+        if user.pk == exc.requested_by_id:
+            raise PermissionDenied(_("Nobody approves their own request."))
+        allowed, why = can_approve(user, requester=exc.order.handler, amount=exc.exposure_after if approve else ZERO)
+        if not allowed:
+            raise PermissionDenied(why)
+        if not approve and not comment.strip():
+            raise ValidationError({"comment": [_("Say why the exception is rejected.")]})
+        before = _jsonable(exc)
+        exc.status = ApplicationStatus.APPROVED if approve else ApplicationStatus.REJECTED
+        exc.decided_by, exc.decided_at, exc.decision_comment = user, timezone.now(), comment.strip()
+        exc.save()
+        audit(user=user, action="exception.approve" if approve else "exception.reject", obj=exc, before=before,
+              customer=exc.order.customer)
+    if approve:
+        # Re-check under the lock; the approved exception covers the order at its approved amount.
+        order_confirm_checked(user=user, order=exc.order)
+    notify(users=[exc.requested_by, exc.order.handler],
+           text=_("Exception for order %(number)s: %(result)s.") % {"number": exc.order.number, "result": exc.get_status_display()},
+           link=f"/orders/{exc.order_id}/")
+    return exc
+
+
+# ── K3/K4: write-offs and liability ───────────────────────────────────────────────────────
+
+def _cover_of(order: Order) -> tuple[User | None, str]:
+    """Who approved the credit the order went out on: the exception's approver, or the approver
+    of the limit in force at its check. None when the order went through without cover."""
+    check = CreditCheck.objects.filter(order=order, result__in=[CheckResult.PASSED, CheckResult.RELEASED]).order_by(
+        "-checked_at", "-id").select_related("exception__decided_by", "credit_limit__approved_by").first()
+    if check is None:
+        return None, _("no credit check on record")
+    if check.result == CheckResult.RELEASED and check.exception:
+        return check.exception.decided_by, _("exception approved by %(who)s") % {"who": check.exception.decided_by}
+    if check.credit_limit and check.exposure_after <= check.credit_limit.amount:
+        return check.credit_limit.approved_by, _("within the limit approved by %(who)s") % {"who": check.credit_limit.approved_by}
+    return None, _("confirmed without an approved limit covering it")
+
+
+def _split(amount: Decimal, pct: Decimal) -> Decimal:
+    return (amount * pct / 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+@transaction.atomic
+def write_off_create(*, user: User, receivable: Receivable, amount: Any, kind: str, reason: str,
+                     day: datetime.date | None = None) -> WriteOff:
+    """K3: write off (part of) a receivable and charge it to those responsible."""
+    if not (user.is_superuser or user.role == Role.CREDIT):
+        raise PermissionDenied(_("Only a credit controller writes off receivables."))
+    receivable = Receivable.objects.select_for_update().select_related("order__handler").get(pk=receivable.pk)
+    try:
+        value = check_amount(to_money(amount), allow_zero=False)
+    except ValidationError as exc:
+        raise ValidationError({"amount": exc.messages}) from None
+    if value > receivable.outstanding:
+        raise ValidationError({"amount": [_("%(amount)s is more than the %(left)s still owed on this receivable.")
+                                          % {"amount": f"¥{value:,.2f}", "left": f"¥{receivable.outstanding:,.2f}"}]})
+    if kind not in {"doubtful", "dead"}:
+        raise ValidationError({"kind": [_("Choose doubtful or dead.")]})
+    if not (reason or "").strip():
+        raise ValidationError({"reason": [_("Give the reason for the write-off.")]})
+    day = day or timezone.localdate()
+    policy = policy_in_force(on=day)
+    approver, note = _cover_of(receivable.order)
+    write_off = WriteOff.objects.create(
+        receivable=receivable, customer_id=receivable.customer_id, kind=kind, amount=value, written_off_on=day,
+        reason=reason.strip(), by=user, policy=policy, covered=approver is not None, cover_note=note[:200],
+    )
+    Receivable.objects.filter(pk=receivable.pk).update(written_off=F("written_off") + value)
+    receivable.refresh_from_db()
+    if receivable.outstanding == 0:
+        Receivable.objects.filter(pk=receivable.pk).update(settled_on=day)
+    handler = receivable.order.handler
+    if approver is None:
+        Liability.objects.create(write_off=write_off, person=handler, role=LiabilityRole.HANDLER,
+                                 share_pct=Decimal("100"), amount=value)
+    else:
+        Liability.objects.create(write_off=write_off, person=handler, role=LiabilityRole.HANDLER,
+                                 share_pct=policy.handler_share_pct, amount=_split(value, policy.handler_share_pct))
+        Liability.objects.create(write_off=write_off, person=approver, role=LiabilityRole.APPROVER,
+                                 share_pct=policy.approver_share_pct, amount=_split(value, policy.approver_share_pct))
+    audit(user=user, action="writeoff.create", obj=write_off)
+    return write_off
+
+
+@transaction.atomic
+def recovery_record(*, user: User, write_off: WriteOff, amount: Any, day: datetime.date | None = None,
+                    note: str = "") -> Recovery:
+    """Money recovered on a written-off debt reduces every liability in proportion."""
+    if not (user.is_superuser or user.role == Role.CREDIT):
+        raise PermissionDenied(_("Only a credit controller records recoveries."))
+    write_off = WriteOff.objects.select_for_update().get(pk=write_off.pk)
+    try:
+        value = check_amount(to_money(amount), allow_zero=False)
+    except ValidationError as exc:
+        raise ValidationError({"amount": exc.messages}) from None
+    if value > write_off.amount - write_off.recovered:
+        raise ValidationError({"amount": [_("More than the %(left)s still unrecovered.")
+                                          % {"left": f"¥{write_off.amount - write_off.recovered:,.2f}"}]})
+    before = _jsonable(write_off)
+    recovery = Recovery.objects.create(write_off=write_off, amount=value, received_on=day or timezone.localdate(),
+                                       by=user, note=note[:200])
+    recovered = write_off.recovered + value
+    WriteOff.objects.filter(pk=write_off.pk).update(recovered=recovered)
+    for liability in Liability.objects.select_for_update().filter(write_off=write_off):
+        # Recompute from the total recovered, so rounding never drifts over several recoveries.
+        reduced = (liability.amount * recovered / write_off.amount).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        Liability.objects.filter(pk=liability.pk).update(reduced_by_recovery=min(reduced, liability.amount))
+    write_off.refresh_from_db()
+    audit(user=user, action="writeoff.recovery", obj=write_off, before=before)
+    return recovery
+
+
+# ── K2: the daily review ───────────────────────────────────────────────────────────────────
+
+def _raise_task(customer_id: int, reason: str, detail: str, today: datetime.date) -> bool:
+    try:
+        with transaction.atomic():
+            ReviewTask.objects.create(customer_id=customer_id, reason=reason, detail=detail[:300], raised_on=today)
+        return True
+    except IntegrityError:
+        return False  # an open task for this reason exists already
+
+
+def _average_days_late(customer_id: int, start: datetime.date, end: datetime.date) -> float | None:
+    rows = PaymentAllocation.objects.filter(
+        receivable__customer_id=customer_id, payment__received_on__gte=start, payment__received_on__lt=end
+    ).values_list("payment__received_on", "receivable__due_on")
+    lates = [max(0, (paid - due).days) for paid, due in rows]
+    return sum(lates) / len(lates) if lates else None
+
+
+def credit_daily_review(*, today: datetime.date) -> dict[str, int]:
+    """K2: raise review tasks (idempotent: an open task per customer and reason is never doubled)."""
+    policy = policy_in_force(on=today)
+    raised = {reason: 0 for reason in ReviewReason.values}
+    limits = CreditLimit.objects.filter(is_current=True).select_related("customer")
+    for limit in limits.iterator(chunk_size=500):
+        cid = limit.customer_id
+        if limit.review_on < today:
+            raised["expired"] += _raise_task(cid, "expired", _("The limit expired on %(day)s.") % {"day": limit.review_on}, today)
+        elif (limit.review_on - today).days <= policy.review_expiry_days:
+            raised["expiring"] += _raise_task(cid, "expiring", _("The limit expires on %(day)s.") % {"day": limit.review_on}, today)
+        exposure = customer_exposure(customer_id=cid)
+        UtilisationSnapshot.objects.update_or_create(customer_id=cid, day=today,
+                                                     defaults={"exposure": exposure, "limit_amount": limit.amount})
+        window = today - datetime.timedelta(days=policy.review_utilisation_days - 1)
+        snaps = UtilisationSnapshot.objects.filter(customer_id=cid, day__gte=window, day__lte=today)
+        threshold = Decimal(policy.review_utilisation_pct) / 100
+        if (limit.amount > 0 and snaps.count() >= policy.review_utilisation_days
+                and not snaps.filter(exposure__lt=F("limit_amount") * threshold).exists()):
+            raised["utilisation"] += _raise_task(cid, "utilisation", _(
+                "Exposure has stayed above %(pct)d%% of the limit for %(days)d days.")
+                % {"pct": policy.review_utilisation_pct, "days": policy.review_utilisation_days}, today)
+        recent = _average_days_late(cid, today - datetime.timedelta(days=90), today + datetime.timedelta(days=1))
+        earlier = _average_days_late(cid, today - datetime.timedelta(days=180), today - datetime.timedelta(days=90))
+        if recent is not None and earlier is not None and recent - earlier >= policy.review_lateness_rise_days:
+            raised["slower"] += _raise_task(cid, "slower", _(
+                "Average days late rose from %(before).0f to %(now).0f.") % {"before": earlier, "now": recent}, today)
+    overdue = (Receivable.objects.filter(settled_on__isnull=True, due_on__lt=today - datetime.timedelta(days=policy.review_overdue_days))
+               .order_by("customer_id").values_list("customer_id", flat=True).distinct())
+    for cid in overdue.iterator(chunk_size=1000):
+        oldest = (Receivable.objects.filter(customer_id=cid, settled_on__isnull=True).select_related("order")
+                  .order_by("due_on", "id").first())
+        days = (today - oldest.due_on).days
+        outstanding = oldest.outstanding
+        raised["overdue"] += _raise_task(cid, "overdue", _("%(number)s is %(days)d days overdue, %(amount)s outstanding.")
+                                         % {"number": oldest.order.number, "days": days, "amount": f"¥{outstanding:,.2f}"}, today)
+        if days >= policy.freeze_overdue_days:
+            raised["freeze"] += _raise_task(cid, "freeze", _("%(number)s is %(days)d days overdue: cut or freeze the limit.")
+                                            % {"number": oldest.order.number, "days": days}, today)
+    return raised
+
+
+@transaction.atomic
+def credit_freeze(*, user: User, customer: Customer, reason: str, frozen: bool = True) -> CreditAccount:
+    if not (user.is_superuser or user.role in {Role.CREDIT, Role.SENIOR}):
+        raise PermissionDenied(_("Only credit control or a senior manager freezes credit."))
+    if frozen and not (reason or "").strip():
+        raise ValidationError({"reason": [_("Give the reason for the freeze.")]})
+    account = _lock_account(customer.pk)
+    before = _jsonable(account)
+    account.frozen, account.frozen_reason = frozen, (reason or "").strip()[:200] if frozen else ""
+    account.save()
+    audit(user=user, action="account.freeze" if frozen else "account.unfreeze", obj=account, before=before, customer=customer)
+    return account
+
+
+@transaction.atomic
+def review_task_done(*, user: User, task: ReviewTask) -> ReviewTask:
+    if not (user.is_superuser or user.role in {Role.CREDIT, Role.SENIOR, Role.ADMIN}):
+        raise PermissionDenied(_("Only credit control closes review tasks."))
+    ReviewTask.objects.filter(pk=task.pk, done_at__isnull=True).update(done_at=timezone.now(), done_by=user)
+    task.refresh_from_db()
+    return task
+

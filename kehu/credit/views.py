@@ -1,0 +1,335 @@
+import io
+from decimal import Decimal
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kehu.accounts.models import Role
+from kehu.core.forms import apply_errors
+from kehu.customers.selectors import customer_get, customer_visible
+from kehu.ledger.models import OrderStatus, Receivable
+from kehu.ledger.selectors import order_get, order_visible
+
+from . import selectors, services
+from .forms import (
+    ApplicationForm,
+    DecisionForm,
+    ExceptionDecisionForm,
+    ExceptionRequestForm,
+    InvestigationForm,
+    RecoveryForm,
+    WriteOffForm,
+)
+from .models import (
+    ApplicationStatus,
+    AuditEntry,
+    CreditException,
+    Investigation,
+    InvestigationAttachment,
+    LimitApplication,
+    WriteOff,
+)
+
+CREDIT_STAFF = {Role.CREDIT, Role.ADMIN, Role.SENIOR}
+
+
+def _is_credit_staff(user) -> bool:
+    return user.is_superuser or user.role in CREDIT_STAFF
+
+
+@login_required
+def queue(request: HttpRequest) -> HttpResponse:
+    """The credit controller's queue: held orders, pending decisions, review prompts."""
+    if not _is_credit_staff(request.user):
+        raise PermissionDenied
+    held = order_visible(user=request.user).filter(status=OrderStatus.HELD).select_related("customer", "handler")[:100]
+    pending = LimitApplication.objects.filter(status=ApplicationStatus.PENDING).select_related("customer", "applicant")[:100]
+    exceptions = CreditException.objects.filter(status=ApplicationStatus.PENDING).select_related("order__customer", "requested_by")[:100]
+    reviews = selectors.open_review_tasks(user=request.user)[:200]
+    return render(request, "credit/queue.html", {
+        "held": held, "pending": pending, "exceptions": exceptions, "reviews": reviews, "nav": "credit"})
+
+
+@login_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    """A supervisor's or senior manager's approval inbox."""
+    return render(request, "credit/inbox.html", {
+        "applications": selectors.applications_to_decide(user=request.user).select_related("customer", "applicant", "investigation"),
+        "exceptions": selectors.exceptions_to_decide(user=request.user).select_related("order__customer", "requested_by"),
+        "nav": "inbox",
+    })
+
+
+@login_required
+def investigation_new(request: HttpRequest, customer_pk: int) -> HttpResponse:
+    customer = customer_get(user=request.user, pk=customer_pk)
+    form = InvestigationForm(request.POST or None, request.FILES or None,
+                             initial={"investigated_on": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "attachments"}
+        files = [(f.name, f.content_type or "application/octet-stream", f.read()) for f in request.FILES.getlist("attachments")]
+        try:
+            investigation = services.investigation_create(user=request.user, customer=customer, data=data, attachments=files)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        except PermissionDenied:
+            raise
+        else:
+            messages.success(request, _("Investigation saved: score %(score)d, %(risk)s.") % {
+                "score": investigation.score, "risk": investigation.get_risk_class_display()})
+            return redirect("credit:investigation_detail", pk=investigation.pk)
+    return render(request, "credit/investigation_form.html", {"form": form, "customer": customer, "nav": "customers"})
+
+
+def _investigation(request, pk: int) -> Investigation:
+    try:
+        return Investigation.objects.select_related("customer", "investigated_by").get(
+            pk=pk, customer__in=customer_visible(user=request.user))
+    except Investigation.DoesNotExist:
+        raise Http404 from None
+
+
+@login_required
+def investigation_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    investigation = _investigation(request, pk)
+    if request.GET.get("format") == "pdf":
+        from .pdf import investigation_pdf
+
+        return _pdf_response(investigation_pdf(investigation, request=request), f"investigation-{investigation.pk}.pdf")
+    return render(request, "credit/investigation_detail.html", {
+        "investigation": investigation, "customer": investigation.customer,
+        "attachments": investigation.attachments.defer("data"), "nav": "customers"})
+
+
+@login_required
+def attachment_download(request: HttpRequest, pk: int, att_pk: int) -> FileResponse:
+    investigation = _investigation(request, pk)
+    try:
+        att = investigation.attachments.get(pk=att_pk)
+    except InvestigationAttachment.DoesNotExist:
+        raise Http404 from None
+    return FileResponse(io.BytesIO(bytes(att.data)), as_attachment=True, filename=att.name, content_type=att.content_type)
+
+
+@login_required
+def application_new(request: HttpRequest, customer_pk: int) -> HttpResponse:
+    customer = customer_get(user=request.user, pk=customer_pk)
+    investigation = services.investigation_current(customer=customer)
+    if investigation is None:
+        messages.error(request, _("Investigate the customer's credit first."))
+        return redirect("credit:investigation_new", customer_pk=customer.pk)
+    form = ApplicationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            application = services.application_submit(
+                user=request.user, customer=customer, investigation=investigation, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Application sent for approval."))
+            return redirect("credit:application_detail", pk=application.pk)
+    return render(request, "credit/application_form.html", {
+        "form": form, "customer": customer, "investigation": investigation, "nav": "customers"})
+
+
+@login_required
+def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        application = selectors.application_visible(user=request.user).select_related(
+            "customer", "applicant", "investigation", "decided_by").get(pk=pk)
+    except LimitApplication.DoesNotExist:
+        # An approver outside the customer's visibility still sees what waits for them.
+        application = selectors.applications_to_decide(user=request.user).filter(pk=pk).first()
+        if application is None:
+            raise Http404 from None
+    if request.GET.get("format") == "pdf":
+        from .pdf import application_pdf
+
+        return _pdf_response(application_pdf(application, request=request), f"application-{application.pk}.pdf")
+    can_decide = (application.status == ApplicationStatus.PENDING
+                  and services.can_approve(request.user, requester=application.applicant, amount=application.requested_limit)[0])
+    may_try = application.status == ApplicationStatus.PENDING and selectors.applications_to_decide(user=request.user).filter(pk=pk).exists()
+    form = DecisionForm(request.POST or None)
+    if request.method == "POST":
+        if not may_try:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                services.application_decide(
+                    user=request.user, application=application, approve=form.cleaned_data["decision"] == "approve",
+                    amount=form.cleaned_data["amount"], terms_days=form.cleaned_data["terms_days"] or None,
+                    comment=form.cleaned_data["comment"])
+            except ValidationError as exc:
+                apply_errors(form, exc)
+            except PermissionDenied as exc:
+                form.add_error(None, str(exc) or _("You may not decide this application."))
+            else:
+                messages.success(request, _("Decision recorded."))
+                return redirect("credit:application_detail", pk=pk)
+    return render(request, "credit/application_detail.html", {
+        "application": application, "form": form, "can_decide": can_decide, "may_try": may_try, "nav": "inbox"})
+
+
+@login_required
+def order_credit(request: HttpRequest, order_pk: int) -> HttpResponse:
+    """A held order: why it is held, in numbers, and the exception request."""
+    order = order_get(user=request.user, pk=order_pk)
+    checks = selectors.checks_of_order(order=order)
+    exceptions = list(order.credit_exceptions.select_related("requested_by", "decided_by"))
+    form = ExceptionRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            exc = services.exception_request(user=request.user, order=order, reason=form.cleaned_data["reason"])
+        except ValidationError as err:
+            apply_errors(form, err)
+        else:
+            messages.success(request, _("Exception requested; the approvers have been told."))
+            return redirect("credit:exception_detail", pk=exc.pk)
+    return render(request, "credit/order_credit.html", {
+        "order": order, "checks": checks, "exceptions": exceptions, "form": form,
+        "can_request": order.status == OrderStatus.HELD and not any(e.status == "pending" for e in exceptions),
+        "nav": "orders"})
+
+
+@login_required
+def exception_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    exc = CreditException.objects.select_related("order__customer", "order__handler", "requested_by", "decided_by").filter(pk=pk).first()
+    if exc is None:
+        raise Http404
+    visible = customer_visible(user=request.user).filter(pk=exc.order.customer_id).exists()
+    may_try = selectors.exceptions_to_decide(user=request.user).filter(pk=pk).exists()
+    if not (visible or may_try):
+        raise Http404
+    form = ExceptionDecisionForm(request.POST or None)
+    if request.method == "POST":
+        if not may_try:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                services.exception_decide(user=request.user, exception=exc,
+                                          approve=form.cleaned_data["decision"] == "approve", comment=form.cleaned_data["comment"])
+            except ValidationError as err:
+                apply_errors(form, err)
+            except PermissionDenied as err:
+                form.add_error(None, str(err) or _("You may not decide this exception."))
+            else:
+                messages.success(request, _("Decision recorded."))
+                return redirect("credit:exception_detail", pk=pk)
+    return render(request, "credit/exception_detail.html", {"exc": exc, "form": form, "may_try": may_try, "nav": "inbox"})
+
+
+GROUPS = [("customer", _("Customer")), ("rep", _("Rep")), ("team", _("Team")), ("region", _("Region"))]
+
+
+@login_required
+def ageing(request: HttpRequest) -> HttpResponse:
+    group = request.GET.get("by", "customer")
+    group = group if group in dict(GROUPS) else "customer"
+    rows = selectors.receivables_ageing(user=request.user, group_by=group)
+    buckets = [b[0] for b in selectors.AGEING_BUCKETS]
+    for row in rows:
+        row["cells"] = [row[b] for b in buckets]
+    totals = [sum((r[b] for r in rows), Decimal(0)) for b in buckets]
+    grand_total = sum((r["total"] for r in rows), Decimal(0))
+    page = Paginator(rows, 100).get_page(request.GET.get("page"))
+    return render(request, "credit/ageing.html", {
+        "page": page, "group": group, "groups": [(k, str(v)) for k, v in GROUPS], "totals": totals,
+        "grand_total": grand_total, "nav": "credit"})
+
+
+@login_required
+def ageing_export(request: HttpRequest) -> HttpResponse:
+    from kehu.core.xlsx import xlsx_response
+
+    group = request.GET.get("by", "customer")
+    group = group if group in dict(GROUPS) else "customer"
+    rows = selectors.receivables_ageing(user=request.user, group_by=group)
+    buckets = [b[0] for b in selectors.AGEING_BUCKETS]
+    header = [_("Code"), _("Name"), _("Current"), "1–30", "31–60", "61–90", "90+", _("Total")]
+    data = [[r["code"], r["name"], *[r[b] for b in buckets], r["total"]] for r in rows]
+    return xlsx_response(f"ageing-{group}-{timezone.localdate():%Y%m%d}.xlsx", _("Receivables ageing"), header, data)
+
+
+@login_required
+def write_off_new(request: HttpRequest, pk: int) -> HttpResponse:
+    if not (request.user.is_superuser or request.user.role == Role.CREDIT):
+        raise PermissionDenied
+    try:
+        receivable = Receivable.objects.select_related("order", "customer").get(pk=pk)
+    except Receivable.DoesNotExist:
+        raise Http404 from None
+    form = WriteOffForm(request.POST or None, initial={"amount": receivable.outstanding})
+    if request.method == "POST" and form.is_valid():
+        try:
+            write_off = services.write_off_create(user=request.user, receivable=receivable, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Written off; liabilities recorded."))
+            return redirect("credit:write_off_detail", pk=write_off.pk)
+    return render(request, "credit/write_off_form.html", {"form": form, "receivable": receivable, "nav": "credit"})
+
+
+@login_required
+def write_off_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    write_off = WriteOff.objects.select_related("customer", "receivable__order__handler", "by", "policy").filter(pk=pk).first()
+    liabilities = list(selectors.liabilities_visible(user=request.user).filter(write_off_id=pk))
+    if write_off is None or not (_is_credit_staff(request.user) or liabilities):
+        raise Http404
+    form = RecoveryForm(request.POST or None)
+    if request.method == "POST":
+        if not (request.user.is_superuser or request.user.role == Role.CREDIT):
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                services.recovery_record(user=request.user, write_off=write_off, amount=form.cleaned_data["amount"],
+                                         note=form.cleaned_data["note"])
+            except ValidationError as exc:
+                apply_errors(form, exc)
+            else:
+                messages.success(request, _("Recovery recorded; liabilities reduced."))
+                return redirect("credit:write_off_detail", pk=pk)
+    return render(request, "credit/write_off_detail.html", {
+        "write_off": write_off, "liabilities": liabilities, "form": form,
+        "can_recover": request.user.is_superuser or request.user.role == Role.CREDIT, "nav": "credit"})
+
+
+@login_required
+def liabilities(request: HttpRequest) -> HttpResponse:
+    qs = selectors.liabilities_visible(user=request.user)
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    return render(request, "credit/liabilities.html", {
+        "page": page, "total": selectors.liability_total(qs), "nav": "credit"})
+
+
+@login_required
+def liabilities_export(request: HttpRequest) -> HttpResponse:
+    from kehu.core.xlsx import xlsx_response
+
+    qs = selectors.liabilities_visible(user=request.user)
+    header = [_("Person"), _("As"), _("Customer"), _("Order"), _("Written off on"), _("Kind"), _("Share (%)"),
+              _("Liability (CNY)"), _("Reduced by recoveries (CNY)"), _("Net (CNY)")]
+    data = [[str(li.person), li.get_role_display(), li.write_off.customer.name, li.write_off.receivable.order.number,
+             li.write_off.written_off_on, li.write_off.get_kind_display(), li.share_pct, li.amount,
+             li.reduced_by_recovery, li.net] for li in qs]
+    return xlsx_response(f"liabilities-{timezone.localdate():%Y%m%d}.xlsx", _("Liabilities"), header, data)
+
+
+@login_required
+def audit_trail(request: HttpRequest) -> HttpResponse:
+    if not _is_credit_staff(request.user):
+        raise PermissionDenied
+    page = Paginator(AuditEntry.objects.select_related("user", "customer"), 100).get_page(request.GET.get("page"))
+    return render(request, "credit/audit.html", {"page": page, "nav": "credit"})
+
+
+def _pdf_response(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
