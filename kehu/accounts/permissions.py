@@ -59,3 +59,7 @@ def can_enter_orders(user: User) -> bool:
 
 def can_record_payments(user: User) -> bool:
     return user.is_active and (user.is_superuser or user.role in {Role.CREDIT, Role.ADMIN})
+
+
+def can_manage_products(user: User) -> bool:
+    return user.is_active and (user.is_superuser or user.role == Role.ADMIN)

@@ -230,7 +230,7 @@ def application_submit(*, user: User, customer: Customer, investigation: Investi
 @transaction.atomic
 def application_decide(*, user: User, application: LimitApplication, approve: bool,
                        amount: Any = None, terms_days: Any = None, comment: str = "") -> LimitApplication:
-    application = LimitApplication.objects.select_for_update().select_related("applicant__team").get(pk=application.pk)
+    application = LimitApplication.objects.select_for_update(of=("self",)).select_related("applicant__team").get(pk=application.pk)
     if application.status != ApplicationStatus.PENDING:
         raise ValidationError(_("This application was already decided."))
     before = _jsonable(application)
@@ -405,7 +405,7 @@ def exception_request(*, user: User, order: Order, reason: str) -> CreditExcepti
 
 def exception_decide(*, user: User, exception: CreditException, approve: bool, comment: str = "") -> CreditException:
     with transaction.atomic():
-        exc = CreditException.objects.select_for_update().select_related("order__handler__team").get(pk=exception.pk)
+        exc = CreditException.objects.select_for_update(of=("self",)).select_related("order__handler__team").get(pk=exception.pk)
         if exc.status != ApplicationStatus.PENDING:
             raise ValidationError(_("This exception was already decided."))
         # The approver answers for the whole exposure the order brings, and approves neither their
@@ -458,7 +458,7 @@ def write_off_create(*, user: User, receivable: Receivable, amount: Any, kind: s
     """K3: write off (part of) a receivable and charge it to those responsible."""
     if not (user.is_superuser or user.role == Role.CREDIT):
         raise PermissionDenied(_("Only a credit controller writes off receivables."))
-    receivable = Receivable.objects.select_for_update().select_related("order__handler").get(pk=receivable.pk)
+    receivable = Receivable.objects.select_for_update(of=("self",)).select_related("order__handler").get(pk=receivable.pk)
     try:
         value = check_amount(to_money(amount), allow_zero=False)
     except ValidationError as exc:

@@ -5,7 +5,6 @@ through ``services.py``, which raises ValidationError (400) and PermissionDenied
 """
 
 from django.db.models import QuerySet
-from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, status, viewsets
@@ -19,6 +18,7 @@ from .models import AbcGrade, ColourGrade, Contact, Customer, Lifecycle
 from .selectors import (
     ORDERINGS,
     CustomerFilters,
+    contact_get,
     contact_visible,
     customer_get,
     customer_list,
@@ -185,13 +185,6 @@ class ContactCreateSerializer(ContactWriteSerializer):
 class ContactFilterSerializer(serializers.Serializer):
     customer = serializers.IntegerField(required=False, allow_null=True, min_value=1,
                                         help_text=_("Only this customer's contacts."))
-
-
-def contact_get(*, user: User, pk: str) -> Contact:
-    try:
-        return contact_visible(user=user).select_related("customer__owner__team").get(pk=pk)
-    except (Contact.DoesNotExist, ValueError, TypeError):
-        raise Http404 from None
 
 
 @extend_schema_view(

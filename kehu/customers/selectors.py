@@ -106,3 +106,11 @@ def build_search_text(customer: Customer, contacts: list[Contact] | None = None)
     for contact in contacts:
         parts += [contact.name, pinyin_full(contact.name), contact.phone.replace("-", ""), contact.wechat]
     return normalize(" ".join(p for p in parts if p))
+
+
+def contact_get(*, user: User, pk: int | str) -> Contact:
+    """The contact if ``user`` may see its customer; otherwise 404."""
+    try:
+        return contact_visible(user=user).select_related("customer__owner__team").get(pk=pk)
+    except (Contact.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None

@@ -54,7 +54,7 @@ from kehu.ledger.models import (
 )
 
 from . import data
-from .bulk import DemoBuildError, Progress, TableWriter, next_id, reset_sequences
+from .bulk import DemoBuildError, Progress, TableWriter, fast_load, next_id, reset_sequences
 from .models import DemoBuild
 
 CUSTOMER_CODE_PREFIX = "KH"
@@ -68,6 +68,8 @@ SIZE_SIGMA = 0.9
 LINES_PER_ORDER = [1] * 30 + [2] * 25 + [3] * 18 + [4] * 12 + [5] * 8 + [6] * 5 + [8] * 2
 SEASON = {1: 0.85, 2: 0.55, 3: 1.05, 4: 1.1, 5: 1.1, 6: 1.05, 7: 0.95, 8: 0.95, 9: 1.1, 10: 0.95, 11: 1.1, 12: 1.15}
 TERMS = ((0, 20), (30, 35), (45, 15), (60, 20), (90, 10))
+# The tables the builder fills in bulk.
+LOADED = (Customer, Contact, CustomerNeed, Order, OrderLine, Receivable, Payment, PaymentAllocation)
 PROGRESS_PHASES = {"people": 0.02, "customers": 0.18, "orders": 0.55, "payments": 0.13, "cards": 0.10, "finish": 0.02}
 
 
@@ -238,10 +240,12 @@ class _Builder:
         self.progress.phase("people", "people and products", 1)
         self.make_people()
         self.make_catalogue()
-        self.make_customers()
-        self.make_orders()
-        self.make_payments()
-        self.write_customers()
+        with fast_load(LOADED):
+            self.make_customers()
+            self.make_orders()
+            self.make_payments()
+            self.write_customers()
+            self.progress.phase("finish", "indexes, keys and statistics", 1)
         self.finish()
         return self.summary
 
@@ -1005,16 +1009,14 @@ class _Builder:
         self.summary.counts["needs"] = needs.count
 
     def finish(self) -> None:
-        self.progress.phase("finish", "sequences and statistics", 1)
         for prefix, value in self.sequences_used.items():
             NumberSequence.objects.update_or_create(prefix=prefix, defaults={"next_value": value})
         CustomerCodeSequence.objects.update_or_create(
             prefix=CUSTOMER_CODE_PREFIX, defaults={"next_value": self.next_code_number}
         )
-        reset_sequences([Customer, Contact, CustomerNeed, Order, OrderLine, Receivable, Payment, PaymentAllocation])
+        reset_sequences(LOADED)
         if connection.vendor == "postgresql":
-            tables = [m._meta.db_table for m in (Customer, Contact, CustomerNeed, Order, OrderLine, Receivable,
-                                                 Payment, PaymentAllocation)]
+            tables = [m._meta.db_table for m in LOADED]
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE " + ", ".join(connection.ops.quote_name(t) for t in tables))
 

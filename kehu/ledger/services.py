@@ -125,6 +125,8 @@ def order_create(
         raise ValidationError({"payment_method": [_("Choose how the customer pays.")]})
     clean = _clean_lines(lines)
     day = order_date or timezone.localdate()
+    # Terms as approved now, not as the caller's copy of the customer remembers them.
+    terms = Customer.objects.values_list("payment_terms_days", flat=True).get(pk=customer.pk)
     if day > timezone.localdate() + datetime.timedelta(days=366):
         raise ValidationError({"order_date": [_("The order date is too far in the future.")]})
     order = Order.objects.create(
@@ -133,7 +135,7 @@ def order_create(
         handler=customer.owner if customer.owner_id != user.pk and user.role != "rep" else user,
         order_date=day,
         payment_method=payment_method,
-        payment_terms_days=0 if payment_method == PaymentMethod.CASH else customer.payment_terms_days,
+        payment_terms_days=0 if payment_method == PaymentMethod.CASH else terms,
         total=sum((line.amount for line in clean), ZERO),
         notes=(notes or "")[:200],
         created_by=user,

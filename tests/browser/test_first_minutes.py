@@ -17,7 +17,14 @@ import pytest
 from django.utils import timezone, translation
 from playwright.sync_api import Page, expect
 
-from kehu.testing import PASSWORD, ProductFactory, build_org, grant_limit, make_contact, make_customer
+from kehu.testing import (
+    PASSWORD,
+    ProductFactory,
+    build_org,
+    grant_limit,
+    make_contact,
+    make_customer,
+)
 
 from .conftest import DESKTOP, DEVICES
 
