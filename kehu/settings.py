@@ -142,6 +142,7 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
+FORMAT_MODULE_PATH = ["kehu.formats"]
 LANGUAGE_CODE = os.environ.get("KEHU_LANGUAGE", "zh-hans")
 LANGUAGES = [("zh-hans", "中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]

@@ -10,7 +10,7 @@ class InvestigationForm(forms.ModelForm):
         fields = ["investigated_on", "registered_capital", "years_in_business", "ownership", "staff_size",
                   "revenue_band", "main_suppliers", "banks", "payment_record_us", "payment_record_others",
                   "legal_disputes", "impression", "notes"]
-        widgets = {"investigated_on": forms.DateInput(attrs={"type": "date"}), "notes": forms.Textarea(attrs={"rows": 3})}
+        widgets = {"investigated_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), "notes": forms.Textarea(attrs={"rows": 3})}
 
     attachments = forms.FileField(label=_("Attachments"), required=False,
                                   widget=forms.ClearableFileInput(attrs={"allow_multiple_selected": True}))

@@ -19,7 +19,9 @@ class CardSection:
     template: str
     context: Callable[[HttpRequest, Any], dict[str, Any]]
     order: int = 100
-    figures: bool = False  # rendered in the figures strip at the top instead of as a section
+    # "body": a section of the card; "figures": the strip of figures at the top; "actions": buttons
+    # in the card's header (the main things people do from the card).
+    placement: str = "body"
 
 
 _SECTIONS: dict[str, CardSection] = {}

@@ -105,18 +105,19 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
             if contact.birthday_month and contact.birthday_day else None
         )
         contact.birthday_soon = bool(contact.next_birthday and contact.next_birthday - today <= datetime.timedelta(days=14))
-    figures, sections = [], []
+    placed: dict[str, list] = {"figures": [], "actions": [], "body": []}
     for section in card.sections():
         html = mark_safe(render_to_string(
             section.template, {"customer": customer, **section.context(request, customer)}, request=request
         ))
-        (figures if section.figures else sections).append({"key": section.key, "title": section.title, "html": html})
+        placed[section.placement].append({"key": section.key, "title": section.title, "html": html})
     return render(request, "customers/detail.html", {
         "customer": customer,
         "contacts": contacts,
         "needs": list(customer.needs.all()),
-        "figures": figures,
-        "sections": sections,
+        "figures": placed["figures"],
+        "actions": placed["actions"],
+        "sections": placed["body"],
         "can_edit": can_edit_customer(request.user, customer),
         "nav": "customers",
     })

@@ -4,14 +4,7 @@ Rows come from the selectors (an order of a customer the user may not see answer
 changes go through ``services.py``. Money is rendered as strings with two decimals.
 """
 
-import datetime
-from typing import Any
-
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
-from django.db.models import Prefetch, Q, QuerySet
-from django.http import Http404
-from django.utils.translation import gettext as _t
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import permissions, serializers, status, viewsets
@@ -20,8 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
-from kehu.accounts.models import Role, User
-from kehu.core.money import check_amount, to_money
+from kehu.accounts.permissions import can_manage_products
 from kehu.customers.api import VisibleCustomerField
 
 from .models import (
@@ -37,9 +29,18 @@ from .models import (
     Receivable,
     Unit,
 )
-from .selectors import order_get, order_visible, payment_visible
+from .selectors import (
+    ORDER_ORDERINGS,
+    order_get,
+    order_list,
+    order_with_lines,
+    payment_get,
+    payment_list,
+    product_get,
+    product_list,
+    receivable_visible,
+)
 from .services import (
-    MAX_UNIT_PRICE,
     order_cancel,
     order_confirm,
     order_create,
@@ -47,6 +48,7 @@ from .services import (
     order_invoice,
     order_update_lines,
     payment_record,
+    product_save,
 )
 
 
@@ -59,52 +61,6 @@ def _decimal(**kwargs) -> serializers.DecimalField:
 # --- products --------------------------------------------------------------------------------
 
 PRODUCT_FIELDS = ["code", "name", "category", "grade", "pack_size", "pack_unit", "sales_unit", "list_price", "active"]
-
-
-def can_manage_products(user: User) -> bool:
-    return user.is_active and (user.is_superuser or user.role == Role.ADMIN)
-
-
-@transaction.atomic
-def product_save(*, user: User, data: dict[str, Any], product: Product | None = None) -> Product:
-    """Create or change a catalogue product (admins only).
-
-    Belongs in ledger/services.py next to the order services; kept here until it moves.
-    """
-    if not can_manage_products(user):
-        raise PermissionDenied(_t("Only an administrator changes the product catalogue."))
-    product = product or Product()
-    for field, value in data.items():
-        setattr(product, field, value.strip() if isinstance(value, str) else value)
-    errors: dict[str, list[str]] = {}
-    if "list_price" in data:
-        try:
-            product.list_price = check_amount(to_money(product.list_price), maximum=MAX_UNIT_PRICE)
-        except ValidationError as exc:
-            errors["list_price"] = exc.messages
-    if "pack_size" in data and not product.pack_size > 0:
-        errors["pack_size"] = [_t("The pack size must be greater than zero.")]
-    if errors:
-        raise ValidationError(errors)
-    try:
-        product.full_clean()
-    except ValidationError as exc:
-        raise ValidationError(exc.message_dict) from None
-    product.save()
-    return product
-
-
-def product_list(*, q: str = "", category: str = "", active: bool | None = None) -> QuerySet[Product]:
-    """The catalogue, filtered; everyone may read it. A candidate for ledger/selectors.py."""
-    qs = Product.objects.all()
-    if q.strip():
-        q = q.strip()
-        qs = qs.filter(Q(code__icontains=q) | Q(name__icontains=q) | Q(grade__icontains=q))
-    if category:
-        qs = qs.filter(category=category)
-    if active is not None:
-        qs = qs.filter(active=active)
-    return qs.order_by("category", "code")
 
 
 class IsAdminOrReadOnly(permissions.BasePermission):
@@ -165,12 +121,6 @@ class ProductViewSet(viewsets.GenericViewSet):
     permission_classes = [IsAdminOrReadOnly]
     queryset = Product.objects.none()
 
-    def _get(self, pk: str) -> Product:
-        try:
-            return Product.objects.get(pk=pk)
-        except (Product.DoesNotExist, ValueError, TypeError):
-            raise Http404 from None
-
     def list(self, request: Request) -> Response:
         params = ProductFilterSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
@@ -178,7 +128,7 @@ class ProductViewSet(viewsets.GenericViewSet):
         return self.get_paginated_response(ProductSerializer(page, many=True).data)
 
     def retrieve(self, request: Request, pk: str) -> Response:
-        return Response(ProductSerializer(self._get(pk)).data)
+        return Response(ProductSerializer(product_get(pk=pk)).data)
 
     def create(self, request: Request) -> Response:
         form = ProductWriteSerializer(data=request.data)
@@ -187,7 +137,7 @@ class ProductViewSet(viewsets.GenericViewSet):
         return Response(ProductSerializer(product).data, status=status.HTTP_201_CREATED)
 
     def update(self, request: Request, pk: str, partial: bool = False) -> Response:
-        product = self._get(pk)
+        product = product_get(pk=pk)
         form = ProductWriteSerializer(product, data=request.data, partial=partial)
         form.is_valid(raise_exception=True)
         product = product_save(user=request.user, data=form.validated_data, product=product)
@@ -283,44 +233,9 @@ class DateRangeFilterSerializer(serializers.Serializer):
         return attrs
 
 
-ORDER_ORDERINGS = {
-    "-order_date": ("-order_date", "-id"),
-    "order_date": ("order_date", "id"),
-    "-total": ("-total", "-id"),
-    "total": ("total", "id"),
-    "number": ("number",),
-    "-number": ("-number",),
-}
-
-
 class OrderFilterSerializer(DateRangeFilterSerializer):
     status = serializers.ChoiceField(choices=OrderStatus.choices, required=False, allow_blank=True)
     ordering = serializers.ChoiceField(choices=list(ORDER_ORDERINGS), required=False, default="-order_date")
-
-
-def order_list(*, user: User, customer: int | None = None, status: str = "",
-               date_from: datetime.date | None = None, date_to: datetime.date | None = None,
-               ordering: str = "-order_date") -> QuerySet[Order]:
-    """The orders ``user`` may see, filtered. A candidate for ledger/selectors.py."""
-    qs = order_visible(user=user)
-    if customer:
-        qs = qs.filter(customer_id=customer)
-    if status:
-        qs = qs.filter(status=status)
-    if date_from:
-        qs = qs.filter(order_date__gte=date_from)
-    if date_to:
-        qs = qs.filter(order_date__lte=date_to)
-    return qs.select_related("customer", "handler").order_by(*ORDER_ORDERINGS[ordering])
-
-
-def _with_lines(order: Order) -> Order:
-    """The order again, with its lines and receivable loaded for rendering."""
-    return (
-        Order.objects.select_related("customer", "handler", "receivable")
-        .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.select_related("product")))
-        .get(pk=order.pk)
-    )
 
 
 def _order_action(summary: str, request=None):
@@ -345,13 +260,13 @@ class OrderViewSet(viewsets.GenericViewSet):
         return self.get_paginated_response(OrderSummarySerializer(page, many=True).data)
 
     def retrieve(self, request: Request, pk: str) -> Response:
-        return Response(OrderSerializer(_with_lines(order_get(user=request.user, pk=pk))).data)
+        return Response(OrderSerializer(order_with_lines(order=order_get(user=request.user, pk=pk))).data)
 
     def create(self, request: Request) -> Response:
         form = OrderCreateSerializer(data=request.data, context=self.get_serializer_context())
         form.is_valid(raise_exception=True)
         order = order_create(user=request.user, **form.validated_data)
-        return Response(OrderSerializer(_with_lines(order)).data, status=status.HTTP_201_CREATED)
+        return Response(OrderSerializer(order_with_lines(order=order)).data, status=status.HTTP_201_CREATED)
 
     @_order_action(_("Replace the lines of a draft order"), request=OrderLinesSerializer)
     @action(detail=True, methods=["put"])
@@ -360,13 +275,13 @@ class OrderViewSet(viewsets.GenericViewSet):
         form = OrderLinesSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         order = order_update_lines(user=request.user, order=order, lines=form.validated_data["lines"])
-        return Response(OrderSerializer(_with_lines(order)).data)
+        return Response(OrderSerializer(order_with_lines(order=order)).data)
 
     @_order_action(_("Confirm an order; the credit check may hold it instead"))
     @action(detail=True, methods=["post"])
     def confirm(self, request: Request, pk: str) -> Response:
         order = order_confirm(user=request.user, order=order_get(user=request.user, pk=pk))
-        return Response(OrderSerializer(_with_lines(order)).data)
+        return Response(OrderSerializer(order_with_lines(order=order)).data)
 
     @_order_action(_("Mark a confirmed order delivered"), request=OrderDaySerializer)
     @action(detail=True, methods=["post"])
@@ -375,7 +290,7 @@ class OrderViewSet(viewsets.GenericViewSet):
         form = OrderDaySerializer(data=request.data)
         form.is_valid(raise_exception=True)
         order = order_deliver(user=request.user, order=order, day=form.validated_data.get("day"))
-        return Response(OrderSerializer(_with_lines(order)).data)
+        return Response(OrderSerializer(order_with_lines(order=order)).data)
 
     @_order_action(_("Invoice a delivered order, opening its receivable"), request=OrderDaySerializer)
     @action(detail=True, methods=["post"])
@@ -384,13 +299,13 @@ class OrderViewSet(viewsets.GenericViewSet):
         form = OrderDaySerializer(data=request.data)
         form.is_valid(raise_exception=True)
         order = order_invoice(user=request.user, order=order, day=form.validated_data.get("day"))
-        return Response(OrderSerializer(_with_lines(order)).data)
+        return Response(OrderSerializer(order_with_lines(order=order)).data)
 
     @_order_action(_("Cancel a draft or confirmed order"))
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str) -> Response:
         order = order_cancel(user=request.user, order=order_get(user=request.user, pk=pk))
-        return Response(OrderSerializer(_with_lines(order)).data)
+        return Response(OrderSerializer(order_with_lines(order=order)).data)
 
 
 # --- payments --------------------------------------------------------------------------------
@@ -434,7 +349,7 @@ class VisibleReceivableField(serializers.PrimaryKeyRelatedField):
         request = self.context.get("request")
         if request is None:
             return Receivable.objects.none()
-        return Receivable.objects.filter(order__in=order_visible(user=request.user))
+        return receivable_visible(user=request.user)
 
 
 class AllocationInputSerializer(serializers.Serializer):
@@ -454,32 +369,6 @@ class PaymentCreateSerializer(serializers.Serializer):
     )
 
 
-def _payments(qs: QuerySet[Payment]) -> QuerySet[Payment]:
-    return qs.select_related("customer").prefetch_related(
-        Prefetch("allocations", queryset=PaymentAllocation.objects.select_related("receivable__order").order_by("id"))
-    )
-
-
-def payment_list(*, user: User, customer: int | None = None, date_from: datetime.date | None = None,
-                 date_to: datetime.date | None = None) -> QuerySet[Payment]:
-    """The payments ``user`` may see, filtered. A candidate for ledger/selectors.py."""
-    qs = payment_visible(user=user)
-    if customer:
-        qs = qs.filter(customer_id=customer)
-    if date_from:
-        qs = qs.filter(received_on__gte=date_from)
-    if date_to:
-        qs = qs.filter(received_on__lte=date_to)
-    return _payments(qs).order_by("-received_on", "-id")
-
-
-def _payment_get(*, user: User, pk: str) -> Payment:
-    try:
-        return _payments(payment_visible(user=user)).get(pk=pk)
-    except (Payment.DoesNotExist, ValueError, TypeError):
-        raise Http404 from None
-
-
 @extend_schema_view(
     list=extend_schema(summary=_("List the payments you may see"), parameters=[DateRangeFilterSerializer]),
     retrieve=extend_schema(summary=_("Open a payment")),
@@ -497,7 +386,7 @@ class PaymentViewSet(viewsets.GenericViewSet):
         return self.get_paginated_response(PaymentSerializer(page, many=True).data)
 
     def retrieve(self, request: Request, pk: str) -> Response:
-        return Response(PaymentSerializer(_payment_get(user=request.user, pk=pk)).data)
+        return Response(PaymentSerializer(payment_get(user=request.user, pk=pk)).data)
 
     def create(self, request: Request) -> Response:
         form = PaymentCreateSerializer(data=request.data, context=self.get_serializer_context())
@@ -505,7 +394,7 @@ class PaymentViewSet(viewsets.GenericViewSet):
         data = dict(form.validated_data)
         allocations = [(a["receivable"], a["amount"]) for a in data.pop("allocations", None) or []]
         payment = payment_record(user=request.user, allocations=allocations or None, **data)
-        return Response(PaymentSerializer(_payment_get(user=request.user, pk=payment.pk)).data,
+        return Response(PaymentSerializer(payment_get(user=request.user, pk=payment.pk)).data,
                         status=status.HTTP_201_CREATED)
 
 

@@ -8,7 +8,7 @@ from .models import OrderStatus, PaymentChannel, PaymentMethod
 
 
 class OrderHeaderForm(forms.Form):
-    order_date = forms.DateField(label=_("Order date"), widget=forms.DateInput(attrs={"type": "date"}))
+    order_date = forms.DateField(label=_("Order date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     payment_method = forms.ChoiceField(label=_("Payment"), choices=PaymentMethod.choices)
     notes = forms.CharField(label=_("Notes"), required=False, max_length=200)
 
@@ -34,7 +34,7 @@ class OrderFilterForm(forms.Form):
 
 class PaymentForm(forms.Form):
     amount = forms.CharField(label=_("Amount (CNY)"), max_length=30)
-    received_on = forms.DateField(label=_("Received on"), widget=forms.DateInput(attrs={"type": "date"}))
+    received_on = forms.DateField(label=_("Received on"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     channel = forms.ChoiceField(label=_("Channel"), choices=PaymentChannel.choices)
     reference = forms.CharField(label=_("Reference"), required=False, max_length=60)
 

@@ -3,7 +3,7 @@
 import datetime
 from decimal import Decimal
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 
@@ -12,7 +12,7 @@ from kehu.core.money import ZERO
 from kehu.customers.models import Customer
 from kehu.customers.selectors import customer_visible
 
-from .models import Order, OrderStatus, Payment, Receivable
+from .models import Order, OrderLine, OrderStatus, Payment, PaymentAllocation, Product, Receivable
 
 SALES_STATUSES = [OrderStatus.CONFIRMED, OrderStatus.DELIVERED, OrderStatus.INVOICED, OrderStatus.PAID]
 
@@ -93,3 +93,90 @@ def customer_overdue_items(*, customer_id: int, due_before: datetime.date) -> li
         Receivable.objects.filter(customer_id=customer_id, settled_on__isnull=True, due_on__lt=due_before)
         .select_related("order").order_by("due_on", "id")
     )
+
+
+def product_list(*, q: str = "", category: str = "", active: bool | None = None) -> QuerySet[Product]:
+    """The catalogue, filtered; everyone may read it."""
+    qs = Product.objects.all()
+    if q.strip():
+        q = q.strip()
+        qs = qs.filter(Q(code__icontains=q) | Q(name__icontains=q) | Q(grade__icontains=q))
+    if category:
+        qs = qs.filter(category=category)
+    if active is not None:
+        qs = qs.filter(active=active)
+    return qs.order_by("category", "code")
+
+
+ORDER_ORDERINGS = {
+    "-order_date": ("-order_date", "-id"),
+    "order_date": ("order_date", "id"),
+    "-total": ("-total", "-id"),
+    "total": ("total", "id"),
+    "number": ("number",),
+    "-number": ("-number",),
+}
+
+
+def order_list(*, user: User, customer: int | None = None, status: str = "",
+               date_from: datetime.date | None = None, date_to: datetime.date | None = None,
+               ordering: str = "-order_date") -> QuerySet[Order]:
+    """The orders ``user`` may see, filtered."""
+    qs = order_visible(user=user)
+    if customer:
+        qs = qs.filter(customer_id=customer)
+    if status:
+        qs = qs.filter(status=status)
+    if date_from:
+        qs = qs.filter(order_date__gte=date_from)
+    if date_to:
+        qs = qs.filter(order_date__lte=date_to)
+    return qs.select_related("customer", "handler").order_by(*ORDER_ORDERINGS[ordering])
+
+
+def _with_allocations(qs: QuerySet[Payment]) -> QuerySet[Payment]:
+    return qs.select_related("customer").prefetch_related(
+        Prefetch("allocations", queryset=PaymentAllocation.objects.select_related("receivable__order").order_by("id"))
+    )
+
+
+def payment_list(*, user: User, customer: int | None = None, date_from: datetime.date | None = None,
+                 date_to: datetime.date | None = None) -> QuerySet[Payment]:
+    """The payments ``user`` may see, filtered, with their allocations."""
+    qs = payment_visible(user=user)
+    if customer:
+        qs = qs.filter(customer_id=customer)
+    if date_from:
+        qs = qs.filter(received_on__gte=date_from)
+    if date_to:
+        qs = qs.filter(received_on__lte=date_to)
+    return _with_allocations(qs).order_by("-received_on", "-id")
+
+
+def payment_get(*, user: User, pk: int | str) -> Payment:
+    """A payment ``user`` may see, with its allocations; otherwise 404."""
+    try:
+        return _with_allocations(payment_visible(user=user)).get(pk=pk)
+    except (Payment.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def product_get(*, pk: int | str) -> Product:
+    try:
+        return Product.objects.get(pk=pk)
+    except (Product.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def order_with_lines(*, order: Order) -> Order:
+    """The order again (already checked as visible), with its lines and receivable loaded for rendering."""
+    return (
+        Order.objects.select_related("customer", "handler", "receivable")
+        .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.select_related("product")))
+        .get(pk=order.pk)
+    )
+
+
+def receivable_visible(*, user: User) -> QuerySet[Receivable]:
+    """Receivables of the orders ``user`` may see."""
+    return Receivable.objects.filter(order__in=order_visible(user=user))

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
-from kehu.accounts.permissions import can_enter_orders, can_record_payments
+from kehu.accounts.permissions import can_enter_orders, can_manage_products, can_record_payments
 from kehu.core.money import ZERO, check_amount, to_money
 from kehu.customers.models import Customer, Lifecycle
 from kehu.customers.selectors import customer_visible
@@ -331,3 +331,29 @@ def customer_outstanding(*, customer: Customer) -> Decimal:
         total_amount=Sum("amount"), total_paid=Sum("paid"), total_off=Sum("written_off")
     )
     return (agg["total_amount"] or ZERO) - (agg["total_paid"] or ZERO) - (agg["total_off"] or ZERO)
+
+
+@transaction.atomic
+def product_save(*, user: User, data: dict[str, Any], product: Product | None = None) -> Product:
+    """Create or change a catalogue product (admins only)."""
+    if not can_manage_products(user):
+        raise PermissionDenied(_("Only an administrator changes the product catalogue."))
+    product = product or Product()
+    for field, value in data.items():
+        setattr(product, field, value.strip() if isinstance(value, str) else value)
+    errors: dict[str, list[str]] = {}
+    if "list_price" in data:
+        try:
+            product.list_price = check_amount(to_money(product.list_price), maximum=MAX_UNIT_PRICE)
+        except ValidationError as exc:
+            errors["list_price"] = exc.messages
+    if "pack_size" in data and not product.pack_size > 0:
+        errors["pack_size"] = [_("The pack size must be greater than zero.")]
+    if errors:
+        raise ValidationError(errors)
+    try:
+        product.full_clean()
+    except ValidationError as exc:
+        raise ValidationError(exc.message_dict) from None
+    product.save()
+    return product

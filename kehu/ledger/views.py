@@ -5,6 +5,7 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -14,7 +15,7 @@ from kehu.customers.selectors import customer_get
 
 from . import selectors, services
 from .forms import OrderFilterForm, OrderHeaderForm, PaymentForm
-from .models import OrderStatus, Product
+from .models import OrderStatus, PaymentMethod, Product
 
 
 @login_required
@@ -67,7 +68,10 @@ def order_new(request: HttpRequest) -> HttpResponse:
     customer = None
     if raw_customer:
         customer = customer_get(user=request.user, pk=raw_customer)  # 404 for someone else's customer
-    form = OrderHeaderForm(request.POST or None)
+    # A customer without credit terms buys for cash unless the rep says otherwise.
+    initial = {"order_date": timezone.localdate(),
+               "payment_method": PaymentMethod.CREDIT if customer and customer.payment_terms_days else PaymentMethod.CASH}
+    form = OrderHeaderForm(request.POST or None, initial=initial)
     lines = _lines_from_post(request) if request.method == "POST" else []
     line_errors: list[str] = []
     if request.method == "POST" and customer and form.is_valid():

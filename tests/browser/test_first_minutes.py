@@ -250,11 +250,7 @@ def test_wrong_password_says_so_and_the_right_one_still_works(device_page, setti
 
 @pytest.mark.parametrize("language", [
     pytest.param("en", id="en"),
-    pytest.param("zh-hans", id="zh-hans", marks=pytest.mark.xfail(
-        raises=AssertionError, strict=False,
-        reason="page bug: kehu/ledger/forms.py DateInput(attrs={'type': 'date'}) without format='%Y-%m-%d' "
-               "renders value='2026/11/27' in zh-hans, which <input type=date> drops; remove this mark when fixed",
-    )),
+    pytest.param("zh-hans", id="zh-hans"),
 ])
 def test_order_form_comes_with_todays_date(language, device_page, live_server):
     """A rep entering an order should not have to pick today's date (the field is required)."""
