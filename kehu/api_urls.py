@@ -7,5 +7,6 @@ urlpatterns = [
     path("", include("kehu.accounts.api")),
     path("", include("kehu.customers.api")),
     path("", include("kehu.ledger.api")),
+    path("", include("kehu.credit.api")),
     path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi"),
 ]

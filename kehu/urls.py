@@ -1,7 +1,12 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 
 from kehu.analytics.views import home
+
+admin.site.site_header = _("Kehu back office")
+admin.site.site_title = _("Kehu")
+admin.site.index_title = _("Back office")
 
 urlpatterns = [
     path("admin/", admin.site.urls),

@@ -20,6 +20,8 @@ Risk class: ≥75 low, ≥55 medium, ≥35 high, below that do not extend credit
 """
 
 from decimal import Decimal
+
+from django.utils.translation import gettext as _
 from typing import Any
 
 DEFAULT_RULES: dict[str, Any] = {
@@ -40,17 +42,17 @@ def validate_rules(rules: dict[str, Any], bands: list[list[Any]]) -> list[str]:
     problems = []
     for factor, rule in rules.items():
         if factor not in DEFAULT_RULES:
-            problems.append(f"unknown factor {factor}")
+            problems.append(_("Unknown factor: %(factor)s") % {"factor": factor})
         elif rule.get("type") == "bands":
             if not all(isinstance(b, list) and len(b) == 2 for b in rule.get("bands", [])):
-                problems.append(f"{factor}: bands must be [threshold, points] pairs")
+                problems.append(_("%(factor)s: bands must be [threshold, points] pairs") % {"factor": factor})
         elif rule.get("type") == "choice":
             if not isinstance(rule.get("points"), dict):
-                problems.append(f"{factor}: points must map answers to points")
+                problems.append(_("%(factor)s: points must map each answer to points") % {"factor": factor})
         else:
-            problems.append(f"{factor}: type must be bands or choice")
+            problems.append(_("%(factor)s: the type must be bands or choice") % {"factor": factor})
     if not bands or any(len(b) != 2 or b[1] not in {"low", "medium", "high", "reject"} for b in bands):
-        problems.append("risk bands must be [minimum score, low|medium|high|reject] pairs")
+        problems.append(_("Risk bands must be [minimum score, low|medium|high|reject] pairs"))
     return problems
 
 

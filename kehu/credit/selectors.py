@@ -13,6 +13,7 @@ from kehu.ledger.selectors import customer_exposure
 
 from .models import (
     ApplicationStatus,
+    AuditEntry,
     CreditAccount,
     CreditCheck,
     CreditException,
@@ -21,6 +22,7 @@ from .models import (
     Liability,
     LimitApplication,
     ReviewTask,
+    WriteOff,
 )
 
 
@@ -119,3 +121,51 @@ def open_review_tasks(*, user: User) -> QuerySet[ReviewTask]:
 def liability_total(qs: QuerySet[Liability]) -> Decimal:
     agg = qs.aggregate(total=Sum("amount"), reduced=Sum("reduced_by_recovery"))
     return (agg["total"] or ZERO) - (agg["reduced"] or ZERO)
+
+
+# ── reads for the API: each answers only what the user may see ───────────────────────────────
+
+CREDIT_STAFF = {Role.CREDIT, Role.ADMIN, Role.SENIOR}
+
+
+def is_credit_staff(user: User) -> bool:
+    """Credit control, admin and senior managers: the queue, the audit trail, every write-off."""
+    return user.is_active and (user.is_superuser or user.role in CREDIT_STAFF)
+
+
+def investigation_visible(*, user: User) -> QuerySet[Investigation]:
+    return Investigation.objects.filter(customer__in=customer_visible(user=user))
+
+
+def application_open_to(*, user: User) -> QuerySet[LimitApplication]:
+    """Applications of customers ``user`` sees, and those waiting for their decision."""
+    return LimitApplication.objects.filter(
+        Q(customer__in=customer_visible(user=user)) | Q(pk__in=applications_to_decide(user=user).values("pk")))
+
+
+def limit_visible(*, user: User) -> QuerySet[CreditLimit]:
+    return CreditLimit.objects.filter(customer__in=customer_visible(user=user))
+
+
+def exception_open_to(*, user: User) -> QuerySet[CreditException]:
+    """Exceptions for orders of customers ``user`` sees, and those waiting for their decision."""
+    return CreditException.objects.filter(
+        Q(order__customer__in=customer_visible(user=user)) | Q(pk__in=exceptions_to_decide(user=user).values("pk")))
+
+
+def review_task_visible(*, user: User) -> QuerySet[ReviewTask]:
+    return ReviewTask.objects.filter(customer__in=customer_visible(user=user))
+
+
+def write_off_visible(*, user: User) -> QuerySet[WriteOff]:
+    """Credit staff see every write-off; anyone else those carrying a liability they may see."""
+    if is_credit_staff(user):
+        return WriteOff.objects.all()
+    return WriteOff.objects.filter(pk__in=liabilities_visible(user=user).values("write_off_id"))
+
+
+def audit_entries(*, user: User) -> QuerySet[AuditEntry]:
+    """The audit trail, for credit staff only (anyone else gets nothing)."""
+    if not is_credit_staff(user):
+        return AuditEntry.objects.none()
+    return AuditEntry.objects.select_related("user", "customer")

@@ -102,8 +102,11 @@ def investigation_detail(request: HttpRequest, pk: int) -> HttpResponse:
         from .pdf import investigation_pdf
 
         return _pdf_response(investigation_pdf(investigation, request=request), f"investigation-{investigation.pk}.pdf")
+    points = [(Investigation._meta.get_field(factor).verbose_name, value)
+              for factor, value in investigation.score_detail.items()
+              if factor in {f.name for f in Investigation._meta.get_fields()}]
     return render(request, "credit/investigation_detail.html", {
-        "investigation": investigation, "customer": investigation.customer,
+        "investigation": investigation, "customer": investigation.customer, "points": points,
         "attachments": investigation.attachments.defer("data"), "nav": "customers"})
 
 

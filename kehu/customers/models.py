@@ -3,6 +3,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kehu.accounts.models import Region
 from kehu.core.models import TimeStampedModel
@@ -167,7 +168,7 @@ class DecisionRole(models.TextChoices):
 
 class Contact(TimeStampedModel):
     customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="contacts")
-    name = models.CharField(_("name"), max_length=60)
+    name = models.CharField(pgettext_lazy("person", "name"), max_length=60)
     title = models.CharField(_("title"), max_length=60, blank=True)
     phone = models.CharField(_("phone"), max_length=30, blank=True)
     wechat = models.CharField(_("WeChat"), max_length=60, blank=True)

@@ -260,15 +260,16 @@ class _Builder:
         rng = self.rng("people")
         password = make_password(data.DEMO_PASSWORD)  # hashed once: Argon2 is slow on purpose
         for spec in data.USERS:
+            phone = rng.choice(data.MOBILE_PREFIXES) + f"{rng.randrange(10**8):08d}"
             user, created = User.objects.get_or_create(username=spec.username)
-            if created:
+            if created:  # people who exist already (a second build, --force) are left as they are
                 user.display_name = spec.display_name
                 user.role = spec.role
                 user.approval_limit = Decimal(spec.approval_limit)
                 user.is_staff = spec.superuser
                 user.is_superuser = spec.superuser
                 user.email = f"{spec.username}@demo.kehu.example"
-                user.phone = rng.choice(data.MOBILE_PREFIXES) + f"{rng.randrange(10**8):08d}"
+                user.phone = phone
                 user.password = password
                 user.save()
             users[spec.username] = user
@@ -431,7 +432,9 @@ class _Builder:
             # Exactly what the customer services store, so searching finds demo customers the same way.
             customer.pinyin = pinyin_full(customer.name)[:400]
             customer.initials = pinyin_initials(customer.name)[:120]
-            customer.search_text = build_search_text(customer, contacts)
+            # In Contact's default order, as customer.contacts.all() gives them to the services.
+            ordered = sorted(contacts, key=lambda c: (not c.is_primary, c.name))
+            customer.search_text = build_search_text(customer, ordered)
             if i % 500 == 0:
                 self.progress.update(total // 2 + i // 2)
         self.summary.customers = n_customers

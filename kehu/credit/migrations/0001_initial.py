@@ -2,9 +2,10 @@
 
 import django.core.validators
 import django.db.models.deletion
-import kehu.credit.scorecard
 from django.conf import settings
 from django.db import migrations, models
+
+import kehu.credit.scorecard
 
 
 class Migration(migrations.Migration):

@@ -3,10 +3,10 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from kehu.core.uscc import check_char
 from kehu.customers.models import Contact, Customer, GeoSource
 from kehu.customers.selectors import CustomerFilters, customer_list
 from kehu.customers.services import contact_create, contact_update, customer_create, customer_update
-from kehu.core.uscc import check_char
 from kehu.testing import make_customer
 
 pytestmark = pytest.mark.django_db
