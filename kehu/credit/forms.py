@@ -17,16 +17,20 @@ class InvestigationForm(forms.ModelForm):
 
 
 class ApplicationForm(forms.Form):
-    requested_limit = forms.CharField(label=_("Requested limit (CNY)"), max_length=30)
-    requested_terms_days = forms.CharField(label=_("Payment terms (days)"), max_length=6)
+    requested_limit = forms.CharField(label=_("Requested limit (CNY)"), max_length=30,
+                                      widget=forms.TextInput(attrs={"inputmode": "decimal"}))
+    requested_terms_days = forms.CharField(label=_("Payment terms (days)"), max_length=6,
+                                           widget=forms.TextInput(attrs={"inputmode": "numeric"}))
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
 
 
 class DecisionForm(forms.Form):
     decision = forms.ChoiceField(label=_("Decision"), choices=[("approve", _("Approve")), ("reject", _("Reject"))],
                                  widget=forms.RadioSelect)
-    amount = forms.CharField(label=_("Approved amount (CNY), if lower"), required=False, max_length=30)
-    terms_days = forms.CharField(label=_("Approved terms (days), if shorter"), required=False, max_length=6)
+    amount = forms.CharField(label=_("Approved amount (CNY), if lower"), required=False, max_length=30,
+                             widget=forms.TextInput(attrs={"inputmode": "decimal"}))
+    terms_days = forms.CharField(label=_("Approved terms (days), if shorter"), required=False, max_length=6,
+                                 widget=forms.TextInput(attrs={"inputmode": "numeric"}))
     comment = forms.CharField(label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
@@ -42,10 +46,11 @@ class ExceptionDecisionForm(forms.Form):
 
 class WriteOffForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=WriteOffKind.choices)
-    amount = forms.CharField(label=_("Amount (CNY)"), max_length=30)
+    amount = forms.CharField(label=_("Amount (CNY)"), max_length=30, widget=forms.TextInput(attrs={"inputmode": "decimal"}))
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
 
 
 class RecoveryForm(forms.Form):
-    amount = forms.CharField(label=_("Amount recovered (CNY)"), max_length=30)
+    amount = forms.CharField(label=_("Amount recovered (CNY)"), max_length=30,
+                             widget=forms.TextInput(attrs={"inputmode": "decimal"}))
     note = forms.CharField(label=_("Note"), required=False, max_length=200)

@@ -315,7 +315,7 @@ def credit_assess(*, customer_id: int, order: Order, today: datetime.date) -> di
     if overdue:
         reasons.append(_reason("overdue", _("%(n)d receivable(s) overdue beyond the %(grace)d-day grace period, %(amount)s in all.")
                                % {"n": len(overdue), "grace": policy.grace_days, "amount": f"¥{overdue_amount:,.2f}"},
-                               amount=overdue_amount, items=", ".join(f"{r.order.number} ({r.due_on})" for r in overdue[:10])))
+                               amount=overdue_amount, overdue_items=", ".join(f"{r.order.number} ({r.due_on})" for r in overdue[:10])))
     if order.payment_method != PaymentMethod.CASH:
         if account.frozen:
             reasons.append(_reason("frozen", _("The customer's credit is frozen: %(why)s") % {"why": account.frozen_reason or "—"}))
@@ -601,7 +601,9 @@ def credit_freeze(*, user: User, customer: Customer, reason: str, frozen: bool =
 def review_task_done(*, user: User, task: ReviewTask) -> ReviewTask:
     if not (user.is_superuser or user.role in {Role.CREDIT, Role.SENIOR, Role.ADMIN}):
         raise PermissionDenied(_("Only credit control closes review tasks."))
-    ReviewTask.objects.filter(pk=task.pk, done_at__isnull=True).update(done_at=timezone.now(), done_by=user)
-    task.refresh_from_db()
+    before = _jsonable(task)
+    if ReviewTask.objects.filter(pk=task.pk, done_at__isnull=True).update(done_at=timezone.now(), done_by=user):
+        task.refresh_from_db()
+        audit(user=user, action="review.done", obj=task, before=before)
     return task
 

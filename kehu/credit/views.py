@@ -16,7 +16,7 @@ from kehu.customers.selectors import customer_get, customer_visible
 from kehu.ledger.models import OrderStatus, Receivable
 from kehu.ledger.selectors import order_get, order_visible
 
-from . import selectors, services
+from . import scorecard, selectors, services
 from .forms import (
     ApplicationForm,
     DecisionForm,
@@ -102,9 +102,9 @@ def investigation_detail(request: HttpRequest, pk: int) -> HttpResponse:
         from .pdf import investigation_pdf
 
         return _pdf_response(investigation_pdf(investigation, request=request), f"investigation-{investigation.pk}.pdf")
-    points = [(Investigation._meta.get_field(factor).verbose_name, value)
-              for factor, value in investigation.score_detail.items()
-              if factor in {f.name for f in Investigation._meta.get_fields()}]
+    fields = {f.name for f in Investigation._meta.get_fields()}
+    points = [(Investigation._meta.get_field(factor).verbose_name, investigation.score_detail[factor])
+              for factor in scorecard.DEFAULT_RULES if factor in investigation.score_detail and factor in fields]
     return render(request, "credit/investigation_detail.html", {
         "investigation": investigation, "customer": investigation.customer, "points": points,
         "attachments": investigation.attachments.defer("data"), "nav": "customers"})
@@ -224,7 +224,12 @@ def exception_detail(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(request, _("Decision recorded."))
                 return redirect("credit:exception_detail", pk=pk)
-    return render(request, "credit/exception_detail.html", {"exc": exc, "form": form, "may_try": may_try, "nav": "inbox"})
+    limit = services.limit_current(customer_id=exc.order.customer_id)
+    over = exc.exposure_after - limit.amount if limit and exc.exposure_after > limit.amount else None
+    can_decide = may_try and services.can_approve(request.user, requester=exc.order.handler, amount=exc.exposure_after)[0]
+    return render(request, "credit/exception_detail.html", {
+        "exc": exc, "form": form, "may_try": may_try, "can_decide": can_decide, "limit": limit, "over": over,
+        "nav": "inbox"})
 
 
 GROUPS = [("customer", _("Customer")), ("rep", _("Rep")), ("team", _("Team")), ("region", _("Region"))]

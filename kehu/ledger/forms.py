@@ -33,7 +33,7 @@ class OrderFilterForm(forms.Form):
 
 
 class PaymentForm(forms.Form):
-    amount = forms.CharField(label=_("Amount (CNY)"), max_length=30)
+    amount = forms.CharField(label=_("Amount (CNY)"), max_length=30, widget=forms.TextInput(attrs={"inputmode": "decimal"}))
     received_on = forms.DateField(label=_("Received on"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     channel = forms.ChoiceField(label=_("Channel"), choices=PaymentChannel.choices)
     reference = forms.CharField(label=_("Reference"), required=False, max_length=60)

@@ -90,10 +90,14 @@ def order_new(request: HttpRequest) -> HttpResponse:
         else:
             if request.POST.get("confirm"):
                 try:
-                    services.order_confirm(user=request.user, order=order)
-                    messages.success(request, _("Order %(n)s confirmed.") % {"n": order.number})
+                    order = services.order_confirm(user=request.user, order=order)
                 except ValidationError as exc:
                     messages.error(request, " ".join(exc.messages))
+                else:
+                    if order.status == OrderStatus.HELD:
+                        messages.error(request, _("Order %(n)s is held by the credit check; see why below.") % {"n": order.number})
+                    else:
+                        messages.success(request, _("Order %(n)s confirmed.") % {"n": order.number})
             else:
                 messages.success(request, _("Order %(n)s saved as a draft.") % {"n": order.number})
             return redirect("ledger:order_detail", pk=order.pk)
