@@ -9,8 +9,10 @@ from kehu.customers.card import CardSection, register_section
 def _credit(request, customer):
     from . import selectors
 
+    user = request.user
     return {**selectors.credit_summary(customer=customer),
-            "can_investigate": request.user.role != Role.ADMIN or request.user.is_superuser}
+            "can_freeze": user.is_superuser or user.role in {Role.CREDIT, Role.SENIOR},
+            "can_write_off": user.is_superuser or user.role == Role.CREDIT}
 
 
 def register() -> None:

@@ -42,6 +42,9 @@ def credit_summary(*, customer: Customer) -> dict:
         "applications": list(LimitApplication.objects.filter(customer=customer).select_related("applicant", "decided_by")[:5]),
         "history": list(CreditLimit.objects.filter(customer=customer).select_related("approved_by")[:10]),
         "reviews": list(ReviewTask.objects.filter(customer=customer, done_at__isnull=True)),
+        "open_receivables": list(Receivable.objects.filter(customer=customer, settled_on__isnull=True)
+                                 .select_related("order").order_by("due_on", "id")[:20]),
+        "today": today,
     }
 
 

@@ -7,8 +7,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from kehu.accounts.models import Role
 from kehu.core.forms import apply_errors
@@ -230,6 +232,31 @@ def exception_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "credit/exception_detail.html", {
         "exc": exc, "form": form, "may_try": may_try, "can_decide": can_decide, "limit": limit, "over": over,
         "nav": "inbox"})
+
+
+@login_required
+@require_POST
+def freeze(request: HttpRequest, customer_pk: int) -> HttpResponse:
+    customer = customer_get(user=request.user, pk=customer_pk)
+    frozen = request.POST.get("frozen") == "1"
+    try:
+        services.credit_freeze(user=request.user, customer=customer, reason=request.POST.get("reason", ""), frozen=frozen)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Credit frozen.") if frozen else _("Credit unfrozen."))
+    return redirect(reverse("customers:detail", args=[customer.pk]) + "#credit")
+
+
+@login_required
+@require_POST
+def review_done(request: HttpRequest, pk: int) -> HttpResponse:
+    task = selectors.open_review_tasks(user=request.user).filter(pk=pk).first()
+    if task is None:
+        raise Http404
+    services.review_task_done(user=request.user, task=task)
+    messages.success(request, _("Review prompt closed."))
+    return redirect(reverse("credit:queue") + "#reviews")
 
 
 GROUPS = [("customer", _("Customer")), ("rep", _("Rep")), ("team", _("Team")), ("region", _("Region"))]
