@@ -187,7 +187,7 @@ class InvestigationViewSet(viewsets.GenericViewSet):
         data = dict(form.validated_data)
         customer = data.pop("customer")
         investigation = services.investigation_create(user=request.user, customer=customer, data=data)
-        return Response(InvestigationSerializer(_get(_investigations(Investigation.objects), investigation.pk)).data,
+        return Response(InvestigationSerializer(_get(_investigations(selectors.investigation_visible(user=request.user)), investigation.pk)).data,
                         status=status.HTTP_201_CREATED)
 
 
@@ -277,7 +277,7 @@ class ApplicationViewSet(viewsets.GenericViewSet):
         if investigation is None:
             raise serializers.ValidationError({"investigation": [_("Investigate the customer's credit first.")]})
         application = services.application_submit(user=request.user, investigation=investigation, **data)
-        return Response(ApplicationSerializer(_get(_applications(LimitApplication.objects), application.pk)).data,
+        return Response(ApplicationSerializer(_get(_applications(selectors.application_open_to(user=request.user)), application.pk)).data,
                         status=status.HTTP_201_CREATED)
 
     @extend_schema(summary=_("Approve or reject an application (the applicant's supervisor, or higher by amount)"),
@@ -288,10 +288,12 @@ class ApplicationViewSet(viewsets.GenericViewSet):
         form = DecisionSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = form.validated_data
-        services.application_decide(user=request.user, application=application, approve=data["decision"] == "approve",
-                                    amount=data.get("amount"), terms_days=data.get("terms_days"),
-                                    comment=data["comment"])
-        return Response(ApplicationSerializer(_get(_applications(LimitApplication.objects), application.pk)).data)
+        # The decided application is rendered as the service returns it: once decided it may no
+        # longer be "waiting for" this approver, who need not see the customer otherwise.
+        decided = services.application_decide(user=request.user, application=application,
+                                              approve=data["decision"] == "approve", amount=data.get("amount"),
+                                              terms_days=data.get("terms_days"), comment=data["comment"])
+        return Response(ApplicationSerializer(decided).data)
 
 
 # --- limits ----------------------------------------------------------------------------------
@@ -345,7 +347,7 @@ class CreditCheckSerializer(serializers.ModelSerializer):
     checked_by_name = serializers.StringRelatedField(source="checked_by", read_only=True)
     exposure_after = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True,
                                               help_text=_("Exposure before the order plus the order."))
-    reasons = serializers.ListField(child=serializers.DictField(child=serializers.CharField()), read_only=True,
+    reasons = serializers.ListField(child=serializers.DictField(), read_only=True, source="reasons_described",
                                     help_text=_("Why the order was held: a code, a message and the figures."))
 
     class Meta:
@@ -455,7 +457,7 @@ class ExceptionViewSet(viewsets.GenericViewSet):
         form = ExceptionRequestSerializer(data=request.data, context=self.get_serializer_context())
         form.is_valid(raise_exception=True)
         exc = services.exception_request(user=request.user, **form.validated_data)
-        return Response(ExceptionSerializer(_get(_exceptions(CreditException.objects), exc.pk)).data,
+        return Response(ExceptionSerializer(_get(_exceptions(selectors.exception_open_to(user=request.user)), exc.pk)).data,
                         status=status.HTTP_201_CREATED)
 
     @extend_schema(summary=_("Approve or reject an exception (never by who asked for it or handled the order)"),
@@ -465,9 +467,10 @@ class ExceptionViewSet(viewsets.GenericViewSet):
         exc = _get(selectors.exception_open_to(user=request.user), pk)
         form = ExceptionDecisionSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        services.exception_decide(user=request.user, exception=exc, approve=form.validated_data["decision"] == "approve",
-                                  comment=form.validated_data["comment"])
-        return Response(ExceptionSerializer(_get(_exceptions(CreditException.objects), exc.pk)).data)
+        decided = services.exception_decide(user=request.user, exception=exc,
+                                            approve=form.validated_data["decision"] == "approve",
+                                            comment=form.validated_data["comment"])
+        return Response(ExceptionSerializer(decided).data)
 
 
 # --- review tasks (K2) -----------------------------------------------------------------------
@@ -486,7 +489,7 @@ class ReviewTaskSerializer(serializers.ModelSerializer):
 
 
 class ReviewTaskFilterSerializer(CustomerFilterSerializer):
-    state = serializers.ChoiceField(choices=[("open", _("Open")), ("done", _("Done")), ("all", _("All"))],
+    state = serializers.ChoiceField(choices=[("open", _("Open prompts")), ("done", _("Closed prompts")), ("all", _("All"))],
                                     required=False, default="open")
 
 
@@ -666,7 +669,7 @@ class WriteOffViewSet(viewsets.GenericViewSet):
         form = WriteOffCreateSerializer(data=request.data, context=self.get_serializer_context())
         form.is_valid(raise_exception=True)
         write_off = services.write_off_create(user=request.user, **form.validated_data)
-        return Response(WriteOffSerializer(_get(_write_offs(WriteOff.objects, user=request.user), write_off.pk)).data,
+        return Response(WriteOffSerializer(_get(_write_offs(selectors.write_off_visible(user=request.user), user=request.user), write_off.pk)).data,
                         status=status.HTTP_201_CREATED)
 
     @extend_schema(summary=_("Record money recovered on a write-off; liabilities shrink in proportion"),
@@ -679,7 +682,7 @@ class WriteOffViewSet(viewsets.GenericViewSet):
         data = form.validated_data
         services.recovery_record(user=request.user, write_off=write_off, amount=data["amount"],
                                  day=data.get("received_on"), note=data["note"])
-        return Response(WriteOffSerializer(_get(_write_offs(WriteOff.objects, user=request.user), write_off.pk)).data,
+        return Response(WriteOffSerializer(_get(_write_offs(selectors.write_off_visible(user=request.user), user=request.user), write_off.pk)).data,
                         status=status.HTTP_201_CREATED)
 
 

@@ -174,6 +174,7 @@ class LimitApplication(TimeStampedModel):
         verbose_name = _("credit-limit application")
         verbose_name_plural = _("credit-limit applications")
         constraints = [
+            models.UniqueConstraint(fields=["customer"], condition=Q(status="pending"), name="one_pending_application"),
             models.CheckConstraint(condition=Q(requested_limit__gte=0), name="application_limit_ge_0"),
             models.CheckConstraint(condition=Q(approved_limit__isnull=True) | Q(approved_limit__lte=F("requested_limit")),
                                    name="application_approved_le_requested"),
@@ -247,6 +248,29 @@ class CreditCheck(models.Model):
     @property
     def exposure_after(self):
         return self.exposure_before + self.order_amount
+
+    @property
+    def reasons_described(self) -> list[dict]:
+        return [{**reason, "message": describe_reason(reason)} for reason in self.reasons]
+
+
+REASON_TEXT = {
+    "overdue": _("%(n)s receivable(s) overdue beyond the %(grace)s-day grace period, %(amount)s in all."),
+    "frozen": _("The customer's credit is frozen: %(why)s"),
+    "no_limit": _("The customer has no approved credit limit and the order is not cash."),
+    "over_limit": _("Exposure %(exposure)s + this order %(order)s = %(after)s exceeds the limit %(limit)s by %(over)s."),
+}
+
+
+def describe_reason(reason: dict) -> str:
+    """A stored hold reason as a sentence in the active language."""
+    text = REASON_TEXT.get(reason.get("code", ""))
+    if text is None:
+        return reason.get("message", reason.get("code", ""))
+    try:
+        return str(text) % reason.get("params", {})
+    except (KeyError, ValueError, TypeError):
+        return str(text)
 
 
 class CreditException(TimeStampedModel):

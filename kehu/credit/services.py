@@ -214,10 +214,14 @@ def application_submit(*, user: User, customer: Customer, investigation: Investi
         errors.setdefault("customer", []).append(_("This customer already has an application waiting for approval."))
     if errors:
         raise ValidationError(errors)
-    application = LimitApplication.objects.create(
-        customer=customer, applicant=user, investigation=investigation, requested_limit=limit,
-        requested_terms_days=terms, reason=reason.strip(),
-    )
+    try:
+        with transaction.atomic():
+            application = LimitApplication.objects.create(
+                customer=customer, applicant=user, investigation=investigation, requested_limit=limit,
+                requested_terms_days=terms, reason=reason.strip(),
+            )
+    except IntegrityError:  # another application went in a moment ago
+        raise ValidationError({"customer": [_("This customer already has an application waiting for approval.")]}) from None
     audit(user=user, action="application.submit", obj=application)
     approvers = [u for u in User.objects.filter(is_active=True, role__in=APPROVER_ROLES)
                  if can_approve(u, requester=user, amount=limit)[0]]
@@ -241,8 +245,11 @@ def application_decide(*, user: User, application: LimitApplication, approve: bo
             raise ValidationError({"amount": exc.messages}) from None
         if approved > application.requested_limit:
             raise ValidationError({"amount": [_("You can approve the requested amount or less, not more.")]})
-        terms = application.requested_terms_days if terms_days in (None, "") else int(terms_days)
-        if not 0 <= terms <= application.requested_terms_days:
+        try:
+            terms = application.requested_terms_days if terms_days in (None, "") else int(str(terms_days).strip())
+        except ValueError:
+            raise ValidationError({"terms_days": [_("Payment terms are whole days.")]}) from None
+        if not isinstance(terms, int) or not 0 <= terms <= application.requested_terms_days:
             raise ValidationError({"terms_days": [_("You can approve the requested terms or shorter, not longer.")]})
         allowed, why = can_approve(user, requester=application.applicant, amount=approved)
         if not allowed:
@@ -299,8 +306,11 @@ def _lock_account(customer_id: int) -> CreditAccount:
     return CreditAccount.objects.select_for_update().get(customer_id=customer_id)
 
 
-def _reason(code: str, message: str, **figures: Any) -> dict[str, Any]:
-    return {"code": code, "message": message, **{k: str(v) for k, v in figures.items()}}
+def _reason(code: str, params: dict[str, Any] | None = None, **figures: Any) -> dict[str, Any]:
+    """A reason is stored as its code and figures; its sentence is made in the reader's language
+    (``CreditCheck.reasons_described``)."""
+    return {"code": code, "params": {k: str(v) for k, v in (params or {}).items()},
+            **{k: str(v) for k, v in figures.items()}}
 
 
 def credit_assess(*, customer_id: int, order: Order, today: datetime.date) -> dict[str, Any]:
@@ -313,21 +323,19 @@ def credit_assess(*, customer_id: int, order: Order, today: datetime.date) -> di
     overdue_amount = sum((r.outstanding for r in overdue), ZERO)
     reasons = []
     if overdue:
-        reasons.append(_reason("overdue", _("%(n)d receivable(s) overdue beyond the %(grace)d-day grace period, %(amount)s in all.")
-                               % {"n": len(overdue), "grace": policy.grace_days, "amount": f"¥{overdue_amount:,.2f}"},
+        reasons.append(_reason("overdue", {"n": len(overdue), "grace": policy.grace_days, "amount": f"¥{overdue_amount:,.2f}"},
                                amount=overdue_amount, overdue_items=", ".join(f"{r.order.number} ({r.due_on})" for r in overdue[:10])))
     if order.payment_method != PaymentMethod.CASH:
         if account.frozen:
-            reasons.append(_reason("frozen", _("The customer's credit is frozen: %(why)s") % {"why": account.frozen_reason or "—"}))
+            reasons.append(_reason("frozen", {"why": account.frozen_reason or "—"}))
         if limit is None:
-            reasons.append(_reason("no_limit", _("The customer has no approved credit limit and the order is not cash.")))
+            reasons.append(_reason("no_limit"))
         elif exposure + order.total > limit.amount:
             reasons.append(_reason(
                 "over_limit",
-                _("Exposure %(exposure)s + this order %(order)s = %(after)s exceeds the limit %(limit)s by %(over)s.")
-                % {"exposure": f"¥{exposure:,.2f}", "order": f"¥{order.total:,.2f}",
-                   "after": f"¥{exposure + order.total:,.2f}", "limit": f"¥{limit.amount:,.2f}",
-                   "over": f"¥{exposure + order.total - limit.amount:,.2f}"},
+                {"exposure": f"¥{exposure:,.2f}", "order": f"¥{order.total:,.2f}",
+                 "after": f"¥{exposure + order.total:,.2f}", "limit": f"¥{limit.amount:,.2f}",
+                 "over": f"¥{exposure + order.total - limit.amount:,.2f}"},
                 exposure=exposure, order=order.total, limit=limit.amount))
     return {"exposure": exposure, "limit": limit, "overdue_amount": overdue_amount, "reasons": reasons}
 
@@ -373,7 +381,7 @@ def _notify_held(order: Order, check: CreditCheck) -> None:
     people.update(User.objects.filter(is_active=True, role=Role.CREDIT))
     text = _("Order %(number)s for %(customer)s (%(amount)s) is held: %(why)s") % {
         "number": order.number, "customer": order.customer.name, "amount": f"¥{order.total:,.2f}",
-        "why": " ".join(r["message"] for r in check.reasons)}
+        "why": " ".join(r["message"] for r in check.reasons_described)}
     notify(users=list(people), text=text, link=f"/orders/{order.pk}/")
 
 
@@ -505,6 +513,8 @@ def recovery_record(*, user: User, write_off: WriteOff, amount: Any, day: dateti
         value = check_amount(to_money(amount), allow_zero=False)
     except ValidationError as exc:
         raise ValidationError({"amount": exc.messages}) from None
+    if day and day > timezone.localdate():
+        raise ValidationError({"day": [_("A recovery cannot be received in the future.")]})
     if value > write_off.amount - write_off.recovered:
         raise ValidationError({"amount": [_("More than the %(left)s still unrecovered.")
                                           % {"left": f"¥{write_off.amount - write_off.recovered:,.2f}"}]})

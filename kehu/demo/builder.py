@@ -134,6 +134,7 @@ def build_demo(options: DemoOptions, *, progress: Progress | None = None) -> Dem
             order_lines=options.order_lines, months=options.months, today=options.today,
             seconds=round(summary.seconds, 1),
         )
+    summary.seconds = time.monotonic() - started  # with the commit
     progress.close()
     return summary
 
@@ -365,9 +366,7 @@ class _Builder:
         self.contacts: list[list[Contact]] = []
         self.needs: list[CustomerNeed] = []
         self.accounts: list[_Account] = []
-        addresses: list[str] = []
         prefixes: list[str] = []
-        median_size = math.exp(0)  # lognormal(0, σ) has median 1
         for index in range(total):
             prospect = index >= n_customers
             spec = region_choice(rng)
@@ -413,11 +412,10 @@ class _Builder:
             self._needs(rng, customer, industry, prospect)
             self.customers.append(customer)
             self.contacts.append(contacts)
-            addresses.append(address)
             prefixes.append(place.prefix)
             account = _Account(
                 pk=customer.pk, code=code, owner_id=owner_id, region=region_index[spec.code], size=size,
-                factor=min(25.0, max(0.3, (size / median_size) ** 0.35)),
+                factor=min(25.0, max(0.3, size**0.35)),  # the median size is 1
                 terms=customer.payment_terms_days, behaviour="good", pay_day=0, discount=0.0, prospect=prospect,
             )
             if not prospect:
@@ -456,7 +454,7 @@ class _Builder:
                 word, form = "", "加油站"
             name = f"{town}{brand}{word}{form}"
             if attempt == 29:
-                name = f"{town}{brand}{word}{form[:-2] if form.endswith('公司') else ''}{place.district}分公司"
+                name = f"{town}{brand}{word}{form}{place.district}分公司"
             if name not in seen:
                 seen.add(name)
                 short = f"{brand}{word[:2]}" if rng.random() < 0.6 else ""
