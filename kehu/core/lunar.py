@@ -14,7 +14,7 @@ def lunar_to_solar(year: int, month: int, day: int, leap: bool = False) -> datet
     for d in (day, day - 1):
         for is_leap in ((leap, False) if leap else (False,)):
             try:
-                return LunarDate(year, month, d, is_leap).toSolarDate()
+                return LunarDate(year, month, d, is_leap).to_solar_date()
             except ValueError:
                 continue
     return None
