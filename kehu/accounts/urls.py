@@ -6,4 +6,5 @@ from . import views
 urlpatterns = [
     path("login/", views.KehuLoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("notifications/", views.notifications, name="notifications"),
 ]

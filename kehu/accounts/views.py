@@ -1,9 +1,25 @@
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
 
 from .forms import LoginForm
+from .models import Notification
 
 
 class KehuLoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
+
+
+
+@login_required
+def notifications(request: HttpRequest) -> HttpResponse:
+    """The person's inbox: held orders, approvals waiting, decisions. Opening it marks all read."""
+    items = list(Notification.objects.filter(user=request.user)[:100])
+    if request.method == "POST":
+        Notification.objects.filter(user=request.user, read_at__isnull=True).update(read_at=timezone.now())
+        return redirect("notifications")
+    return render(request, "accounts/notifications.html", {"items": items, "nav": "notifications"})

@@ -3,6 +3,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from kehu.core.geo import centroid, parse_address
 from kehu.core.lunar import lunar_to_solar, next_occurrence
@@ -10,6 +11,12 @@ from kehu.core.money import check_amount, to_money
 from kehu.core.phone import normalize_phone
 from kehu.core.text import pinyin_full, pinyin_initials
 from kehu.core.uscc import check_char, normalize_uscc
+
+
+@pytest.fixture(autouse=True)
+def english():
+    with translation.override("en"):
+        yield
 
 
 @pytest.mark.parametrize("raw, expected", [
