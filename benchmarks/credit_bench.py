@@ -1,17 +1,28 @@
 """Order confirmation with the credit check at 20 concurrent clients, beside the same server
 confirming orders with the check switched off (the baseline), measured in the same run.
 
-Each client is a thread with its own PostgreSQL connection. Clients share customers (two per
-customer) so the per-customer lock is contended as it is when a team enters orders at once.
-Limits are set just above each customer's current exposure so that some orders are held;
+Both runs go through the same server — gunicorn (4 processes × 4 threads) serving Kehu's API
+on loopback — once as Kehu is and once with the credit app left out (benchmarks/nocredit_settings.py),
+so the only difference is the check. Each of the 20 clients confirms its orders one after the
+other (POST /api/v1/orders/{id}/confirm with a token). Clients share customers (two per customer)
+so the per-customer lock is contended as it is when a team enters orders at once.
+Limits are set above each customer's current exposure with room for three orders in four, so the
+last quarter are held;
 afterwards every customer's accepted orders are checked against its limit.
 """
 
 import datetime
+import http.client
+import os
 import statistics
+import subprocess
+import sys
 import threading
 import time
 from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
 
 CLIENTS = 20
 ORDERS_PER_CLIENT = 30
@@ -54,8 +65,8 @@ def _prepare(enforce: bool, tag: str):
     with transaction.atomic():
         for customer in customers:
             exposure = customer_exposure(customer_id=customer.pk)
-            # Room for about half of the orders that will be fired at this customer.
-            budget = Decimal(ORDERS_PER_CLIENT * 2 * 1000) / 2
+            # Room for three orders in four of those fired at this customer: the last ones are held.
+            budget = Decimal(ORDERS_PER_CLIENT * 2 * 1000) * 3 / 4
             inv = Investigation.objects.create(
                 customer=customer, investigated_by=customer.owner, investigated_on=today,
                 registered_capital=Decimal("5000000"), years_in_business=10, ownership="private", staff_size=100,
@@ -87,34 +98,57 @@ def _prepare(enforce: bool, tag: str):
     return customers, budgets, orders
 
 
-def _fire(orders: list[list[int]], enforce: bool) -> tuple[list[float], float]:
-    from django.db import connections
+def _server(settings_module: str, port: int) -> subprocess.Popen:
+    """The same server both times: gunicorn, 4 processes × 4 threads, on loopback."""
+    from django.conf import settings
 
-    from kehu.credit.services import order_confirm_checked
-    from kehu.ledger.models import Order
+    db = settings.DATABASES["default"]
+    url = os.environ.get("DATABASE_URL") or f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": settings_module, "DEBUG": "0", "DATABASE_URL": url,
+           "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).with_name("gunicorn")), "kehu.wsgi:application", "--bind", f"127.0.0.1:{port}",
+         "--workers", "4", "--threads", "4", "--worker-class", "gthread", "--log-level", "warning"],
+        cwd=ROOT, env=env)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/api/v1/openapi.json" if settings_module == "kehu.settings" else "/api/v1/me")
+            conn.getresponse().read()
+            return proc
+        except OSError:
+            time.sleep(0.3)
+    proc.terminate()
+    raise RuntimeError("the benchmark server did not start")
 
+
+def _fire(orders: list[list[int]], tokens: dict[int, str], port: int) -> tuple[list[float], float]:
+    """Each client confirms its orders one after the other through the API, as fast as it can."""
     latencies: list[float] = []
     lock = threading.Lock()
     barrier = threading.Barrier(len(orders))
-    errors: list[BaseException] = []
+    errors: list[str] = []
 
     def client(order_ids: list[int]) -> None:
-        try:
-            mine = []
-            batch = list(Order.objects.filter(pk__in=order_ids).select_related("customer", "handler"))
-            barrier.wait()
-            for order in batch:
-                start = time.perf_counter()
-                order_confirm_checked(user=order.handler, order=order, enforce=enforce)
-                mine.append(time.perf_counter() - start)
-            with lock:
-                latencies.extend(mine)
-        except BaseException as exc:  # noqa: BLE001
-            errors.append(exc)
-        finally:
-            connections.close_all()
+        mine = []
+        barrier.wait()
+        for pk, token in order_ids:
+            start = time.perf_counter()
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            conn.request("POST", f"/api/v1/orders/{pk}/confirm", body=b"",
+                         headers={"Authorization": f"Token {token}", "Content-Type": "application/json"})
+            response = conn.getresponse()
+            body = response.read()
+            conn.close()
+            mine.append(time.perf_counter() - start)
+            if response.status != 200:
+                errors.append(f"{response.status} {body[:200]!r}")
+        with lock:
+            latencies.extend(mine)
 
-    threads = [threading.Thread(target=client, args=(ids,)) for ids in orders]
+    work = [[(pk, tokens[pk]) for pk in ids] for ids in orders]
+    threads = [threading.Thread(target=client, args=(w,)) for w in work]
     start = time.perf_counter()
     for t in threads:
         t.start()
@@ -122,8 +156,37 @@ def _fire(orders: list[list[int]], enforce: bool) -> tuple[list[float], float]:
         t.join()
     elapsed = time.perf_counter() - start
     if errors:
-        raise errors[0]
+        raise RuntimeError(f"{len(errors)} confirmations failed, e.g. {errors[0]}")
     return latencies, elapsed
+
+
+def _warm(tokens: dict[int, str], port: int) -> None:
+    """Every worker process and thread opens its database connection before the clock starts."""
+    def hit(token: str) -> None:
+        for _ in range(5):
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            conn.request("GET", "/api/v1/me", headers={"Authorization": f"Token {token}"})
+            conn.getresponse().read()
+            conn.close()
+
+    threads = [threading.Thread(target=hit, args=(token,)) for token in list(set(tokens.values()))[:20] * 2]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
+def _tokens(orders: list[list[int]]) -> dict[int, str]:
+    from rest_framework.authtoken.models import Token
+
+    from kehu.ledger.models import Order
+
+    ids = [pk for client in orders for pk in client]
+    out = {}
+    for pk, handler_id in Order.objects.filter(pk__in=ids).values_list("pk", "handler_id"):
+        token, _created = Token.objects.get_or_create(user_id=handler_id)
+        out[pk] = token.key
+    return out
 
 
 def _over_limit(customers, budgets, orders) -> int:
@@ -154,10 +217,21 @@ def _cleanup(orders) -> None:
 
 
 def run() -> list[dict]:
+    from django.db import connections
+
     results = []
     for enforce in (False, True):
         customers, budgets, orders = _prepare(enforce, "on" if enforce else "off")
-        latencies, elapsed = _fire(orders, enforce)
+        tokens = _tokens(orders)
+        connections.close_all()
+        port = 18765 + int(enforce)
+        server = _server("kehu.settings" if enforce else "benchmarks.nocredit_settings", port)
+        try:
+            _warm(tokens, port)
+            latencies, elapsed = _fire(orders, tokens, port)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
         n = len(latencies)
         results.append({
             "mode": "credit check on" if enforce else "check off (baseline)",
@@ -179,7 +253,8 @@ def run() -> list[dict]:
 
 def report(results: list[dict]) -> None:
     base, checked = results[0], results[1]
-    print(f"\nOrder confirmation, {CLIENTS} concurrent clients, {CUSTOMERS} shared customers, PostgreSQL")
+    print(f"\nOrder confirmation through the API, {CLIENTS} concurrent clients, {CUSTOMERS} shared customers,"
+          " gunicorn 4×4 on PostgreSQL")
     print(f"{'mode':<24}{'orders':>8}{'p50 ms':>10}{'p95 ms':>10}{'orders/s':>11}{'held':>7}{'over-limit':>12}")
     for r in results:
         print(f"{r['mode']:<24}{r['orders']:>8}{r['p50_ms']:>10.1f}{r['p95_ms']:>10.1f}{r['throughput']:>11.1f}"

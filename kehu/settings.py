@@ -9,7 +9,6 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
-from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -214,4 +213,3 @@ LOGGING = {
 KEHU_CURRENCY = "CNY"
 KEHU_PAGE_SIZE = 50
 
-__all__ = ["_"]

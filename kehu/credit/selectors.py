@@ -8,7 +8,7 @@ from kehu.accounts.models import Role, User
 from kehu.core.money import ZERO
 from kehu.customers.models import Customer
 from kehu.customers.selectors import customer_visible
-from kehu.ledger.models import Receivable
+from kehu.ledger.models import Order, OrderStatus, Receivable
 from kehu.ledger.selectors import customer_exposure
 
 from .models import (
@@ -18,12 +18,47 @@ from .models import (
     CreditCheck,
     CreditException,
     CreditLimit,
+    CreditPolicy,
     Investigation,
     Liability,
     LimitApplication,
     ReviewTask,
     WriteOff,
 )
+
+
+def position_for_check(*, customer_id: int, today: datetime.date) -> dict:
+    """Everything the order-time check needs, in one statement, read after the customer's lock
+    is granted: confirmed and delivered orders, open receivables, the earliest unpaid due date,
+    the current limit and the grace period of the policy in force."""
+    from django.db import connection
+
+    order_t = Order._meta.db_table
+    recv_t = Receivable._meta.db_table
+    limit_t = CreditLimit._meta.db_table
+    policy_t = CreditPolicy._meta.db_table
+    open_recv = f"FROM {recv_t} r WHERE r.customer_id = %s AND r.settled_on IS NULL AND r.amount > r.paid + r.written_off"
+    sql = f"""SELECT
+        (SELECT COALESCE(SUM(o.total), 0) FROM {order_t} o WHERE o.customer_id = %s AND o.status IN (%s, %s)),
+        (SELECT COALESCE(SUM(r.amount - r.paid - r.written_off), 0) {open_recv}),
+        (SELECT MIN(r.due_on) {open_recv}),
+        (SELECT l.id FROM {limit_t} l WHERE l.customer_id = %s AND l.is_current = %s AND l.review_on >= %s),
+        (SELECT l.amount FROM {limit_t} l WHERE l.customer_id = %s AND l.is_current = %s AND l.review_on >= %s),
+        (SELECT p.grace_days FROM {policy_t} p WHERE p.effective_from <= %s ORDER BY p.effective_from DESC LIMIT 1)"""
+    params = [customer_id, OrderStatus.CONFIRMED, OrderStatus.DELIVERED, customer_id, customer_id,
+              customer_id, True, today, customer_id, True, today, today]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        orders, receivables, earliest_due, limit_id, limit_amount, grace = cursor.fetchone()
+    if isinstance(earliest_due, str):  # SQLite returns dates as text
+        earliest_due = datetime.date.fromisoformat(earliest_due)
+    return {
+        "exposure": Decimal(str(orders)) + Decimal(str(receivables)),
+        "earliest_due": earliest_due,
+        "limit_id": limit_id,
+        "limit_amount": Decimal(str(limit_amount)).quantize(Decimal("0.01")) if limit_amount is not None else None,
+        "grace_days": grace,
+    }
 
 
 def credit_summary(*, customer: Customer) -> dict:

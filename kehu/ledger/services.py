@@ -164,30 +164,41 @@ def order_update_lines(*, user: User, order: Order, lines: list[dict[str, Any]])
     return order
 
 
-def _transition(order: Order, *, allowed_from: set[str], to: str, **changes: Any) -> Order:
-    updated = Order.objects.filter(pk=order.pk, status__in=allowed_from).update(status=to, **changes)
-    if not updated:
+def _transition(order: Order, *, allowed_from: set[str], to: str, expect_total: Decimal | None = None,
+                **changes: Any) -> Order:
+    """Compare-and-set the status: only from the states allowed, whatever the caller's copy says
+    (and, with ``expect_total``, only if the total is still the one the caller checked)."""
+    changes["updated_at"] = timezone.now()
+    rows = Order.objects.filter(pk=order.pk, status__in=allowed_from)
+    if expect_total is not None:
+        rows = rows.filter(total=expect_total)
+    if not rows.update(status=to, **changes):
         order.refresh_from_db()
+        if expect_total is not None and order.status in allowed_from:
+            raise ValidationError(_("The order changed while it was being checked; confirm it again."))
         raise ValidationError(
             _("This order is %(status)s and cannot become %(target)s.")
             % {"status": order.get_status_display(), "target": OrderStatus(to).label}
         )
-    order.refresh_from_db()
+    order.status = to
+    for field, value in changes.items():
+        setattr(order, field, value)
     return order
 
 
-@transaction.atomic
-def order_mark_confirmed(*, order: Order) -> Order:
+@transaction.atomic(savepoint=False)
+def order_mark_confirmed(*, order: Order, expect_total: Decimal | None = None) -> Order:
     """The ledger's own state change; the confirm step (credit) owns the check that comes first."""
     order = _transition(order, allowed_from={OrderStatus.DRAFT, OrderStatus.HELD}, to=OrderStatus.CONFIRMED,
-                        confirmed_at=timezone.now())
+                        expect_total=expect_total, confirmed_at=timezone.now())
     Customer.objects.filter(pk=order.customer_id, lifecycle=Lifecycle.PROSPECT).update(lifecycle=Lifecycle.CUSTOMER)
     return order
 
 
-@transaction.atomic
-def order_mark_held(*, order: Order) -> Order:
-    return _transition(order, allowed_from={OrderStatus.DRAFT, OrderStatus.HELD}, to=OrderStatus.HELD)
+@transaction.atomic(savepoint=False)
+def order_mark_held(*, order: Order, expect_total: Decimal | None = None) -> Order:
+    return _transition(order, allowed_from={OrderStatus.DRAFT, OrderStatus.HELD}, to=OrderStatus.HELD,
+                       expect_total=expect_total)
 
 
 def order_check_confirmable(*, user: User, order: Order) -> None:

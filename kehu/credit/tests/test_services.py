@@ -511,3 +511,15 @@ def test_audit_trail_records_and_cannot_be_changed(org, cust):
         entry.save()
     with pytest.raises(RuntimeError):
         entry.delete()
+
+
+def test_order_changed_while_checked_is_refused_and_nothing_recorded(org, cust):
+    grant_limit(cust, "10000")
+    order = new_order(org, cust, 500)
+    stale = type(order).objects.get(pk=order.pk)
+    order_update_lines(user=org.alice, order=order, lines=[{"product": org.product, "quantity": 1, "unit_price": "20000"}])
+    with pytest.raises(ValidationError, match="changed"):
+        order_confirm(user=org.alice, order=stale)  # checked at 500, but the order is now 20,000
+    order.refresh_from_db()
+    assert order.status == OrderStatus.DRAFT and not CreditCheck.objects.filter(order=order).exists()
+    assert order_confirm(user=org.alice, order=order).status == OrderStatus.HELD
