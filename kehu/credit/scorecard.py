@@ -20,9 +20,9 @@ Risk class: ≥75 low, ≥55 medium, ≥35 high, below that do not extend credit
 """
 
 from decimal import Decimal
+from typing import Any
 
 from django.utils.translation import gettext as _
-from typing import Any
 
 DEFAULT_RULES: dict[str, Any] = {
     "years_in_business": {"type": "bands", "bands": [[0, 0], [2, 6], [5, 12], [10, 15]]},
