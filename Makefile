@@ -25,6 +25,7 @@ run: install
 	$(BIN)/kehu runserver $(HOST):$(PORT)
 
 test: install
+	$(BIN)/ruff check kehu tests benchmarks
 	$(BIN)/kehu makemigrations --check --dry-run -v0
 	$(BIN)/pytest
 
