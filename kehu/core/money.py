@@ -20,6 +20,12 @@ def to_money(value: object) -> Decimal:
         raise ValidationError(_("“%(value)s” is not an amount.") % {"value": value}) from exc
     if not amount.is_finite():
         raise ValidationError(_("“%(value)s” is not an amount.") % {"value": value})
+    if amount.copy_abs() > MAX_AMOUNT * 1000:
+        # Larger than anything Kehu stores; quantizing it would overflow the decimal context.
+        raise ValidationError(
+            _("%(amount)s is larger than Kehu accepts (at most %(max)s); check the amount.")
+            % {"amount": str(value)[:30], "max": f"{MAX_AMOUNT:,.2f}"}
+        )
     return amount.quantize(CENT, rounding=ROUND_HALF_UP)
 
 

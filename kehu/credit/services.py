@@ -256,7 +256,8 @@ def application_decide(*, user: User, application: LimitApplication, approve: bo
             raise PermissionDenied(why)
         policy = policy_in_force()
         today = timezone.localdate()
-        account = _lock_account(application.customer_id)
+        _check_investigation_still_good(application, policy=policy, today=today, amount=approved)
+        _lock_account(application.customer_id)
         CreditLimit.objects.filter(customer_id=application.customer_id, is_current=True).update(
             is_current=False, superseded_at=timezone.now())
         limit = CreditLimit.objects.create(
@@ -264,12 +265,11 @@ def application_decide(*, user: User, application: LimitApplication, approve: bo
             approved_by=user, valid_from=today, review_on=today + datetime.timedelta(days=policy.limit_valid_days),
         )
         Customer.objects.filter(pk=application.customer_id).update(payment_terms_days=terms)
-        if account.frozen:
-            CreditAccount.objects.filter(pk=account.pk).update(frozen=False, frozen_reason="")
+        # A freeze, and the overdue and freeze prompts, stay with credit control (credit_freeze).
         application.status = ApplicationStatus.APPROVED
         application.approved_limit, application.approved_terms_days = approved, terms
-        ReviewTask.objects.filter(customer_id=application.customer_id, done_at__isnull=True).update(
-            done_at=timezone.now(), done_by=user)
+        ReviewTask.objects.filter(customer_id=application.customer_id, done_at__isnull=True,
+                                  reason__in=ANSWERED_BY_A_NEW_LIMIT).update(done_at=timezone.now(), done_by=user)
         audit(user=user, action="limit.create", obj=limit)
     else:
         allowed, why = can_approve(user, requester=application.applicant, amount=ZERO)
@@ -286,6 +286,23 @@ def application_decide(*, user: User, application: LimitApplication, approve: bo
            % {"customer": application.customer.name, "result": application.get_status_display()},
            link=f"/credit/applications/{application.pk}/")
     return application
+
+
+ANSWERED_BY_A_NEW_LIMIT = [ReviewReason.EXPIRING, ReviewReason.EXPIRED, ReviewReason.UTILISATION, ReviewReason.SLOWER]
+
+
+def _check_investigation_still_good(application: LimitApplication, *, policy: CreditPolicy, today: datetime.date,
+                                    amount: Decimal) -> None:
+    """At decision time, too: the investigation must still be the current one and within validity."""
+    newest = investigation_current(customer=application.customer)
+    age = (today - application.investigation.investigated_on).days
+    if newest is None or newest.pk != application.investigation_id:
+        raise ValidationError({"investigation": [_("A newer investigation exists; the applicant must apply on it.")]})
+    if age > policy.investigation_valid_days:
+        raise ValidationError({"investigation": [_("The investigation is %(age)d days old; policy allows %(valid)d. Investigate again first.")
+                                                 % {"age": age, "valid": policy.investigation_valid_days}]})
+    if newest.risk_class == "reject" and amount > 0:
+        raise ValidationError({"investigation": [_("The investigation's risk class is “do not extend credit”.")]})
 
 
 def limit_current(*, customer_id: int, on: datetime.date | None = None) -> CreditLimit | None:
@@ -339,29 +356,29 @@ def credit_assess(*, account: CreditAccount, order: Order, today: datetime.date)
     if overdue:
         reasons.append(_reason("overdue", {"n": len(overdue), "grace": policy.grace_days, "amount": f"¥{overdue_amount:,.2f}"},
                                amount=overdue_amount, overdue_items=", ".join(f"{r.order.number} ({r.due_on})" for r in overdue[:10])))
-    if order.payment_method != PaymentMethod.CASH:
-        if account.frozen:
-            reasons.append(_reason("frozen", {"why": account.frozen_reason or "—"}))
-        if limit is None:
+    on_credit = order.payment_method != PaymentMethod.CASH
+    if on_credit and account.frozen:
+        reasons.append(_reason("frozen", {"why": account.frozen_reason or "—"}))
+    if limit is None:
+        if on_credit:
             reasons.append(_reason("no_limit"))
-        elif exposure + order.total > limit.amount:
-            reasons.append(_reason(
-                "over_limit",
-                {"exposure": f"¥{exposure:,.2f}", "order": f"¥{order.total:,.2f}",
-                 "after": f"¥{exposure + order.total:,.2f}", "limit": f"¥{limit.amount:,.2f}",
-                 "over": f"¥{exposure + order.total - limit.amount:,.2f}"},
-                exposure=exposure, order=order.total, limit=limit.amount))
+    elif exposure + order.total > limit.amount:
+        # A cash order not yet paid is exposure too: over the limit, it is held like any other.
+        reasons.append(_reason(
+            "over_limit",
+            {"exposure": f"¥{exposure:,.2f}", "order": f"¥{order.total:,.2f}",
+             "after": f"¥{exposure + order.total:,.2f}", "limit": f"¥{limit.amount:,.2f}",
+             "over": f"¥{exposure + order.total - limit.amount:,.2f}"},
+            exposure=exposure, order=order.total, limit=limit.amount))
     return {"exposure": exposure, "limit": limit, "overdue_amount": overdue_amount, "reasons": reasons}
 
 
-def order_confirm_checked(*, user: User, order: Order, enforce: bool = True) -> Order:
+def order_confirm_checked(*, user: User, order: Order) -> Order:
     """The confirm step of every order: lock the customer's credit row, check, record, then
     confirm or hold. Two orders of one customer confirmed at once are checked one after the other,
-    so together they never exceed the limit. ``enforce=False`` exists only for the benchmark's
-    baseline and records nothing."""
+    so together they never exceed the limit. The caller (ledger.order_confirm) has checked that the
+    user may confirm the order."""
     with transaction.atomic(savepoint=False):
-        if not enforce:
-            return order_mark_confirmed(order=order)
         account = _lock_account(order.customer_id)
         if order.status not in (OrderStatus.DRAFT, OrderStatus.HELD):
             raise ValidationError(_("This order is %(status)s and cannot be confirmed.") % {"status": order.get_status_display()})
@@ -369,8 +386,10 @@ def order_confirm_checked(*, user: User, order: Order, enforce: bool = True) -> 
         found = credit_assess(account=account, order=order, today=today)
         exception = None
         if found["reasons"]:
+            # An approved exception covers the order up to the amount and the exposure approved.
             exception = CreditException.objects.filter(
-                order=order, status=ApplicationStatus.APPROVED, order_amount__gte=order.total).order_by("-decided_at").first()
+                order=order, status=ApplicationStatus.APPROVED, order_amount__gte=order.total,
+                exposure_after__gte=found["exposure"] + order.total).order_by("-decided_at").first()
         if found["reasons"] and exception is not None:
             result = CheckResult.RELEASED
         else:
@@ -431,6 +450,8 @@ def exception_request(*, user: User, order: Order, reason: str) -> CreditExcepti
 
 
 def exception_decide(*, user: User, exception: CreditException, approve: bool, comment: str = "") -> CreditException:
+    """Decide an exception; approving releases the order in the same transaction, under the
+    customer's lock, on the exposure as it is now (not as it was when the exception was asked)."""
     with transaction.atomic():
         exc = CreditException.objects.select_for_update(of=("self",)).select_related("order__handler__team").get(pk=exception.pk)
         if exc.status != ApplicationStatus.PENDING:
@@ -439,6 +460,13 @@ def exception_decide(*, user: User, exception: CreditException, approve: bool, c
         # own request nor an order they handled.
         if user.pk == exc.requested_by_id:
             raise PermissionDenied(_("Nobody approves their own request."))
+        if approve:
+            _lock_account(exc.order.customer_id)
+            order = Order.objects.get(pk=exc.order_id)
+            if order.status != OrderStatus.HELD:
+                raise ValidationError(_("The order is no longer held."))
+            exc.exposure_after = max(exc.exposure_after, customer_exposure(customer_id=order.customer_id) + order.total)
+            exc.order_amount = order.total
         allowed, why = can_approve(user, requester=exc.order.handler, amount=exc.exposure_after if approve else ZERO)
         if not allowed:
             raise PermissionDenied(why)
@@ -450,9 +478,8 @@ def exception_decide(*, user: User, exception: CreditException, approve: bool, c
         exc.save()
         audit(user=user, action="exception.approve" if approve else "exception.reject", obj=exc, before=before,
               customer=exc.order.customer)
-    if approve:
-        # Re-check under the lock; the approved exception covers the order at its approved amount.
-        order_confirm_checked(user=user, order=exc.order)
+        if approve:
+            order_confirm_checked(user=user, order=order)
     notify(users=[exc.requested_by, exc.order.handler],
            text=_("Exception for order %(number)s: %(result)s.") % {"number": exc.order.number, "result": exc.get_status_display()},
            link=f"/orders/{exc.order_id}/")

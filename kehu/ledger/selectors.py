@@ -87,19 +87,6 @@ def customer_exposure(*, customer_id: int) -> Decimal:
     return orders + open_items
 
 
-def customer_credit_position(*, customer_id: int) -> tuple[Decimal, list[Receivable]]:
-    """Exposure (without the order being checked) and the open receivables, in two queries:
-    what the order-time credit check reads while it holds the customer's lock."""
-    orders = Order.objects.filter(
-        customer_id=customer_id, status__in=[OrderStatus.CONFIRMED, OrderStatus.DELIVERED]
-    ).aggregate(total_orders=Sum("total"))["total_orders"] or ZERO
-    open_items = list(
-        Receivable.objects.filter(customer_id=customer_id, settled_on__isnull=True)
-        .select_related("order").only("amount", "paid", "written_off", "due_on", "order__number").order_by("due_on", "id")
-    )
-    return orders + sum((r.outstanding for r in open_items), ZERO), open_items
-
-
 def customer_overdue_items(*, customer_id: int, due_before: datetime.date) -> list[Receivable]:
     """Open receivables due before ``due_before`` (the caller subtracts the grace period)."""
     return list(

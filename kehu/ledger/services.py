@@ -13,7 +13,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F, Sum
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -337,14 +337,6 @@ def payment_record(
     return payment
 
 
-def customer_outstanding(*, customer: Customer) -> Decimal:
-    agg = Receivable.objects.filter(customer=customer, settled_on__isnull=True).aggregate(
-        total_amount=Sum("amount"), total_paid=Sum("paid"), total_off=Sum("written_off")
-    )
-    return (agg["total_amount"] or ZERO) - (agg["total_paid"] or ZERO) - (agg["total_off"] or ZERO)
-
-
-@transaction.atomic
 def product_save(*, user: User, data: dict[str, Any], product: Product | None = None) -> Product:
     """Create or change a catalogue product (admins only)."""
     if not can_manage_products(user):

@@ -494,7 +494,7 @@ def test_high_utilisation_must_stay_high(org, cust):
 
 def test_fresh_approval_closes_review_tasks(org, cust):
     grant_limit(cust, "10000")
-    ReviewTask.objects.create(customer=cust, reason="overdue", detail="x", raised_on=datetime.date.today())
+    ReviewTask.objects.create(customer=cust, reason="expiring", detail="x", raised_on=datetime.date.today())
     grant_limit(cust, "20000")
     assert not ReviewTask.objects.filter(done_at__isnull=True).exists()
 
@@ -523,3 +523,121 @@ def test_order_changed_while_checked_is_refused_and_nothing_recorded(org, cust):
     order.refresh_from_db()
     assert order.status == OrderStatus.DRAFT and not CreditCheck.objects.filter(order=order).exists()
     assert order_confirm(user=org.alice, order=order).status == OrderStatus.HELD
+
+
+# ── review findings ───────────────────────────────────────────────────────────────────────
+
+def test_cash_order_over_the_limit_is_held(org, cust):
+    grant_limit(cust, "10000")
+    order = order_confirm(user=org.alice, order=new_order(org, cust, 50000, method="cash"))
+    assert order.status == OrderStatus.HELD
+    assert [r["code"] for r in CreditCheck.objects.get(order=order).reasons] == ["over_limit"]
+
+
+def test_exception_is_decided_on_the_exposure_as_it_is_now(org, cust):
+    order = held_order(org, cust, amount=5000)  # limit 1,000
+    exc = services.exception_request(user=org.alice, order=order, reason="x")
+    # Meanwhile the customer's exposure grows past the supervisor's authority (200,000): another
+    # order went out (say, released by an earlier exception).
+    big = new_order(org, cust, 250000, method="cash")
+    type(big).objects.filter(pk=big.pk).update(status="confirmed")
+    with pytest.raises(PermissionDenied):
+        services.exception_decide(user=org.sam, exception=exc, approve=True)
+    exc.refresh_from_db()
+    order.refresh_from_db()
+    assert exc.status == "pending" and order.status == OrderStatus.HELD
+    services.exception_decide(user=org.sid, exception=exc, approve=True)
+    exc.refresh_from_db()
+    order.refresh_from_db()
+    assert order.status == OrderStatus.CONFIRMED and exc.exposure_after == D("255000.00")
+
+
+def test_approved_exception_does_not_cover_a_grown_exposure(org, cust):
+    order = held_order(org, cust, amount=5000)
+    exc = services.exception_request(user=org.alice, order=order, reason="x")
+    services.exception_decide(user=org.sam, exception=exc, approve=True)
+    order.refresh_from_db()
+    assert order.status == OrderStatus.CONFIRMED
+    order_cancel(user=org.alice, order=order)
+    # The same exception cannot be reused for another order or a bigger exposure.
+    again = order_confirm(user=org.alice, order=new_order(org, cust, 5000))
+    assert again.status == OrderStatus.HELD
+
+
+def test_failed_release_leaves_the_exception_pending(org, cust):
+    order = held_order(org, cust, amount=5000)
+    exc = services.exception_request(user=org.alice, order=order, reason="x")
+    order_cancel(user=org.alice, order=order)
+    with pytest.raises(ValidationError):
+        services.exception_decide(user=org.sam, exception=exc, approve=True)
+    exc.refresh_from_db()
+    assert exc.status == "pending"
+
+
+@pytest.mark.parametrize("amount", ["1e30", "-1e30", "99999999999999999999999999"])
+def test_astronomical_amounts_are_refused_not_crashed(org, cust, amount):
+    inv = investigate(org, cust)
+    with pytest.raises(ValidationError):
+        services.application_submit(user=org.alice, customer=cust, investigation=inv, requested_limit=amount,
+                                    requested_terms_days=30, reason="x")
+    with pytest.raises(ValidationError):
+        order_create(user=org.alice, customer=cust, lines=[{"product": org.product, "quantity": 1, "unit_price": amount}])
+    with pytest.raises(ValidationError):
+        payment_record(user=org.cathy, customer=cust, amount=amount)
+
+
+def test_approving_a_limit_does_not_lift_a_freeze_or_close_overdue_prompts(org, cust):
+    grant_limit(cust, "10000")
+    services.credit_freeze(user=org.cathy, customer=cust, reason="严重逾期")
+    ReviewTask.objects.create(customer=cust, reason="freeze", detail="x", raised_on=datetime.date.today())
+    ReviewTask.objects.create(customer=cust, reason="expiring", detail="x", raised_on=datetime.date.today())
+    grant_limit(cust, "20000")
+    from kehu.credit.models import CreditAccount
+    assert CreditAccount.objects.get(customer=cust).frozen
+    assert set(ReviewTask.objects.filter(done_at__isnull=True).values_list("reason", flat=True)) == {"freeze"}
+
+
+def test_application_rechecked_at_decision(org, cust):
+    app = submit(org, cust)
+    investigate(org, cust, payment_record_us="bad", payment_record_others="bad", legal_disputes="major",
+                impression="poor", years_in_business=1, registered_capital=D("100000"), staff_size=5,
+                revenue_band="u5m", ownership="individual")
+    with pytest.raises(ValidationError):
+        services.application_decide(user=org.sam, application=app, approve=True)
+    assert not CreditLimit.objects.exists()
+
+
+def test_expired_limit_prompt(org, cust):
+    grant_limit(cust, "10000")
+    services.credit_daily_review(today=datetime.date.today() + datetime.timedelta(days=400))
+    assert ReviewTask.objects.filter(customer=cust, reason="expired").exists()
+
+
+def test_slowing_payments_prompt(org, cust):
+    grant_limit(cust, "1000000", terms=30)
+    today = datetime.date.today()
+    # Earlier quarter: paid on the due date. Last quarter: paid 25 days late.
+    for invoiced_days_ago, paid_days_ago in [(160, 130), (150, 120), (75, 20), (70, 15)]:
+        order = order_confirm(user=org.alice, order=new_order(org, cust, 1000))
+        invoice(org, order, today - datetime.timedelta(days=invoiced_days_ago))
+        payment_record(user=org.cathy, customer=cust, amount="1000",
+                       received_on=today - datetime.timedelta(days=paid_days_ago))
+    services.credit_daily_review(today=today)
+    task = ReviewTask.objects.get(customer=cust, reason="slower")
+    assert "25" in task.detail
+
+
+def test_card_exposure_and_check_exposure_agree(org, cust):
+    from kehu.credit.selectors import position_for_check
+    from kehu.ledger.selectors import customer_exposure
+
+    grant_limit(cust, "100000")
+    a = order_confirm(user=org.alice, order=new_order(org, cust, 3000))
+    b = order_confirm(user=org.alice, order=new_order(org, cust, 4000))
+    invoice(org, b, datetime.date.today())
+    order_deliver(user=org.alice, order=order_confirm(user=org.alice, order=new_order(org, cust, 500)))
+    payment_record(user=org.cathy, customer=cust, amount="1500")
+    assert a.status == "confirmed"
+    expected = D("3000") + D("4000") - D("1500") + D("500")
+    assert customer_exposure(customer_id=cust.pk) == expected
+    assert position_for_check(customer_id=cust.pk, today=datetime.date.today())["exposure"] == expected
