@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "kehu.customers",
     "kehu.ledger",
     "kehu.credit",
+    "kehu.dataio",
     "kehu.analytics",
     "kehu.demo",
 ]

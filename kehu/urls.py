@@ -17,4 +17,5 @@ urlpatterns = [
     path("customers/", include("kehu.customers.urls")),
     path("orders/", include("kehu.ledger.urls")),
     path("credit/", include("kehu.credit.urls")),
+    path("import/", include("kehu.dataio.urls")),
 ]

@@ -1,4 +1,6 @@
-"""Builds the demo company: people, catalogue, customers and prospects, two years of sales.
+"""Builds the demo company: people, catalogue, customers and prospects, two years of sales, and
+the credit that lets customers buy on terms (investigations, approved applications, limits: see
+``credit.py``).
 
 Deterministic: every random draw comes from ``random.Random`` seeded with the build's seed (one
 generator per phase, so a change in one phase does not reshuffle the others), and nothing
@@ -55,6 +57,7 @@ from kehu.ledger.models import (
 
 from . import data
 from .bulk import DemoBuildError, Progress, TableWriter, fast_load, next_id, reset_sequences
+from .credit import CREDIT_MODELS, ensure_policy, make_credit
 from .models import DemoBuild
 
 CUSTOMER_CODE_PREFIX = "KH"
@@ -69,8 +72,10 @@ LINES_PER_ORDER = [1] * 30 + [2] * 25 + [3] * 18 + [4] * 12 + [5] * 8 + [6] * 5 
 SEASON = {1: 0.85, 2: 0.55, 3: 1.05, 4: 1.1, 5: 1.1, 6: 1.05, 7: 0.95, 8: 0.95, 9: 1.1, 10: 0.95, 11: 1.1, 12: 1.15}
 TERMS = ((0, 20), (30, 35), (45, 15), (60, 20), (90, 10))
 # The tables the builder fills in bulk.
-LOADED = (Customer, Contact, CustomerNeed, Order, OrderLine, Receivable, Payment, PaymentAllocation)
-PROGRESS_PHASES = {"people": 0.02, "customers": 0.18, "orders": 0.55, "payments": 0.13, "cards": 0.10, "finish": 0.02}
+LOADED = (Customer, Contact, CustomerNeed, Order, OrderLine, Receivable, Payment, PaymentAllocation) + CREDIT_MODELS
+PROGRESS_PHASES = {
+    "people": 0.02, "customers": 0.18, "orders": 0.54, "payments": 0.12, "cards": 0.09, "credit": 0.03, "finish": 0.02,
+}
 
 
 def default_prospects(customers: int) -> int:
@@ -106,6 +111,7 @@ class DemoSummary:
     order_lines: int = 0
     receivables: int = 0
     payments: int = 0
+    credit_limits: int = 0  # customers on credit, each with an approved limit
     sales_total: Decimal = Decimal("0.00")
     outstanding: Decimal = Decimal("0.00")
     seconds: float = 0.0
@@ -241,11 +247,13 @@ class _Builder:
         self.progress.phase("people", "people and products", 1)
         self.make_people()
         self.make_catalogue()
+        ensure_policy()
         with fast_load(LOADED):
             self.make_customers()
             self.make_orders()
             self.make_payments()
             self.write_customers()
+            make_credit(self)
             self.progress.phase("finish", "indexes, keys and statistics", 1)
         self.finish()
         return self.summary
@@ -741,14 +749,20 @@ class _Builder:
         }
         self.sequences_used: dict[str, int] = {}
         self.events: list[tuple[int, int, int, int]] = []  # pay date, customer index, receivable id (0 = none), cents
+        # What each customer bought (confirmed orders, in cents) and in how many orders: in the
+        # last 12 months and in all, for the ABC grade and the credit limits.
         self.sales_12m = [0] * len(self.accounts)
+        self.orders_12m = [0] * len(self.accounts)
+        self.sales_all = [0] * len(self.accounts)
+        self.orders_all = [0] * len(self.accounts)
         year_ago = self.today_ord - 365
         today = self.today_ord
         products = self.products
         accounts = self.accounts
         stamp = self.stamp
         events = self.events
-        sales_12m = self.sales_12m
+        sales_12m, orders_12m = self.sales_12m, self.orders_12m
+        sales_all, orders_all = self.sales_all, self.orders_all
         quantities = {key: list(values) for key, values in data.LINE_QUANTITIES.items()}
         month_first = self.first_day.year * 12 + self.first_day.month
         prefix_cache: dict[int, str] = {}
@@ -858,8 +872,11 @@ class _Builder:
                 outstanding += total - paid
             if status not in (OrderStatus.DRAFT, OrderStatus.CANCELLED):
                 sales_total += total
+                sales_all[index] += total
+                orders_all[index] += 1
                 if ordinal > year_ago:
                     sales_12m[index] += total
+                    orders_12m[index] += 1
             status_counts[status] = status_counts.get(status, 0) + 1
             orders.add((
                 order_pk, number, account.pk, account.owner_id, day, status,
@@ -1026,6 +1043,7 @@ def describe(summary: DemoSummary) -> str:
     return (
         f"{summary.customers:,} customers and {summary.prospects:,} prospects with {summary.contacts:,} contacts; "
         f"{summary.orders:,} orders with {summary.order_lines:,} lines, {summary.receivables:,} receivables, "
-        f"{summary.payments:,} payments; sales {summary.sales_total:,.2f} CNY, outstanding "
-        f"{summary.outstanding:,.2f} CNY; built in {summary.seconds:.1f}s"
+        f"{summary.payments:,} payments; {summary.credit_limits:,} customers on credit with approved limits; "
+        f"sales {summary.sales_total:,.2f} CNY, outstanding {summary.outstanding:,.2f} CNY; "
+        f"built in {summary.seconds:.1f}s"
     )

@@ -15,6 +15,13 @@ from kehu.core.geo import parse_addresses
 from kehu.core.phone import normalize_phone
 from kehu.core.text import pinyin_full, pinyin_initials
 from kehu.core.uscc import normalize_uscc
+from kehu.credit.models import (
+    CreditAccount,
+    CreditLimit,
+    CreditPolicy,
+    Investigation,
+    LimitApplication,
+)
 from kehu.customers.models import (
     ColourGrade,
     Contact,
@@ -226,7 +233,28 @@ def fingerprint() -> dict[str, object]:
         "customer__code", "received_on", "amount", "unallocated"
     ):
         digest.update(repr(row).encode())
+    credit = hashlib.sha256()
+    for row in Investigation.objects.order_by("customer__code", "investigated_on", "id").values_list(
+        "customer__code", "investigated_by__username", "investigated_on", "registered_capital", "years_in_business",
+        "ownership", "staff_size", "revenue_band", "banks", "payment_record_us", "payment_record_others",
+        "legal_disputes", "impression", "score", "risk_class",
+    ):
+        credit.update(repr(row).encode())
+    for row in LimitApplication.objects.order_by("customer__code", "created_at", "id").values_list(
+        "customer__code", "applicant__username", "investigation__investigated_on", "requested_limit",
+        "requested_terms_days", "reason", "status", "decided_by__username", "decided_at", "approved_limit",
+    ):
+        credit.update(repr(row).encode())
+    for row in CreditLimit.objects.order_by("customer__code", "valid_from", "id").values_list(
+        "customer__code", "amount", "terms_days", "approved_by__username", "valid_from", "review_on", "is_current",
+        "superseded_at",
+    ):
+        credit.update(repr(row).encode())
+    for row in CreditAccount.objects.order_by("customer__code").values_list("customer__code", "frozen", "frozen_reason"):
+        credit.update(repr(row).encode())
     return {
+        "credit": credit.hexdigest(),
+        "limits": CreditLimit.objects.count(),
         "digest": digest.hexdigest(),
         "customers": Customer.objects.count(),
         "contacts": Contact.objects.count(),
@@ -237,7 +265,8 @@ def fingerprint() -> dict[str, object]:
 
 
 def wipe() -> None:
-    for model in (PaymentAllocation, Payment, Receivable, OrderLine, Order, CustomerNeed, Contact, Customer,
+    for model in (CreditLimit, LimitApplication, Investigation, CreditAccount, CreditPolicy,
+                  PaymentAllocation, Payment, Receivable, OrderLine, Order, CustomerNeed, Contact, Customer,
                   NumberSequence, CustomerCodeSequence, Product, Industry, DemoBuild):
         model.objects.all().delete()
     User.objects.update(team=None)
@@ -254,7 +283,24 @@ def test_same_seed_same_company():
     assert fingerprint() == first
     wipe()
     build_demo(DemoOptions(seed=8, customers=60, order_lines=2000, today=TODAY))
-    assert fingerprint()["digest"] != first["digest"]
+    other = fingerprint()
+    assert other["digest"] != first["digest"] and other["credit"] != first["credit"]
+
+
+def test_credit_leaves_the_rest_of_the_company_as_it_was(monkeypatch):
+    """Credit draws from its own generator: with it or without it, a seed builds the same
+    customers, orders and payments."""
+    with monkeypatch.context() as patch:
+        patch.setattr("kehu.demo.builder.make_credit", lambda builder: None)
+        build_demo(SMALL)
+    without = fingerprint()
+    assert without["limits"] == 0
+    wipe()
+    build_demo(SMALL)
+    with_credit = fingerprint()
+    assert with_credit["limits"] > 0
+    assert {k: v for k, v in with_credit.items() if k not in ("credit", "limits")} == {
+        k: v for k, v in without.items() if k not in ("credit", "limits")}
 
 
 def test_command_builds_and_prints_logins():

@@ -1,0 +1,914 @@
+"""One importer per kind: check rows a chunk at a time and, when committing, write them in bulk.
+
+A preview runs an importer with ``commit=False`` (reads only); the commit runs it again with
+``commit=True`` inside one transaction, so the checks are the same code both times. Once any row has failed, the commit stops
+writing and only goes on checking, so the user sees every error, and the caller rolls back.
+"""
+
+import datetime
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import F, Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kehu.accounts.models import Region, User
+from kehu.accounts.permissions import (
+    assignable_owners,
+    can_edit_customer,
+    can_enter_orders,
+    can_manage_products,
+    can_record_payments,
+)
+from kehu.core.geo import parse_addresses
+from kehu.core.text import normalize, pinyin_full, pinyin_initials
+from kehu.core.uscc import normalize_uscc
+from kehu.customers.models import (
+    ColourGrade,
+    Contact,
+    Customer,
+    CustomerCodeSequence,
+    GeoSource,
+    Industry,
+    Lifecycle,
+    SourceMethod,
+)
+from kehu.customers.selectors import build_search_text, customer_visible
+from kehu.ledger.models import (
+    Order,
+    OrderLine,
+    OrderStatus,
+    Payment,
+    PaymentChannel,
+    PaymentMethod,
+    Product,
+    ProductCategory,
+    Receivable,
+    Unit,
+)
+from kehu.ledger.services import MAX_QUANTITY, MAX_UNIT_PRICE, payment_record
+
+from . import values as v
+from .mapping import Kind
+
+MAX_ERRORS_KEPT = 1000
+CODE_PREFIX = "KH"  # as customers.services.customer_next_code assigns them
+
+
+@dataclass
+class RowError:
+    row: int
+    column: str
+    value: str
+    reason: str
+
+
+@dataclass
+class Column:
+    index: int
+    field: str
+    header: str
+    letter: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.letter} · {self.header}" if self.header else self.letter
+
+
+@dataclass
+class Outcome:
+    kind: str
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    skipped: int = 0
+    error_count: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    committed: bool = False
+    problem: str = ""  # a file-level problem (unreadable, a required column missing, not allowed)
+
+    @property
+    def ok(self) -> bool:
+        return not self.error_count and not self.problem
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind, "rows": self.rows, "created": self.created, "updated": self.updated,
+            "skipped": self.skipped, "error_count": self.error_count, "committed": self.committed,
+            "problem": self.problem, "errors": [e.__dict__ for e in self.errors],
+        }
+
+
+Row = tuple[int, dict[str, Any]]  # (row number, {field: raw cell})
+
+
+# ── value vocabularies typed in Chinese or English ────────────────────────────────────────────
+
+def _choices(enum: Any, extra: dict[str, str]) -> dict[str, str]:
+    out = {normalize(str(value)): value for value in enum.values}
+    out.update({normalize(str(label)): value for value, label in enum.choices})
+    out.update({normalize(k): val for k, val in extra.items()})
+    return out
+
+
+SOURCE_WORDS = _choices(SourceMethod, {
+    "展览会搜集法": "exhibition", "展览会": "exhibition", "展会": "exhibition",
+    "特定行业开发法": "target_industry", "特定行业": "target_industry", "行业开发": "target_industry",
+    "报纸过滤法": "news", "报纸": "news", "新闻": "news",
+    "既有客户利用法": "previous_customers", "既有客户": "previous_customers", "老客户": "previous_customers",
+    "转介绍": "referral", "介绍": "referral", "推荐": "referral",
+    "来电": "inbound", "来访": "inbound", "主动咨询": "inbound", "其他": "other",
+})
+COLOUR_WORDS = _choices(ColourGrade, {"红": "red", "红色": "red", "成交": "red", "黄": "yellow", "黄色": "yellow",
+                                      "短期有望": "yellow", "绿": "green", "绿色": "green", "潜在": "green"})
+STATUS_WORDS = _choices(OrderStatus, {
+    "草稿": "draft", "已确认": "confirmed", "确认": "confirmed", "已发货": "delivered", "已送货": "delivered",
+    "发货": "delivered", "已开票": "invoiced", "开票": "invoiced", "已付款": "paid", "已收款": "paid",
+    "已结清": "paid", "已回款": "paid", "已取消": "cancelled", "取消": "cancelled", "作废": "cancelled",
+})
+PAYMENT_WORDS = _choices(PaymentMethod, {"赊销": "credit", "月结": "credit", "挂账": "credit", "现金": "cash",
+                                         "现款": "cash", "预付": "cash", "款到发货": "cash"})
+CHANNEL_WORDS = _choices(PaymentChannel, {"银行": "bank", "转账": "bank", "银行转账": "bank", "电汇": "bank",
+                                          "现金": "cash", "承兑": "acceptance", "承兑汇票": "acceptance",
+                                          "银行承兑汇票": "acceptance", "其他": "other"})
+CATEGORY_WORDS = _choices(ProductCategory, {
+    "机油": "engine_oil", "发动机油": "engine_oil", "柴油机油": "engine_oil", "汽油机油": "engine_oil",
+    "液压油": "hydraulic_oil", "齿轮油": "gear_oil", "润滑脂": "grease", "黄油": "grease",
+    "工业油": "industrial_oil", "工业润滑油": "industrial_oil", "其他工业油": "industrial_oil",
+    "柴油": "diesel", "汽油": "gasoline",
+})
+UNIT_WORDS = _choices(Unit, {"升": "L", "公斤": "kg", "千克": "kg", "吨": "t", "桶": "drum", "大桶": "barrel",
+                             "箱": "carton", "l": "L"})
+_MONTH_DAY = re.compile(r"^(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
+
+
+class Importer:
+    kind = ""
+
+    def __init__(self, *, user: User, columns: list[Column], commit: bool, outcome: Outcome) -> None:
+        self.user = user
+        self.columns = {c.field: c for c in columns if c.field}
+        self.commit = commit
+        self.outcome = outcome
+        self.seen: dict[Any, int] = {}
+        self._users: dict[str, User | None] | None = None
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def check_allowed(self) -> None:
+        """Raise PermissionDenied when the user's role may not import this kind at all."""
+
+    def error(self, row: int, field_name: str, raw: Any, reason: str) -> None:
+        self.outcome.error_count += 1
+        if len(self.outcome.errors) < MAX_ERRORS_KEPT:
+            column = self.columns.get(field_name)
+            self.outcome.errors.append(RowError(row, column.label if column else "", v.text(raw)[:100], reason))
+
+    @property
+    def writing(self) -> bool:
+        return self.commit and not self.outcome.error_count
+
+    def parse(self, row: int, data: dict[str, Any], field_name: str, parser: Any, **kw: Any) -> Any:
+        raw = data.get(field_name)
+        if v.is_blank(raw):
+            return None
+        try:
+            return parser(raw, **kw)
+        except ValueError as exc:
+            self.error(row, field_name, raw, str(exc))
+            return None
+
+    def string(self, row: int, data: dict[str, Any], field_name: str, max_length: int) -> str:
+        raw = data.get(field_name)
+        value = v.text(raw)
+        if len(value) > max_length:
+            self.error(row, field_name, raw, _("Longer than %(n)d characters.") % {"n": max_length})
+            return value[:max_length]
+        return value
+
+    def choice(self, row: int, data: dict[str, Any], field_name: str, words: dict[str, str]) -> str | None:
+        raw = data.get(field_name)
+        if v.is_blank(raw):
+            return None
+        value = words.get(normalize(v.text(raw)))
+        if value is None:
+            self.error(row, field_name, raw, _("“%(value)s” is not one of the known values.") % {"value": v.text(raw)})
+        return value
+
+    def person(self, row: int, data: dict[str, Any], field_name: str) -> User | None:
+        """A user named by user name or display name."""
+        raw = data.get(field_name)
+        if v.is_blank(raw):
+            return None
+        if self._users is None:
+            self._users = {}
+            for user in User.objects.filter(is_active=True).select_related("team"):
+                for key in (user.username, user.display_name, user.get_full_name()):
+                    key = normalize(key or "")
+                    if key:  # a name two people share is ambiguous: None
+                        self._users[key] = None if key in self._users and self._users[key] != user else user
+        key = normalize(v.text(raw))
+        if key not in self._users:
+            self.error(row, field_name, raw, _("No active user is called “%(value)s”.") % {"value": v.text(raw)})
+            return None
+        found = self._users[key]
+        if found is None:
+            self.error(row, field_name, raw, _("More than one user is called “%(value)s”; use the user name.") % {"value": v.text(raw)})
+        return found
+
+    def repeated(self, row: int, key: Any, field_name: str, raw: Any) -> bool:
+        first = self.seen.get(key)
+        if first is not None:
+            self.error(row, field_name, raw, _("Repeats row %(row)d of this file.") % {"row": first})
+            return True
+        self.seen[key] = row
+        return False
+
+    def process(self, chunk: list[Row]) -> None:
+        raise NotImplementedError
+
+    def finish(self) -> None:
+        """After the last chunk (commit only): whatever needs every row written first."""
+
+
+class CustomerResolver:
+    """Customers named in a row by code, else USCC, else name — only those the user sees."""
+
+    def __init__(self, importer: Importer) -> None:
+        self.importer = importer
+        self.by_code: dict[str, Customer | None] = {}
+        self.by_uscc: dict[str, Customer | None] = {}
+        self.by_name: dict[str, Customer | None] = {}
+
+    def prefetch(self, chunk: list[Row]) -> None:
+        visible = customer_visible(user=self.importer.user).select_related("owner__team")
+        codes = {v.text(d.get("customer_code")) for _n, d in chunk} - {""} - set(self.by_code)
+        usccs = {v.text(d.get("customer_uscc")).upper() for _n, d in chunk} - {""} - set(self.by_uscc)
+        names = {v.text(d.get("customer_name")) for _n, d in chunk} - {""} - set(self.by_name)
+        for code in codes:
+            self.by_code[code] = None
+        for uscc in usccs:
+            self.by_uscc[uscc] = None
+        for c in visible.filter(code__in=codes) if codes else []:
+            self.by_code[c.code] = c
+        for c in visible.filter(uscc__in=usccs) if usccs else []:
+            self.by_uscc[c.uscc] = c
+        if names:
+            found: dict[str, list[Customer]] = {}
+            for c in visible.filter(name__in=names):
+                found.setdefault(c.name, []).append(c)
+            for name in names:
+                matches = found.get(name, [])
+                self.by_name[name] = matches[0] if len(matches) == 1 else None
+                if len(matches) > 1:
+                    self.by_name[name + "\x00ambiguous"] = None
+
+    def get(self, row: int, data: dict[str, Any]) -> Customer | None:
+        for field_name, table, key in (
+            ("customer_code", self.by_code, v.text(data.get("customer_code"))),
+            ("customer_uscc", self.by_uscc, v.text(data.get("customer_uscc")).upper()),
+            ("customer_name", self.by_name, v.text(data.get("customer_name"))),
+        ):
+            if key:
+                customer = table.get(key)
+                if customer is None:
+                    reason = (_("More than one customer has this name; give the customer code.")
+                              if key + "\x00ambiguous" in table else _("No such customer in your book."))
+                    self.importer.error(row, field_name, key, reason)
+                return customer
+        self.importer.error(row, "customer_code", "", _("Name the customer: its code, credit code or name."))
+        return None
+
+
+# ── customers and prospects ─────────────────────────────────────────────────────────────────
+
+CUSTOMER_TEXT = {"code": 40, "name": 120, "short_name": 40, "address": 200, "website": 200, "notes": 2000,
+                 "contact_name": 60, "contact_title": 60, "source_detail": 200}
+UPDATABLE = ["name", "short_name", "uscc", "phone", "address", "industry_id", "owner_id", "website", "notes",
+             "source", "source_detail", "colour"]
+
+
+def reserve_codes(count: int, *, taken: set[str]) -> list[str]:
+    """``count`` new customer codes at once (a conditional UPDATE moves the sequence on by count)."""
+    out: list[str] = []
+    while len(out) < count:
+        need = count - len(out)
+        seq, _created = CustomerCodeSequence.objects.get_or_create(prefix=CODE_PREFIX)
+        CustomerCodeSequence.objects.filter(pk=seq.pk).update(next_value=F("next_value") + need)
+        seq.refresh_from_db()
+        candidates = [f"{CODE_PREFIX}{n:06d}" for n in range(seq.next_value - need, seq.next_value)]
+        existing = set(Customer.objects.filter(code__in=candidates).values_list("code", flat=True))
+        out += [c for c in candidates if c not in existing and c not in taken]
+    return out
+
+
+@dataclass
+class CustomerRow:
+    row: int
+    values: dict[str, Any]  # model field → value, only what the file gives
+    contact: tuple[str, str, str] | None  # name, title, phone
+    key: tuple
+
+
+class CustomerImporter(Importer):
+    kind = Kind.CUSTOMERS
+    lifecycle = Lifecycle.CUSTOMER
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.owners = {u.pk: u for u in assignable_owners(self.user).select_related("team")}
+        self.industries: dict[str, int] = {}
+        for ind in Industry.objects.all():
+            for key in (ind.code, ind.name, ind.name_en):
+                if key:
+                    self.industries[normalize(key)] = ind.pk
+        self.regions = list(Region.objects.all())
+        self.file_codes: set[str] = set()
+
+    def check_allowed(self) -> None:
+        if not self.owners:
+            raise PermissionDenied(_("Your role does not own customers, so it cannot import them."))
+
+    def read_row(self, row: int, data: dict[str, Any]) -> CustomerRow | None:
+        before = self.outcome.error_count
+        out: dict[str, Any] = {}
+        for name, length in CUSTOMER_TEXT.items():
+            if name in self.columns and not name.startswith("contact"):
+                value = self.string(row, data, name, length)
+                if value:
+                    out[name] = value
+        if not out.get("name"):
+            self.error(row, "name", data.get("name"), _("The company name is missing."))
+        raw_uscc = data.get("uscc")
+        if not v.is_blank(raw_uscc):
+            try:
+                out["uscc"] = normalize_uscc(v.text(raw_uscc))
+            except ValidationError as exc:
+                self.error(row, "uscc", raw_uscc, exc.messages[0])
+        phone = self.parse(row, data, "phone", v.parse_phone)
+        if phone:
+            out["phone"] = phone
+        if not v.is_blank(data.get("industry")):
+            industry = self.industries.get(normalize(v.text(data["industry"])))
+            if industry is None:
+                self.error(row, "industry", data["industry"], _("No such industry in Kehu's list."))
+            out["industry_id"] = industry
+        owner = self.person(row, data, "owner")
+        if owner is not None:
+            if owner.pk not in self.owners:
+                self.error(row, "owner", data["owner"], _("You cannot import into %(name)s's book.") % {"name": owner})
+            out["owner_id"] = owner.pk
+        if self.kind == Kind.PROSPECTS:
+            source = self.choice(row, data, "source", SOURCE_WORDS)
+            if source:
+                out["source"] = source
+            elif v.is_blank(data.get("source")):
+                self.error(row, "source", "", _("A prospect needs its source method (P1)."))
+            colour = self.choice(row, data, "colour", COLOUR_WORDS)
+            if colour:
+                out["colour"] = colour
+        contact = None
+        contact_name = self.string(row, data, "contact_name", 60)
+        if contact_name:
+            contact = (contact_name, self.string(row, data, "contact_title", 60), phone or "")
+        if out.get("code"):
+            key: tuple = ("code", out["code"])
+        elif out.get("uscc"):
+            key = ("uscc", out["uscc"])
+        else:
+            key = ("name", out.get("name", ""), out.get("phone", ""))
+        if self.repeated(row, key, "code" if key[0] == "code" else "uscc" if key[0] == "uscc" else "name", key[1]):
+            return None
+        if self.outcome.error_count > before:
+            return None
+        if out.get("code"):
+            self.file_codes.add(out["code"])
+        return CustomerRow(row, out, contact, key)
+
+    def process(self, chunk: list[Row]) -> None:
+        rows = [r for r in (self.read_row(n, d) for n, d in chunk) if r is not None]
+        codes = {r.values["code"] for r in rows if "code" in r.values}
+        usccs = {r.values["uscc"] for r in rows if "uscc" in r.values}
+        names = {r.values["name"] for r in rows if r.key[0] == "name"}
+        qs = Customer.objects.select_related("owner__team")
+        existing = list(qs.filter(Q(code__in=codes) | Q(uscc__in=usccs) | Q(name__in=names)))
+        by_code = {c.code: c for c in existing}
+        by_uscc = {c.uscc: c for c in existing if c.uscc}
+        by_name = {(c.name, c.phone): c for c in existing}
+        contacts: dict[int, set[tuple[str, str]]] = {}
+        for cid, name, phone in Contact.objects.filter(customer__in=existing).values_list("customer_id", "name", "phone"):
+            contacts.setdefault(cid, set()).add((name, phone))
+
+        creates: list[CustomerRow] = []
+        updates: list[tuple[Customer, bool]] = []
+        new_contacts: list[tuple[Customer | CustomerRow, tuple[str, str, str]]] = []
+        for r in rows:
+            if r.key[0] == "code":
+                found = by_code.get(r.values["code"])
+            elif r.key[0] == "uscc":
+                found = by_uscc.get(r.values["uscc"])
+            else:
+                found = by_name.get((r.values.get("name"), r.values.get("phone", "")))
+            other = by_uscc.get(r.values.get("uscc", ""))
+            if other is not None and other is not found:
+                self.error(r.row, "uscc", r.values["uscc"], _(
+                    "Customer %(code)s already has this unified social credit code; one company is one customer."
+                ) % {"code": other.code})
+                continue
+            if found is None:
+                r.values.setdefault("owner_id", self.user.pk)
+                if r.values["owner_id"] not in self.owners:
+                    self.error(r.row, "owner", "", _("Name the owner rep in an owner column: you do not own customers yourself."))
+                    continue
+                creates.append(r)
+                self.outcome.created += 1
+                if r.contact:
+                    new_contacts.append((r, r.contact))
+                continue
+            if not can_edit_customer(self.user, found):
+                self.error(r.row, "code" if r.key[0] == "code" else "name", r.key[1],
+                           _("Customer %(code)s is in another rep's book; you cannot change it.") % {"code": found.code})
+                continue
+            changed = {k: val for k, val in r.values.items() if getattr(found, k) != val}
+            contact_new = bool(r.contact) and (r.contact[0], r.contact[2]) not in contacts.get(found.pk, set())
+            if not changed and not contact_new:
+                self.outcome.skipped += 1
+                continue
+            self.outcome.updated += 1
+            address_changed = "address" in changed
+            for k, val in changed.items():
+                setattr(found, k, val)
+            updates.append((found, address_changed))
+            if contact_new and r.contact:
+                new_contacts.append((found, r.contact))
+                contacts.setdefault(found.pk, set()).add((r.contact[0], r.contact[2]))
+        if self.writing:
+            self.write(creates, updates, new_contacts)
+
+    def _locate(self, customers: list[Customer]) -> None:
+        """As customers.services._locate does for one, for many: cpca parses a list at once."""
+        with_address = [c for c in customers if c.address]
+        for c in customers:
+            if not c.address:
+                c.province = c.city = c.district = c.adcode = ""
+                if c.geo_source == GeoSource.DISTRICT:
+                    c.lng = c.lat = None
+                    c.geo_source = GeoSource.NONE
+        for c, parsed in zip(with_address, parse_addresses([c.address for c in with_address]), strict=True):
+            c.province, c.city, c.district, c.adcode = parsed.province, parsed.city, parsed.district, parsed.adcode
+            if c.geo_source != GeoSource.EXACT and parsed.lng is not None:
+                c.lng, c.lat, c.geo_source = parsed.lng, parsed.lat, GeoSource.DISTRICT
+            if c.region_id is None and parsed.province:
+                c.region_id = next((r.pk for r in self.regions if parsed.province in r.province_list()), None)
+
+    def write(self, creates: list[CustomerRow], updates: list[tuple[Customer, bool]],
+              new_contacts: list[tuple[Any, tuple[str, str, str]]]) -> None:
+        codes = iter(reserve_codes(sum(1 for r in creates if "code" not in r.values), taken=self.file_codes))
+        fresh: list[Customer] = []
+        for r in creates:
+            customer = Customer(lifecycle=self.lifecycle, created_by=self.user, **r.values)
+            if not customer.code:
+                customer.code = next(codes)
+            r.values["_obj"] = customer
+            fresh.append(customer)
+        self._locate(fresh + [c for c, moved in updates if moved])
+        contacts_of: dict[int, list[Contact]] = {}
+        for target, (name, title, phone) in new_contacts:
+            customer = target.values["_obj"] if isinstance(target, CustomerRow) else target
+            contacts_of.setdefault(id(customer), []).append(
+                Contact(customer=customer, name=name, title=title, phone=phone, is_primary=isinstance(target, CustomerRow)))
+        for c in fresh:
+            c.pinyin = pinyin_full(c.name)[:400]
+            c.initials = pinyin_initials(c.name)[:120]
+            c.search_text = build_search_text(c, contacts=contacts_of.get(id(c), []))
+        Customer.objects.bulk_create(fresh, batch_size=1000)
+        now = timezone.now()
+        for c, _moved in updates:
+            c.updated_at = now
+            c.pinyin = pinyin_full(c.name)[:400]
+            c.initials = pinyin_initials(c.name)[:120]
+            c.search_text = build_search_text(c, contacts=list(c.contacts.all()) + contacts_of.get(id(c), []))
+        if updates:
+            Customer.objects.bulk_update(
+                [c for c, _m in updates],
+                [f for f in UPDATABLE if f not in ("industry_id", "owner_id")] + [
+                    "industry", "owner", "province", "city", "district", "adcode", "lng", "lat", "geo_source",
+                    "region", "pinyin", "initials", "search_text", "updated_at"],
+                batch_size=500,
+            )
+        pending = [contact for group in contacts_of.values() for contact in group]
+        for contact in pending:
+            contact.customer_id = contact.customer.pk
+        Contact.objects.bulk_create(pending, batch_size=1000)
+
+
+class ProspectImporter(CustomerImporter):
+    kind = Kind.PROSPECTS
+    lifecycle = Lifecycle.PROSPECT
+
+
+# ── contacts ─────────────────────────────────────────────────────────────────────────────────
+
+class ContactImporter(Importer):
+    kind = Kind.CONTACTS
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.customers = CustomerResolver(self)
+
+    def birthday(self, row: int, data: dict[str, Any]) -> dict[str, int]:
+        raw = data.get("birthday")
+        if v.is_blank(raw):
+            return {}
+        match = _MONTH_DAY.match(v.text(raw)) if isinstance(raw, str) else None
+        if match:
+            month, day = int(match.group(1)), int(match.group(2))
+            try:
+                datetime.date(2000, month, day)
+            except ValueError:
+                self.error(row, "birthday", raw, _("“%(value)s” is not a date that exists.") % {"value": v.text(raw)})
+                return {}
+            return {"birthday_month": month, "birthday_day": day}
+        day_value = self.parse(row, data, "birthday", v.parse_date)
+        if day_value is None:
+            return {}
+        return {"birthday_year": day_value.year, "birthday_month": day_value.month, "birthday_day": day_value.day}
+
+    def process(self, chunk: list[Row]) -> None:
+        self.customers.prefetch(chunk)
+        planned: list[tuple[int, Customer, dict[str, Any]]] = []
+        for row, data in chunk:
+            before = self.outcome.error_count
+            customer = self.customers.get(row, data)
+            name = self.string(row, data, "name", 60)
+            if not name:
+                self.error(row, "name", "", _("The contact's name is missing."))
+            values = {
+                "name": name, "title": self.string(row, data, "title", 60),
+                "phone": self.parse(row, data, "phone", v.parse_phone) or "",
+                "wechat": self.string(row, data, "wechat", 60), "email": self.string(row, data, "email", 254),
+                "notes": self.string(row, data, "notes", 200), **self.birthday(row, data),
+            }
+            if values["email"] and not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", values["email"]):
+                self.error(row, "email", values["email"], _("“%(value)s” is not an e-mail address.") % {"value": values["email"]})
+            if customer is not None and not can_edit_customer(self.user, customer):
+                self.error(row, "customer_code", customer.code, _("Customer %(code)s is in another rep's book; you cannot change it.") % {"code": customer.code})
+            if customer is None or self.outcome.error_count > before:
+                continue
+            if self.repeated(row, (customer.pk, name, values["phone"]), "name", name):
+                continue
+            planned.append((row, customer, values))
+        existing = set(Contact.objects.filter(customer__in={c.pk for _r, c, _v in planned}).values_list("customer_id", "name", "phone"))
+        new: list[Contact] = []
+        for _row, customer, values in planned:
+            if (customer.pk, values["name"], values["phone"]) in existing:
+                self.outcome.skipped += 1
+            else:
+                self.outcome.created += 1
+                new.append(Contact(customer=customer, **values))
+        if self.writing and new:
+            Contact.objects.bulk_create(new, batch_size=1000)
+            touched = {c.customer_id: c.customer for c in new}
+            by_customer: dict[int, list[Contact]] = {}
+            for contact in Contact.objects.filter(customer__in=touched):
+                by_customer.setdefault(contact.customer_id, []).append(contact)
+            for pk, customer in touched.items():
+                customer.search_text = build_search_text(customer, contacts=by_customer.get(pk, []))
+            Customer.objects.bulk_update(list(touched.values()), ["search_text"], batch_size=500)
+
+
+# ── products ─────────────────────────────────────────────────────────────────────────────────
+
+class ProductImporter(Importer):
+    kind = Kind.PRODUCTS
+
+    def check_allowed(self) -> None:
+        if not can_manage_products(self.user):
+            raise PermissionDenied(_("Only an administrator changes the product catalogue."))
+
+    def process(self, chunk: list[Row]) -> None:
+        codes = {v.text(d.get("code")) for _n, d in chunk}
+        existing = {p.code: p for p in Product.objects.filter(code__in=codes)}
+        for row, data in chunk:
+            before = self.outcome.error_count
+            out: dict[str, Any] = {"code": self.string(row, data, "code", 40), "name": self.string(row, data, "name", 120)}
+            if not out["code"]:
+                self.error(row, "code", "", _("The product code is missing."))
+            if not out["name"]:
+                self.error(row, "name", "", _("The product name is missing."))
+            for name, words in (("category", CATEGORY_WORDS), ("pack_unit", UNIT_WORDS), ("sales_unit", UNIT_WORDS)):
+                value = self.choice(row, data, name, words)
+                if value:
+                    out[name] = value
+            if "grade" in self.columns:
+                out["grade"] = self.string(row, data, "grade", 60)
+            price = self.parse(row, data, "list_price", v.parse_decimal)
+            if price is not None:
+                if price > MAX_UNIT_PRICE:
+                    self.error(row, "list_price", data.get("list_price"), _("A price of %(value)s is not believable; check it.") % {"value": price})
+                out["list_price"] = price
+            elif v.is_blank(data.get("list_price")):
+                self.error(row, "list_price", "", _("The list price is missing."))
+            pack = self.parse(row, data, "pack_size", v.parse_decimal, places="0.001")
+            if pack is not None:
+                if pack <= 0:
+                    self.error(row, "pack_size", data.get("pack_size"), _("The pack size must be greater than zero."))
+                out["pack_size"] = pack
+            active = self.parse(row, data, "active", v.parse_bool)
+            if active is not None:
+                out["active"] = active
+            product = existing.get(out["code"])
+            if product is None and "category" not in out:
+                self.error(row, "category", data.get("category"), _("A new product needs its category."))
+            if self.outcome.error_count > before or self.repeated(row, out["code"], "code", out["code"]):
+                continue
+            if product is None:
+                self.outcome.created += 1
+            elif all(getattr(product, k) == val for k, val in out.items()):
+                self.outcome.skipped += 1
+                continue
+            else:
+                self.outcome.updated += 1
+            if self.writing:
+                product = product or Product()
+                for k, val in out.items():
+                    setattr(product, k, val)
+                try:
+                    product.full_clean()
+                except ValidationError as exc:
+                    for field_name, messages in exc.message_dict.items():
+                        self.error(row, field_name, data.get(field_name), " ".join(messages))
+                    continue
+                product.save()
+
+
+# ── orders ───────────────────────────────────────────────────────────────────────────────────
+
+@dataclass
+class OrderState:
+    row: int
+    customer_id: int
+    pk: int | None = None
+    existing: bool = False
+    status: str = OrderStatus.PAID
+    order_date: datetime.date | None = None
+    terms: int = 0
+    lines: int = 0
+
+
+class OrderImporter(Importer):
+    """Rows are order lines, grouped into orders by order number (they need not be adjacent).
+
+    Historical orders keep the status the file gives; with no status column an order is taken as
+    paid (history from an ERP is settled business). Invoiced orders get their receivable, due after
+    the customer's payment terms, so the credit check sees them; confirmed and delivered orders
+    count in the exposure as any order does.
+    """
+
+    kind = Kind.ORDERS
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.customers = CustomerResolver(self)
+        self.orders: dict[str, OrderState] = {}
+        self.products_by_code: dict[str, Product] = {}
+        self.products_by_name: dict[str, Product | None] = {}
+        for p in Product.objects.all():
+            self.products_by_code[p.code] = p
+            key = normalize(p.name)
+            self.products_by_name[key] = None if key in self.products_by_name else p
+        self.touched_pks: set[int] = set()  # orders created in an earlier chunk that got more lines
+        self.today = timezone.localdate()
+
+    def check_allowed(self) -> None:
+        if not can_enter_orders(self.user):
+            raise PermissionDenied(_("Your role does not enter orders."))
+
+    def product(self, row: int, data: dict[str, Any]) -> Product | None:
+        code = v.text(data.get("product_code"))
+        if code:
+            product = self.products_by_code.get(code)
+            if product is None:
+                self.error(row, "product_code", code, _("No product has this code."))
+            return product
+        name = normalize(v.text(data.get("product_name")))
+        if not name:
+            self.error(row, "product_code", "", _("Name the product: its code or its name."))
+            return None
+        if name not in self.products_by_name:
+            self.error(row, "product_name", data.get("product_name"), _("No product has this name."))
+            return None
+        product = self.products_by_name[name]
+        if product is None:
+            self.error(row, "product_name", data.get("product_name"), _("More than one product has this name; give the product code."))
+        return product
+
+    def line(self, row: int, data: dict[str, Any], product: Product | None) -> tuple[Decimal, Decimal, Decimal] | None:
+        quantity = self.parse(row, data, "quantity", v.parse_decimal, places="0.001")
+        price = self.parse(row, data, "unit_price", v.parse_decimal)
+        amount = self.parse(row, data, "amount", v.parse_decimal)
+        if quantity is None:
+            if v.is_blank(data.get("quantity")):
+                self.error(row, "quantity", "", _("The quantity is missing."))
+            return None
+        if quantity <= 0:
+            self.error(row, "quantity", data.get("quantity"), _("The quantity must be greater than zero."))
+            return None
+        if quantity > MAX_QUANTITY:
+            self.error(row, "quantity", data.get("quantity"), _("A quantity of %(q)s is not believable; check it.") % {"q": f"{quantity:,}"})
+            return None
+        if price is None and amount is not None:
+            price = (amount / quantity).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        elif price is None:
+            if product is None:
+                return None
+            price = product.list_price
+        if price > MAX_UNIT_PRICE:
+            self.error(row, "unit_price", data.get("unit_price"), _("A price of %(value)s is not believable; check it.") % {"value": price})
+            return None
+        computed = (quantity * price).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        if amount is None:
+            amount = computed
+        elif abs(amount - computed) > Decimal("1.00") and not v.is_blank(data.get("unit_price")):
+            self.error(row, "amount", data.get("amount"), _("The amount is not the quantity times the unit price (%(value)s).") % {"value": computed})
+            return None
+        return quantity, price, amount
+
+    def process(self, chunk: list[Row]) -> None:
+        self.customers.prefetch(chunk)
+        numbers = {v.text(d.get("number")) for _n, d in chunk} - set(self.orders) - {""}
+        in_db = dict(Order.objects.filter(number__in=numbers).values_list("number", "customer_id")) if numbers else {}
+        new_orders: dict[str, Order] = {}
+        new_lines: list[tuple[str, OrderLine]] = []
+        for row, data in chunk:
+            before = self.outcome.error_count
+            number = self.string(row, data, "number", 40)
+            if not number:
+                self.error(row, "number", "", _("The order number is missing."))
+                continue
+            customer = self.customers.get(row, data)
+            state = self.orders.get(number)
+            if customer is None:
+                continue
+            if state is None:
+                order_date = self.parse(row, data, "order_date", v.parse_date)
+                if order_date is None and v.is_blank(data.get("order_date")):
+                    self.error(row, "order_date", "", _("The order date is missing."))
+                elif order_date is not None and order_date > self.today + datetime.timedelta(days=366):
+                    self.error(row, "order_date", data.get("order_date"), _("The order date is too far in the future."))
+                status = self.choice(row, data, "status", STATUS_WORDS) or OrderStatus.PAID
+                if status == OrderStatus.HELD:
+                    self.error(row, "status", data.get("status"), _("An imported order cannot be held for credit; import it as a draft."))
+                method = self.choice(row, data, "payment_method", PAYMENT_WORDS) or PaymentMethod.CREDIT
+                handler = self.person(row, data, "handler")
+                if self.outcome.error_count > before or order_date is None:
+                    self.product(row, data)  # report the line's errors too
+                    self.line(row, data, None)
+                    continue
+                state = OrderState(row=row, customer_id=customer.pk, status=status, order_date=order_date,
+                                   terms=0 if method == PaymentMethod.CASH else customer.payment_terms_days)
+                self.orders[number] = state
+                if number in in_db:
+                    state.existing = True
+                    if in_db[number] != customer.pk:
+                        self.error(row, "number", number, _("Order %(number)s exists already for another customer.") % {"number": number})
+                else:
+                    confirmed = status not in (OrderStatus.DRAFT, OrderStatus.CANCELLED)
+                    noon = timezone.make_aware(datetime.datetime.combine(order_date, datetime.time(12)))
+                    new_orders[number] = Order(
+                        number=number, customer=customer, handler_id=(handler or customer.owner).pk, order_date=order_date,
+                        status=status, payment_method=method, payment_terms_days=state.terms, total=Decimal("0.00"),
+                        confirmed_at=noon if confirmed else None,
+                        delivered_on=order_date if status in (OrderStatus.DELIVERED, OrderStatus.INVOICED, OrderStatus.PAID) else None,
+                        invoiced_on=order_date if status in (OrderStatus.INVOICED, OrderStatus.PAID) else None,
+                        cancelled_at=noon if status == OrderStatus.CANCELLED else None,
+                        notes=self.string(row, data, "notes", 200), created_by=self.user,
+                    )
+            elif state.customer_id != customer.pk:
+                self.error(row, "customer_code", v.text(data.get("customer_code") or data.get("customer_name")),
+                           _("Row %(row)d gives order %(number)s another customer.") % {"row": state.row, "number": number})
+                continue
+            product = self.product(row, data)
+            line = self.line(row, data, product)
+            if product is None or line is None or self.outcome.error_count > before:
+                continue
+            state.lines += 1
+            if state.existing:
+                self.outcome.skipped += 1
+                continue
+            self.outcome.created += 1
+            quantity, price, amount = line
+            new_lines.append((number, OrderLine(product=product, quantity=quantity, unit_price=price, amount=amount)))
+        if not self.writing:
+            return
+        for number, line in new_lines:
+            order = new_orders.get(number)
+            if order is not None:
+                order.total += line.amount
+        Order.objects.bulk_create(list(new_orders.values()), batch_size=2000)
+        for number, order in new_orders.items():
+            self.orders[number].pk = order.pk
+        for number, line in new_lines:
+            line.order_id = self.orders[number].pk
+            if number not in new_orders:
+                self.touched_pks.add(line.order_id)
+        OrderLine.objects.bulk_create([line for _n, line in new_lines], batch_size=5000)
+
+    def finish(self) -> None:
+        if not self.writing:
+            return
+        touched = sorted(self.touched_pks)
+        for start in range(0, len(touched), 1000):
+            pks = touched[start:start + 1000]
+            totals = dict(OrderLine.objects.filter(order_id__in=pks).values("order_id").annotate(s=Sum("amount")).values_list("order_id", "s"))
+            Order.objects.bulk_update([Order(pk=pk, total=totals[pk]) for pk in pks], ["total"])
+        invoiced = [pk for s in self.orders.values() if s.pk and s.status == OrderStatus.INVOICED for pk in [s.pk]]
+        for start in range(0, len(invoiced), 2000):
+            batch = Order.objects.filter(pk__in=invoiced[start:start + 2000]).values_list("pk", "customer_id", "total", "order_date", "payment_terms_days")
+            Receivable.objects.bulk_create([
+                Receivable(order_id=pk, customer_id=cid, amount=total, issued_on=day, due_on=day + datetime.timedelta(days=terms))
+                for pk, cid, total, day, terms in batch
+            ])
+        live = {s.customer_id for s in self.orders.values() if s.pk and s.status not in (OrderStatus.DRAFT, OrderStatus.CANCELLED)}
+        ids = sorted(live)
+        for start in range(0, len(ids), 5000):
+            Customer.objects.filter(pk__in=ids[start:start + 5000], lifecycle=Lifecycle.PROSPECT).update(lifecycle=Lifecycle.CUSTOMER)
+
+
+# ── payments ─────────────────────────────────────────────────────────────────────────────────
+
+class PaymentImporter(Importer):
+    """Each new payment goes through ledger's payment_record, which pays the oldest receivables first."""
+
+    kind = Kind.PAYMENTS
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.customers = CustomerResolver(self)
+        self.today = timezone.localdate()
+
+    def check_allowed(self) -> None:
+        if not can_record_payments(self.user):
+            raise PermissionDenied(_("Your role does not record payments."))
+
+    def process(self, chunk: list[Row]) -> None:
+        self.customers.prefetch(chunk)
+        planned = []
+        for row, data in chunk:
+            before = self.outcome.error_count
+            customer = self.customers.get(row, data)
+            day = self.parse(row, data, "received_on", v.parse_date)
+            if day is None and v.is_blank(data.get("received_on")):
+                self.error(row, "received_on", "", _("The date the money came in is missing."))
+            elif day is not None and day > self.today:
+                self.error(row, "received_on", data.get("received_on"), _("A payment cannot be received in the future."))
+            amount = self.parse(row, data, "amount", v.parse_decimal)
+            if amount is None and v.is_blank(data.get("amount")):
+                self.error(row, "amount", "", _("The amount is missing."))
+            elif amount is not None and amount <= 0:
+                self.error(row, "amount", data.get("amount"), _("The amount must be greater than zero."))
+            channel = self.choice(row, data, "channel", CHANNEL_WORDS) or PaymentChannel.BANK
+            reference = self.string(row, data, "reference", 60)
+            if customer is None or self.outcome.error_count > before:
+                continue
+            key = (customer.pk, day, amount, reference)
+            if self.repeated(row, key, "reference", reference):
+                continue
+            planned.append((row, customer, day, amount, channel, reference))
+        existing = set(Payment.objects.filter(customer__in={p[1].pk for p in planned}).values_list("customer_id", "received_on", "amount", "reference"))
+        for row, customer, day, amount, channel, reference in planned:
+            if (customer.pk, day, amount, reference) in existing:
+                self.outcome.skipped += 1
+                continue
+            self.outcome.created += 1
+            if self.writing:
+                try:
+                    payment_record(user=self.user, customer=customer, amount=amount, received_on=day, channel=channel, reference=reference)
+                except ValidationError as exc:
+                    self.error(row, "amount", amount, " ".join(exc.messages))
+
+
+IMPORTERS: dict[str, type[Importer]] = {
+    Kind.CUSTOMERS: CustomerImporter,
+    Kind.PROSPECTS: ProspectImporter,
+    Kind.CONTACTS: ContactImporter,
+    Kind.PRODUCTS: ProductImporter,
+    Kind.ORDERS: OrderImporter,
+    Kind.PAYMENTS: PaymentImporter,
+}
+
+
+def chunks(rows: Iterable[Row], size: int) -> Iterable[list[Row]]:
+    chunk: list[Row] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

@@ -1,0 +1,108 @@
+"""`kehu import KIND FILE`: check a file and print what it would do; with --commit, import it."""
+
+import json
+import sys
+import time
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from kehu.accounts.models import User
+from kehu.dataio.mapping import FIELDS, KINDS
+from kehu.dataio.readers import ReadError
+from kehu.dataio.services import import_file, mapping_save, read_header
+
+
+class Bar:
+    """A progress bar on stderr, redrawn at most ten times a second."""
+
+    def __init__(self, stream, label: str) -> None:
+        self.stream, self.label, self.last = stream, label, 0.0
+
+    def __call__(self, done: int, total: int | None) -> None:
+        now = time.monotonic()
+        if now - self.last < 0.1 and (total is None or done < total):
+            return
+        self.last = now
+        if total:
+            share = min(done / total, 1.0)
+            filled = int(share * 30)
+            self.stream.write(f"\r{self.label} [{'#' * filled}{'.' * (30 - filled)}] {done:,}/{total:,} rows {share:4.0%}")
+        else:
+            self.stream.write(f"\r{self.label} {done:,} rows")
+        self.stream.flush()
+
+    def end(self) -> None:
+        self.stream.write("\n")
+        self.stream.flush()
+
+
+class Command(BaseCommand):
+    help = "Check an .xlsx/.xls/.ods/.csv file of KIND and print what importing it would do; --commit imports it."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("kind", choices=KINDS)
+        parser.add_argument("file")
+        parser.add_argument("--as", dest="username", help="import as this user (their visibility and rights)")
+        parser.add_argument("--commit", action="store_true", help="write the rows (all or none); without it, only check")
+        parser.add_argument("--mapping", help='column → field, e.g. "客户全称=name,区域经理=owner" or a JSON list of fields, one per column')
+        parser.add_argument("--save-mapping", action="store_true", help="remember the mapping for files with these columns")
+
+    def handle(self, *args, **options) -> None:
+        path = Path(options["file"])
+        if not path.is_file():
+            raise CommandError(f"{path}: no such file")
+        kind = options["kind"]
+        username = options["username"]
+        if username:
+            user = User.objects.filter(username=username, is_active=True).first()
+        else:
+            user = User.objects.filter(is_superuser=True, is_active=True).order_by("pk").first()
+        if user is None:
+            raise CommandError("no such active user; name one with --as")
+        mapping = None
+        if options["mapping"]:
+            try:
+                header = read_header(kind=kind, name=path.name, source=path).header
+            except ReadError as exc:
+                raise CommandError(str(exc)) from None
+            mapping = self.parse_mapping(kind, header, options["mapping"])
+            if options["save_mapping"]:
+                mapping_save(user=user, kind=kind, header=header, mapping=mapping)
+        bar = Bar(sys.stderr, "import" if options["commit"] else "check")
+        started = time.monotonic()
+        outcome = import_file(user=user, kind=kind, name=path.name, source=path, mapping=mapping,
+                              commit=options["commit"], progress=bar)
+        bar.end()
+        out = self.stdout
+        if outcome.problem:
+            raise CommandError(outcome.problem)
+        verb = "imported" if outcome.committed else "would import" if outcome.ok else "not imported"
+        out.write(f"{outcome.rows:,} rows in {time.monotonic() - started:.1f} s: {outcome.created:,} to create, "
+                  f"{outcome.updated:,} to update, {outcome.skipped:,} unchanged — {verb}")
+        for error in outcome.errors:
+            out.write(f"row {error.row}\t{error.column}\t{error.value}\t{error.reason}")
+        if outcome.error_count > len(outcome.errors):
+            out.write(f"… and {outcome.error_count - len(outcome.errors):,} more errors")
+        if not outcome.ok:
+            raise CommandError(f"{outcome.error_count:,} errors; nothing was written")
+
+    @staticmethod
+    def parse_mapping(kind: str, header: list[str], text: str) -> list[str]:
+        names = {f.name for f in FIELDS[kind]}
+        if text.strip().startswith("["):
+            mapping = json.loads(text)
+        else:
+            from kehu.dataio.services import mapping_for
+
+            mapping = mapping_for(kind=kind, header=header)
+            for pair in text.split(","):
+                column, _eq, field = pair.partition("=")
+                column, field = column.strip(), field.strip()
+                if column not in header:
+                    raise CommandError(f"no column {column!r} in the file; it has {header}")
+                mapping[header.index(column)] = field
+        unknown = [m for m in mapping if m and m not in names]
+        if unknown:
+            raise CommandError(f"unknown fields {unknown}; {kind} has {sorted(names)}")
+        return mapping

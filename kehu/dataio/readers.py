@@ -1,0 +1,170 @@
+"""Rows out of .xlsx, .xls, .ods (python-calamine) and .csv (UTF-8 with or without BOM, GBK/GB18030).
+
+A ``Table`` gives the header (the row that names the most known columns among the first rows,
+merged header cells filled in) and then the data rows one at a time with their row numbers as the
+spreadsheet shows them; blank rows and total rows (合计, 总计, 小计, Total) are left out.
+"""
+
+import codecs
+import csv
+import io
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from .values import text
+
+EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xlsb", ".xls", ".ods"}
+SUFFIXES = EXCEL_SUFFIXES | {".csv", ".txt"}
+HEADER_SCAN = 10
+_TOTAL = re.compile(r"^(合\s*计|总\s*计|小\s*计|共\s*计|total|grand total|subtotal|sum)\b", re.IGNORECASE)
+
+
+class ReadError(Exception):
+    """The file cannot be read as a table; the message is for the user."""
+
+
+def column_letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def is_total_row(values: list[Any]) -> bool:
+    for value in values:
+        if value is None or value == "":
+            continue
+        return isinstance(value, str) and bool(_TOTAL.match(text(value)))
+    return False
+
+
+def is_blank_row(values: list[Any]) -> bool:
+    return all(value is None or (isinstance(value, str) and not value.strip()) for value in values)
+
+
+@dataclass
+class Table:
+    header: list[str]
+    header_row: int  # 1-based
+    first_column: int  # 0-based column of the first cell (for column letters)
+    rows: Iterator[tuple[int, list[Any]]]
+    total_rows: int | None = None  # an estimate of data rows, for the progress bar
+    letters: list[str] = field(default_factory=list)
+
+
+def _decode_csv(data: bytes) -> str:
+    """UTF-8 (with or without BOM), else GB18030 (a superset of GBK, which Chinese Excel writes)."""
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return codecs.decode(data, encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ReadError(_("The CSV file is neither UTF-8 nor GBK text."))
+
+
+def _csv_rows(data: bytes) -> Iterator[list[Any]]:
+    content = _decode_csv(data)
+    sample = content[:4096]
+    try:
+        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    yield from csv.reader(io.StringIO(content), dialect)
+
+
+def _excel_rows(source: Path | bytes, merged_out: list) -> tuple[Iterator[list[Any]], int, int]:
+    import python_calamine
+
+    try:
+        if isinstance(source, bytes):
+            book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(source))
+        else:
+            book = python_calamine.CalamineWorkbook.from_path(str(source))
+        sheet = book.get_sheet_by_index(0)
+    except Exception as exc:  # calamine raises its own error types, all meaning "not readable"
+        raise ReadError(_("The file cannot be read as a spreadsheet: %(error)s") % {"error": exc}) from None
+    merged_out.extend(sheet.merged_cell_ranges or [])
+    start = sheet.start or (0, 0)
+    # iter_rows starts at the sheet's first row (A1's row) but at its first used column.
+    return iter(sheet.iter_rows()), start[1], sheet.height
+
+
+def _score(header: list[str], known: Callable[[str], bool]) -> int:
+    return sum(1 for h in header if h and known(h))
+
+
+def open_table(name: str, source: Path | bytes, *, known: Callable[[str], bool] = lambda h: False) -> Table:
+    """Open a file by its name's suffix; ``known(header_text)`` tells whether a header names a field."""
+    suffix = Path(name).suffix.lower()
+    if suffix not in SUFFIXES:
+        raise ReadError(_("Kehu reads .xlsx, .xls, .ods and .csv files, not “%(suffix)s”.") % {"suffix": suffix or name})
+    merged: list = []
+    if suffix in EXCEL_SUFFIXES:
+        raw_rows, first_column, height = _excel_rows(source, merged)
+    else:
+        data = source if isinstance(source, bytes) else Path(source).read_bytes()
+        raw_rows, first_column, height = _csv_rows(data), 0, data.count(b"\n") + 1
+
+    numbered = ((number, list(values)) for number, values in enumerate(raw_rows, start=1))
+    head: list[tuple[int, list[Any]]] = []
+    for number, values in numbered:
+        if is_blank_row(values):
+            continue
+        head.append((number, values))
+        if len(head) >= HEADER_SCAN:
+            break
+    if not head:
+        raise ReadError(_("The file has no rows."))
+
+    def filled(number: int, values: list[Any]) -> list[str]:
+        cells = [text(v) for v in values]
+        for (r0, c0), (r1, c1) in merged:  # merged header cells: the value covers the whole range
+            if r0 + 1 <= number <= r1 + 1:
+                source_row = next((v for n, v in head if n == r0 + 1), None)
+                value = text(source_row[c0 - first_column]) if source_row and 0 <= c0 - first_column < len(source_row) else ""
+                for c in range(c0, c1 + 1):
+                    i = c - first_column
+                    if 0 <= i < len(cells) and not cells[i]:
+                        cells[i] = value
+        return cells
+
+    header_rows = [(n, filled(n, v)) for n, v in head]
+    best = max(range(len(header_rows)), key=lambda i: (_score(header_rows[i][1], known), -i))
+    if _score(header_rows[best][1], known) == 0:
+        best = 0
+    header_number, header = header_rows[best]
+    # A blank header cell under a merged or multi-row heading takes the heading above it.
+    for n, upper in reversed(header_rows[:best]):
+        header = [h or (upper[i] if i < len(upper) else "") for i, h in enumerate(header)]
+        del n
+    width = len(header)
+    leftover = [(n, v) for n, v in head if n > header_number]
+
+    def data_rows() -> Iterator[tuple[int, list[Any]]]:
+        for number, values in _chain(leftover, numbered):
+            if is_blank_row(values) or is_total_row(values):
+                continue
+            if len(values) < width:
+                values = values + [""] * (width - len(values))
+            yield number, values
+
+    return Table(
+        header=header,
+        header_row=header_number,
+        first_column=first_column,
+        rows=data_rows(),
+        total_rows=max(height - header_number, 0) if height else None,
+        letters=[column_letter(first_column + i) for i in range(width)],
+    )
+
+
+def _chain(first: list, rest: Iterator) -> Iterator:
+    yield from first
+    yield from rest

@@ -1,0 +1,94 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from kehu.core.forms import apply_errors
+
+from . import services
+from .forms import UploadForm
+from .mapping import FIELDS
+from .models import ImportJob
+from .selectors import import_kinds
+
+
+def _kinds(request: HttpRequest) -> list[tuple[str, str]]:
+    kinds = import_kinds(user=request.user)
+    if not kinds:
+        raise PermissionDenied(_("Your role does not import data."))
+    return kinds
+
+
+def _job(request: HttpRequest, pk: int) -> ImportJob:
+    try:
+        return services.job_get(user=request.user, pk=pk)
+    except ImportJob.DoesNotExist:
+        raise Http404 from None
+
+
+@login_required
+def upload(request: HttpRequest) -> HttpResponse:
+    kinds = _kinds(request)
+    form = UploadForm(request.POST or None, request.FILES or None, kinds=kinds)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            job = services.job_create(user=request.user, kind=form.cleaned_data["kind"], filename=upload.name,
+                                      data=upload.read())
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            return redirect("dataio:job", pk=job.pk)
+    recent = ImportJob.objects.filter(user=request.user).defer("data")[:10]
+    return render(request, "dataio/upload.html", {"form": form, "recent": recent, "nav": "import"})
+
+
+def _context(job: ImportJob) -> dict:
+    fields = FIELDS[job.kind]
+    return {"job": job, "columns": services.job_rows(job), "fields": fields, "result": job.result or {},
+            "required": [f for f in fields if f.required], "nav": "import"}
+
+
+@login_required
+def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    _kinds(request)
+    return render(request, "dataio/job.html", _context(_job(request, pk)))
+
+
+@login_required
+@require_POST
+def job_check(request: HttpRequest, pk: int) -> HttpResponse:
+    job = _job(request, pk)
+    if job.kind not in dict(_kinds(request)):
+        raise PermissionDenied
+    mapping = [request.POST.get(f"col{i}", "") for i in range(len(job.header))]
+    try:
+        services.job_start(job=job, commit=False, mapping=mapping)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("dataio:job", pk=job.pk)
+
+
+@login_required
+@require_POST
+def job_commit(request: HttpRequest, pk: int) -> HttpResponse:
+    job = _job(request, pk)
+    if job.kind not in dict(_kinds(request)):
+        raise PermissionDenied
+    try:
+        services.job_start(job=job, commit=True)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("dataio:job", pk=job.pk)
+
+
+@login_required
+def job_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    job = _job(request, pk)
+    response = render(request, "dataio/partials/progress.html", _context(job))
+    if not job.running and request.headers.get("HX-Request"):
+        response["HX-Refresh"] = "true"  # finished: show the result and the next step
+    return response

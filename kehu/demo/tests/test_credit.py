@@ -1,0 +1,228 @@
+"""The demo company's credit (K1–K2): every customer on credit has an investigation, an approved
+application and a current limit, so its orders are checked as in a working company."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.db.models import F
+
+from kehu.accounts.models import Role, User
+from kehu.credit import scorecard
+from kehu.credit.models import (
+    ApplicationStatus,
+    CheckResult,
+    CreditAccount,
+    CreditCheck,
+    CreditLimit,
+    CreditPolicy,
+    Investigation,
+    LimitApplication,
+)
+from kehu.credit.selectors import applications_to_decide
+from kehu.credit.services import INVESTIGATION_FIELDS, can_approve
+from kehu.customers.models import Customer, Lifecycle
+from kehu.demo.builder import DemoOptions, build_demo
+from kehu.demo.credit import MINIMUM_LIMIT, ROUND_TO
+from kehu.ledger.models import OrderStatus, Product
+from kehu.ledger.selectors import customer_exposure, customer_overdue_items
+from kehu.ledger.services import order_confirm, order_create
+
+from .test_demo import SMALL, TODAY
+
+pytestmark = pytest.mark.django_db
+
+# Big enough that the rarer cases (history, frozen accounts, pending raises) show up.
+MEDIUM = DemoOptions(seed=11, customers=800, order_lines=8000, today=TODAY)
+AT_TODAY = time_machine.travel(datetime.datetime(2026, 11, 26, 10, 0, tzinfo=datetime.UTC), tick=False)
+
+
+@pytest.fixture
+def demo():
+    return build_demo(SMALL)
+
+
+@pytest.fixture
+def medium():
+    return build_demo(MEDIUM)
+
+
+def current_limits() -> dict[int, CreditLimit]:
+    out: dict[int, CreditLimit] = {}
+    for limit in CreditLimit.objects.filter(is_current=True).select_related("application__investigation"):
+        assert limit.customer_id not in out, "two current limits"
+        out[limit.customer_id] = limit
+    return out
+
+
+def test_on_credit_customers_have_a_limit_and_cash_customers_none(demo):
+    customers = list(Customer.objects.exclude(lifecycle=Lifecycle.PROSPECT))
+    on_credit = {c.pk for c in customers if c.payment_terms_days > 0}
+    cash = {c.pk for c in customers if c.payment_terms_days == 0}
+    assert on_credit and cash
+    limits = current_limits()
+    assert set(limits) == on_credit
+    assert not CreditLimit.objects.filter(customer_id__in=cash).exists()
+    assert not LimitApplication.objects.filter(customer_id__in=cash).exists()
+    assert not Investigation.objects.filter(customer_id__in=cash).exists()
+    assert not CreditLimit.objects.filter(customer__lifecycle=Lifecycle.PROSPECT).exists()
+    assert set(CreditAccount.objects.values_list("customer_id", flat=True)) == on_credit
+    policy = CreditPolicy.objects.get()
+    assert policy.effective_from == datetime.date(2000, 1, 1)
+    terms = {c.pk: c.payment_terms_days for c in customers}
+    for customer_id, limit in limits.items():
+        assert limit.terms_days == terms[customer_id]
+        assert limit.amount >= MINIMUM_LIMIT and limit.amount % ROUND_TO == 0
+        assert limit.valid_from <= TODAY
+        assert limit.review_on == limit.valid_from + datetime.timedelta(days=policy.limit_valid_days)
+        application = limit.application
+        assert application.customer_id == customer_id and application.status == ApplicationStatus.APPROVED
+        assert application.approved_limit == limit.amount <= application.requested_limit
+        assert application.approved_terms_days == limit.terms_days
+        assert application.decided_by_id == limit.approved_by_id
+        assert application.decided_at.date() == limit.valid_from
+        assert application.investigation.investigated_on <= application.created_at.date() <= limit.valid_from
+
+
+def test_investigations_are_scored_by_the_scorecard(demo):
+    investigations = list(Investigation.objects.select_related("customer"))
+    assert investigations
+    for investigation in investigations:
+        answers = {f: getattr(investigation, f) for f in INVESTIGATION_FIELDS}
+        score, risk, detail = scorecard.score(answers)
+        assert (investigation.score, investigation.risk_class, investigation.score_detail) == (score, risk, detail)
+        assert risk != "reject"  # credit was granted on it
+        assert investigation.investigated_by_id == investigation.customer.owner_id
+        assert investigation.registered_capital > 0 and investigation.staff_size > 0 and investigation.banks
+    assert len({i.risk_class for i in investigations}) >= 2
+
+
+def test_nobody_approves_their_own_application_and_approvers_are_within_authority(medium):
+    applications = list(LimitApplication.objects.filter(status=ApplicationStatus.APPROVED)
+                        .select_related("applicant__team__supervisor", "decided_by"))
+    assert applications
+    assert not LimitApplication.objects.filter(decided_by=F("applicant")).exists()
+    by_supervisor = by_senior = 0
+    for application in applications:
+        applicant, approver = application.applicant, application.decided_by
+        assert approver.pk != applicant.pk
+        assert applicant.pk == application.customer.owner_id
+        allowed, why = can_approve(approver, requester=applicant, amount=application.approved_limit)
+        assert allowed, why
+        supervisor = applicant.team.supervisor
+        if applicant.role == Role.REP and application.approved_limit <= supervisor.approval_limit:
+            assert approver == supervisor
+            by_supervisor += 1
+        else:
+            assert approver.role == Role.SENIOR
+            by_senior += 1
+    assert by_supervisor and by_senior
+
+
+def test_history_frozen_accounts_and_pending_raises(medium):
+    limits = current_limits()
+    on_credit = set(Customer.objects.exclude(lifecycle=Lifecycle.PROSPECT).filter(payment_terms_days__gt=0)
+                    .values_list("pk", flat=True))
+    assert set(limits) == on_credit
+    # Limits run on a yearly cycle: none expired yet, some within the days the daily review warns about.
+    policy = CreditPolicy.objects.get()
+    days_left = [(limit.review_on - TODAY).days for limit in limits.values()]
+    assert min(days_left) >= 0
+    assert 0.02 < sum(d <= policy.review_expiry_days for d in days_left) / len(days_left) < 0.2
+    # History: an older limit, superseded when the current one was approved, on its own application.
+    old = list(CreditLimit.objects.filter(is_current=False))
+    assert 0.01 < len(old) / len(on_credit) < 0.07
+    for limit in old:
+        current = limits[limit.customer_id]
+        assert limit.valid_from < current.valid_from <= limit.review_on
+        assert limit.superseded_at is not None and limit.superseded_at.date() == current.valid_from
+        assert limit.application_id != current.application_id
+        assert limit.application.investigation.investigated_on < current.application.investigation.investigated_on
+    # About 1% of the accounts frozen, each with its reason.
+    frozen = list(CreditAccount.objects.filter(frozen=True))
+    assert frozen and len(frozen) / len(on_credit) < 0.04
+    assert all(account.frozen_reason for account in frozen)
+    # Pending raises: in the owner's supervisor's inbox, on the customer's current investigation.
+    pending = list(LimitApplication.objects.filter(status=ApplicationStatus.PENDING)
+                   .select_related("applicant__team__supervisor", "investigation"))
+    assert pending and len(pending) / len(on_credit) < 0.04
+    assert len({a.customer_id for a in pending}) == len(pending)
+    for application in pending:
+        assert application.decided_by_id is None and application.approved_limit is None
+        assert application.applicant.role == Role.REP and application.applicant.pk == application.customer.owner_id
+        newest = Investigation.objects.filter(customer_id=application.customer_id).order_by("-investigated_on", "-id").first()
+        assert application.investigation == newest
+        assert 0 <= (TODAY - newest.investigated_on).days <= policy.investigation_valid_days
+        assert newest.risk_class != "reject"
+        assert application.requested_limit > limits[application.customer_id].amount
+        supervisor = application.applicant.team.supervisor
+        assert can_approve(supervisor, requester=application.applicant, amount=application.requested_limit)[0]
+        assert application in applications_to_decide(user=supervisor)
+        assert not CreditAccount.objects.get(customer_id=application.customer_id).frozen
+
+
+def _candidate() -> tuple[Customer, Decimal]:
+    """A customer on credit in good standing: its limit in force, not frozen, nothing overdue."""
+    grace = CreditPolicy.objects.get().grace_days
+    for limit in CreditLimit.objects.filter(is_current=True, review_on__gte=TODAY).select_related("customer__owner") \
+            .order_by("customer__code"):
+        customer = limit.customer
+        if customer.lifecycle != Lifecycle.CUSTOMER or customer.owner.role != Role.REP:
+            continue
+        if CreditAccount.objects.get(customer=customer).frozen:
+            continue
+        if customer_overdue_items(customer_id=customer.pk, due_before=TODAY - datetime.timedelta(days=grace)):
+            continue
+        room = limit.amount - customer_exposure(customer_id=customer.pk)
+        if room >= 1000:
+            return customer, room
+    raise AssertionError("no demo customer in good standing with room under its limit")
+
+
+@AT_TODAY
+def test_an_order_within_the_limit_passes_and_a_huge_one_is_held(demo):
+    customer, room = _candidate()
+    rep = customer.owner
+    product = Product.objects.filter(sales_unit="barrel").order_by("list_price").first()
+    quantity = max(1, int(min(room / 2, Decimal(5000)) // product.list_price))
+    small = order_create(user=rep, customer=customer, lines=[{"product": product, "quantity": str(quantity)}])
+    assert small.payment_method == "credit" and 0 < small.total <= room
+    small = order_confirm(user=rep, order=small)
+    assert small.status == OrderStatus.CONFIRMED
+    check = CreditCheck.objects.get(order=small)
+    assert check.result == CheckResult.PASSED and check.reasons == []
+    assert check.limit_amount == CreditLimit.objects.get(customer=customer, is_current=True).amount
+
+    drum = Product.objects.order_by("-list_price").first()
+    huge = order_create(user=rep, customer=customer, lines=[{"product": drum, "quantity": "9000"}])
+    assert huge.total > check.limit_amount
+    huge = order_confirm(user=rep, order=huge)
+    assert huge.status == OrderStatus.HELD
+    held = CreditCheck.objects.filter(order=huge).get()
+    assert held.result == CheckResult.HELD
+    assert [r["code"] for r in held.reasons] == ["over_limit"]
+
+
+@AT_TODAY
+def test_a_cash_customer_on_credit_is_held_for_having_no_limit(demo):
+    customer = (Customer.objects.filter(lifecycle=Lifecycle.CUSTOMER, payment_terms_days=0, owner__role=Role.REP)
+                .order_by("code").first())
+    product = Product.objects.filter(sales_unit="barrel").order_by("list_price").first()
+    order = order_create(user=customer.owner, customer=customer, lines=[{"product": product, "quantity": "1"}])
+    order = order_confirm(user=customer.owner, order=order)
+    assert order.status == OrderStatus.HELD
+    assert "no_limit" in [r["code"] for r in CreditCheck.objects.get(order=order).reasons]
+
+
+def test_a_second_build_adds_credit_only_for_its_own_customers():
+    build_demo(SMALL)
+    first = set(CreditLimit.objects.values_list("customer_id", flat=True))
+    build_demo(DemoOptions(seed=12, customers=20, order_lines=300, prospects=10, today=TODAY))
+    assert CreditPolicy.objects.count() == 1
+    current = current_limits()
+    assert first < set(current)
+    on_credit = set(Customer.objects.exclude(lifecycle=Lifecycle.PROSPECT).filter(payment_terms_days__gt=0)
+                    .values_list("pk", flat=True))
+    assert set(current) == on_credit
+    assert User.objects.filter(username="senior").count() == 1
