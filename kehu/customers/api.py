@@ -78,6 +78,9 @@ class CustomerSerializer(serializers.ModelSerializer):
             "payment_terms_days", "notes", "created_at", "updated_at",
         ]
         read_only_fields = fields
+        # Read-only fields lose allow_blank in DRF; without it the schema's enums leave out the
+        # "" that a customer with no grade, source or pursuit decision has.
+        extra_kwargs = {name: {"allow_blank": True} for name in ("colour", "source", "pursuit", "abc_grade")}
 
 
 class CustomerWriteSerializer(serializers.ModelSerializer):

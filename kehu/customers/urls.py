@@ -6,6 +6,7 @@ app_name = "customers"
 urlpatterns = [
     path("", views.customer_list, name="list"),
     path("export.csv", views.customer_export, name="export"),
+    path("export.xlsx", views.customer_export, {"fmt": "xlsx"}, name="export_xlsx"),
     path("new/", views.customer_new, name="new"),
     path("pick/", views.customer_pick, name="pick"),
     path("<int:pk>/", views.customer_detail, name="detail"),

@@ -1,11 +1,10 @@
-import csv
 import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -16,6 +15,7 @@ from django.views.decorators.http import require_POST
 from kehu.accounts.permissions import can_edit_customer
 from kehu.core.forms import apply_errors
 from kehu.core.lunar import next_occurrence
+from kehu.core.xlsx import FORMATS, export_response
 
 from . import card, selectors, services
 from .forms import ContactForm, CustomerFilterForm, CustomerForm, NeedForm
@@ -54,34 +54,38 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     return render(request, "customers/list.html", context)
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
+def export_columns() -> list[tuple[str, object]]:
+    """The customer list's export: header (in the active language) and how to read each cell."""
+    return [
+        (_("customer code"), lambda c: c.code),
+        (_("company name"), lambda c: c.name),
+        (_("unified social credit code"), lambda c: c.uscc),
+        (_("owner rep"), lambda c: str(c.owner)),
+        (_("region"), lambda c: str(c.region or "")),
+        (_("province"), lambda c: c.province),
+        (_("city"), lambda c: c.city),
+        (_("district"), lambda c: c.district),
+        (_("address"), lambda c: c.address),
+        (_("industry"), lambda c: str(c.industry or "")),
+        (_("lifecycle"), lambda c: c.get_lifecycle_display()),
+        (_("colour grade"), lambda c: c.get_colour_display()),
+        (_("ABC grade"), lambda c: c.abc_grade),
+        (_("key account"), lambda c: _("yes") if c.is_key_account else ""),
+        (_("phone"), lambda c: c.phone),
+        (_("payment terms (days)"), lambda c: c.payment_terms_days),
+    ]
 
 
 @login_required
-def customer_export(request: HttpRequest) -> StreamingHttpResponse:
-    """What the user sees, filters and visibility included, as CSV that Excel opens (UTF-8 BOM)."""
+def customer_export(request: HttpRequest, fmt: str = "csv") -> HttpResponse | StreamingHttpResponse | FileResponse:
+    """What the user sees, filters and visibility included, as CSV (UTF-8 BOM) or xlsx."""
+    if fmt not in FORMATS:
+        raise Http404
     _form, filters = _filters(request)
     qs = selectors.customer_list(user=request.user, filters=filters)
-    writer = csv.writer(_Echo())
-    header = [_("customer code"), _("company name"), _("unified social credit code"), _("owner rep"), _("region"),
-              _("province"), _("city"), _("district"), _("address"), _("industry"), _("lifecycle"),
-              _("colour grade"), _("ABC grade"), _("key account"), _("phone")]
-
-    def rows():
-        yield "\ufeff" + writer.writerow(header)
-        for c in qs.iterator(chunk_size=2000):
-            yield writer.writerow([
-                c.code, c.name, c.uscc, str(c.owner), str(c.region or ""), c.province, c.city, c.district,
-                c.address, str(c.industry or ""), c.get_lifecycle_display(), c.get_colour_display(),
-                c.abc_grade, _("yes") if c.is_key_account else "", c.phone,
-            ])
-
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-    stamp = timezone.localdate().strftime("%Y%m%d")
-    response["Content-Disposition"] = f'attachment; filename="customers-{stamp}.csv"'
-    return response
+    columns = export_columns()
+    rows = ([read(c) for _title, read in columns] for c in qs.iterator(chunk_size=2000))
+    return export_response(fmt, "customers", _("Customers"), [title for title, _read in columns], rows)
 
 
 @login_required

@@ -5,6 +5,8 @@ from . import views
 app_name = "ledger"
 urlpatterns = [
     path("", views.order_list, name="order_list"),
+    path("export.csv", views.order_export, name="order_export"),
+    path("export.xlsx", views.order_export, {"fmt": "xlsx"}, name="order_export_xlsx"),
     path("new/", views.order_new, name="order_new"),
     path("new/line/", views.order_line_row, name="order_line_row"),
     path("<int:pk>/", views.order_detail, name="order_detail"),

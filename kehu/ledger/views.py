@@ -3,7 +3,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -11,17 +11,17 @@ from django.views.decorators.http import require_POST
 
 from kehu.accounts.permissions import can_enter_orders, can_record_payments
 from kehu.core.forms import apply_errors
+from kehu.core.xlsx import FORMATS, export_response
 from kehu.customers.selectors import customer_get
 
 from . import selectors, services
 from .forms import OrderFilterForm, OrderHeaderForm, PaymentForm
-from .models import OrderStatus, PaymentMethod, Product
+from .models import Order, OrderStatus, PaymentMethod, Product
 
 
-@login_required
-def order_list(request: HttpRequest) -> HttpResponse:
+def _orders(request: HttpRequest):
+    """The order list's filters applied to what the user may see: (form, queryset, customer)."""
     form = OrderFilterForm(request.GET)
-    form.is_valid()
     data = form.cleaned_data if form.is_valid() else {}
     qs = selectors.order_visible(user=request.user).select_related("customer", "handler")
     customer = None
@@ -34,12 +34,50 @@ def order_list(request: HttpRequest) -> HttpResponse:
         qs = qs.filter(status=data["status"])
     if data.get("q"):
         qs = qs.filter(Q(number__icontains=data["q"]) | Q(customer__name__contains=data["q"]))
-    page = Paginator(qs.order_by("-order_date", "-id"), 50).get_page(request.GET.get("page"))
+    return form, qs.order_by("-order_date", "-id"), customer
+
+
+@login_required
+def order_list(request: HttpRequest) -> HttpResponse:
+    form, qs, customer = _orders(request)
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "ledger/order_list.html", {
         "form": form, "page": page, "customer": customer, "query": query.urlencode(), "nav": "orders",
     })
+
+
+def export_columns() -> list[tuple[str, object]]:
+    """The order list's export: header (the fields' names in the active language) and cell readers."""
+    def title(name: str) -> str:
+        return str(Order._meta.get_field(name).verbose_name)
+
+    return [
+        (title("number"), lambda o: o.number),
+        (str(_("customer code")), lambda o: o.customer.code),
+        (title("customer"), lambda o: o.customer.name),
+        (title("handler"), lambda o: str(o.handler)),
+        (title("order_date"), lambda o: o.order_date),
+        (title("status"), lambda o: o.get_status_display()),
+        (title("payment_method"), lambda o: o.get_payment_method_display()),
+        (title("payment_terms_days"), lambda o: o.payment_terms_days),
+        (title("total"), lambda o: o.total),
+        (title("delivered_on"), lambda o: o.delivered_on),
+        (title("invoiced_on"), lambda o: o.invoiced_on),
+        (title("notes"), lambda o: o.notes),
+    ]
+
+
+@login_required
+def order_export(request: HttpRequest, fmt: str = "csv") -> HttpResponse | StreamingHttpResponse | FileResponse:
+    """The orders the list shows (filters and visibility), every page, as CSV or xlsx."""
+    if fmt not in FORMATS:
+        raise Http404
+    _form, qs, _customer = _orders(request)
+    columns = export_columns()
+    rows = ([read(o) for _title, read in columns] for o in qs.iterator(chunk_size=2000))
+    return export_response(fmt, "orders", _("Orders"), [t for t, _read in columns], rows)
 
 
 def _lines_from_post(request: HttpRequest) -> list[dict]:
@@ -121,6 +159,7 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if can_enter_orders(request.user):
         actions = {
             OrderStatus.DRAFT: [("confirm", _("Confirm")), ("cancel", _("Cancel order"))],
+            OrderStatus.HELD: [("confirm", _("Check credit again")), ("cancel", _("Cancel order"))],
             OrderStatus.CONFIRMED: [("deliver", _("Mark delivered")), ("cancel", _("Cancel order"))],
             OrderStatus.DELIVERED: [("invoice", _("Mark invoiced"))],
         }.get(order.status, [])

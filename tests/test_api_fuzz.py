@@ -1,0 +1,57 @@
+"""Schema-driven fuzzing of /api/v1/ (schemathesis), in-process against the WSGI app.
+
+Every operation of the OpenAPI schema gets generated requests, as an administrator (sees and may
+change everything) and as a rep (sees their own book); no answer may be a server error, and
+answers must match the schema. Bounded so it runs in `make test`: a few examples per operation,
+no per-example deadline.
+"""
+
+import pytest
+import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
+
+from kehu.testing import make_customer
+from kehu.wsgi import application
+
+pytestmark = pytest.mark.django_db
+
+MAX_EXAMPLES = 5
+
+
+schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
+
+
+@pytest.fixture(autouse=True)
+def keep_the_test_connection():
+    """Like Django's test client: the WSGI handler must not close the connection that holds the
+    test's transaction (it would on PostgreSQL, where autocommit is off inside the test)."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def token(org, who):
+    from rest_framework.authtoken.models import Token
+
+    # Something in each book, so that lists are not all empty.
+    make_customer(org.alice, "艾丽机械制造有限公司")
+    make_customer(org.carol, "卡罗建筑工程有限公司")
+    return Token.objects.get_or_create(user=getattr(org, who))[0].key
+
+
+@pytest.mark.parametrize("who", ["ada", "alice"])
+@schema.parametrize()
+@settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=True,
+          suppress_health_check=list(HealthCheck), database=None)
+def test_api_holds_up_to_fuzzing(case, who, token):
+    case.call_and_validate(
+        headers={"Authorization": f"Token {token}"},
+        checks=[not_a_server_error, response_schema_conformance, content_type_conformance],
+    )
