@@ -121,7 +121,9 @@ class Screens:
     def shot(self, what: str, *, docs: bool = False) -> Path:
         path = SCREENSHOTS / f"{self.device.name}-{what}.png"
         self.page.screenshot(path=str(path), full_page=True, animations="disabled")
-        if docs:
+        if docs and os.environ.get("KEHU_UPDATE_DOC_SCREENSHOTS") == "1":
+            # The README's screenshots are refreshed on request only, so a test run leaves the
+            # tracked files alone.
             DOC_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, DOC_SCREENSHOTS / path.name)
         return path
