@@ -134,10 +134,10 @@ def _fire(orders: list[list[int]], tokens: dict[int, str], port: int, pace: floa
     barrier = threading.Barrier(len(orders))
     errors: list[str] = []
 
-    def client(order_ids: list[int]) -> None:
+    def client(order_ids: list[int], offset: float) -> None:
         mine = []
         barrier.wait()
-        began = time.perf_counter()
+        began = time.perf_counter() + offset  # paced clients are spread evenly, not in step
         for index, (pk, token) in enumerate(order_ids):
             if pace:
                 time.sleep(max(0.0, began + index * pace - time.perf_counter()))
@@ -155,7 +155,7 @@ def _fire(orders: list[list[int]], tokens: dict[int, str], port: int, pace: floa
             latencies.extend(mine)
 
     work = [[(pk, tokens[pk]) for pk in ids] for ids in orders]
-    threads = [threading.Thread(target=client, args=(w,)) for w in work]
+    threads = [threading.Thread(target=client, args=(w, pace * i / len(work))) for i, w in enumerate(work)]
     start = time.perf_counter()
     for t in threads:
         t.start()
@@ -170,9 +170,9 @@ def _fire(orders: list[list[int]], tokens: dict[int, str], port: int, pace: floa
 def _warm(tokens: dict[int, str], port: int) -> None:
     """Every worker process and thread opens its database connection before the clock starts."""
     def hit(token: str) -> None:
-        for _ in range(5):
+        for path in ["/api/v1/me", "/api/v1/orders?status=draft", "/api/v1/products"] * 3:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            conn.request("GET", "/api/v1/me", headers={"Authorization": f"Token {token}"})
+            conn.request("GET", path, headers={"Authorization": f"Token {token}"})
             conn.getresponse().read()
             conn.close()
 
