@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from kehu.accounts.models import Region
+from kehu.core.catalogue import ProductCategory
 from kehu.core.models import TimeStampedModel
 
 
@@ -202,13 +203,15 @@ class Contact(TimeStampedModel):
 
 
 class NeedCategory(models.TextChoices):
-    ENGINE_OIL = "engine_oil", _("Engine oil")
-    HYDRAULIC_OIL = "hydraulic_oil", _("Hydraulic oil")
-    GEAR_OIL = "gear_oil", _("Gear oil")
-    GREASE = "grease", _("Grease")
-    INDUSTRIAL_OIL = "industrial_oil", _("Other industrial oil")
-    DIESEL = "diesel", _("Diesel")
-    GASOLINE = "gasoline", _("Gasoline")
+    """The catalogue's categories, and "other" for needs Kehu's products do not cover."""
+
+    ENGINE_OIL = ProductCategory.ENGINE_OIL.value, ProductCategory.ENGINE_OIL.label
+    HYDRAULIC_OIL = ProductCategory.HYDRAULIC_OIL.value, ProductCategory.HYDRAULIC_OIL.label
+    GEAR_OIL = ProductCategory.GEAR_OIL.value, ProductCategory.GEAR_OIL.label
+    GREASE = ProductCategory.GREASE.value, ProductCategory.GREASE.label
+    INDUSTRIAL_OIL = ProductCategory.INDUSTRIAL_OIL.value, ProductCategory.INDUSTRIAL_OIL.label
+    DIESEL = ProductCategory.DIESEL.value, ProductCategory.DIESEL.label
+    GASOLINE = ProductCategory.GASOLINE.value, ProductCategory.GASOLINE.label
     OTHER = "other", _("Other")
 
 

@@ -3,18 +3,9 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from kehu.core.catalogue import ProductCategory
 from kehu.core.models import TimeStampedModel
 from kehu.customers.models import Customer
-
-
-class ProductCategory(models.TextChoices):
-    ENGINE_OIL = "engine_oil", _("Engine oil")
-    HYDRAULIC_OIL = "hydraulic_oil", _("Hydraulic oil")
-    GEAR_OIL = "gear_oil", _("Gear oil")
-    GREASE = "grease", _("Grease")
-    INDUSTRIAL_OIL = "industrial_oil", _("Other industrial oil")
-    DIESEL = "diesel", _("Diesel")
-    GASOLINE = "gasoline", _("Gasoline")
 
 
 class Unit(models.TextChoices):
