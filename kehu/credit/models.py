@@ -429,3 +429,32 @@ class AuditEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise RuntimeError("Audit entries cannot be deleted.")
+
+    ACTIONS = {
+        "investigation.create": _("Investigation recorded"),
+        "application.submit": _("Limit application submitted"),
+        "application.approve": _("Limit application approved"),
+        "application.reject": _("Limit application rejected"),
+        "limit.create": _("Credit limit granted"),
+        "exception.request": _("Exception requested"),
+        "exception.approve": _("Exception approved"),
+        "exception.reject": _("Exception rejected"),
+        "writeoff.create": _("Receivable written off"),
+        "writeoff.recovery": _("Recovery on a write-off"),
+        "account.freeze": _("Credit frozen"),
+        "account.unfreeze": _("Credit unfrozen"),
+        "review.done": _("Review prompt closed"),
+        "policy.create": _("Credit policy version added"),
+    }
+
+    @property
+    def action_label(self) -> str:
+        return str(self.ACTIONS.get(self.action, self.action))
+
+    @property
+    def changes(self) -> list[tuple[str, object, object]]:
+        """(field, before, after) for each field that changed; every field when there was no before."""
+        before, after = self.before or {}, self.after or {}
+        keys = [k for k in after if k not in {"updated_at", "created_at", "id"}]
+        return [(k, before.get(k), after.get(k)) for k in keys if not before or before.get(k) != after.get(k)][:12]
+

@@ -30,7 +30,6 @@ from .forms import (
 )
 from .models import (
     ApplicationStatus,
-    AuditEntry,
     CreditException,
     Investigation,
     InvestigationAttachment,
@@ -75,7 +74,12 @@ def investigation_new(request: HttpRequest, customer_pk: int) -> HttpResponse:
                              initial={"investigated_on": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k != "attachments"}
-        files = [(f.name, f.content_type or "application/octet-stream", f.read()) for f in request.FILES.getlist("attachments")]
+        uploads = request.FILES.getlist("attachments")
+        too_big = [f.name for f in uploads if f.size > services.MAX_ATTACHMENT_BYTES]
+        if too_big:  # refused before the file is read into memory
+            form.add_error("attachments", _("“%(name)s” is larger than 10 MB.") % {"name": too_big[0]})
+            return render(request, "credit/investigation_form.html", {"form": form, "customer": customer, "nav": "customers"})
+        files = [(f.name, f.content_type or "application/octet-stream", f.read()) for f in uploads]
         try:
             investigation = services.investigation_create(user=request.user, customer=customer, data=data, attachments=files)
         except ValidationError as exc:
@@ -360,7 +364,8 @@ def liabilities_export(request: HttpRequest) -> HttpResponse:
 def audit_trail(request: HttpRequest) -> HttpResponse:
     if not _is_credit_staff(request.user):
         raise PermissionDenied
-    page = Paginator(AuditEntry.objects.select_related("user", "customer"), 100).get_page(request.GET.get("page"))
+    page = Paginator(selectors.audit_entries(user=request.user).select_related("user", "customer"), 100).get_page(
+        request.GET.get("page"))
     return render(request, "credit/audit.html", {"page": page, "nav": "credit"})
 
 

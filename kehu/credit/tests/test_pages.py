@@ -134,7 +134,8 @@ def test_inbox_shows_each_approver_what_waits_for_them(org, world, as_user):
 
 def test_audit_page_lists_entries(org, world, as_user):
     page = text(as_user(org.cathy).get(reverse("credit:audit")))
-    assert "writeoff.create" in page and "application.approve" in page
+    assert "Receivable written off" in page and "Limit application approved" in page
+    assert "pending → approved" in page  # the application's status, before and after
 
 
 def test_freeze_by_role(org, world, as_user):
