@@ -25,8 +25,7 @@ from kehu.accounts.permissions import (
     can_manage_products,
     can_record_payments,
 )
-from kehu.core.geo import parse_addresses
-from kehu.core.text import normalize, pinyin_full, pinyin_initials
+from kehu.core.text import normalize
 from kehu.core.uscc import normalize_uscc
 from kehu.customers.models import (
     ColourGrade,
@@ -53,6 +52,7 @@ from kehu.ledger.models import (
 )
 from kehu.ledger.services import MAX_QUANTITY, MAX_UNIT_PRICE, payment_record
 
+from . import bulk as fast
 from . import values as v
 from .mapping import Kind
 
@@ -236,17 +236,43 @@ class Importer:
         """After the last chunk (commit only): whatever needs every row written first."""
 
 
+@dataclass(slots=True)
+class CustomerRef:
+    pk: int
+    code: str
+    uscc: str
+    name: str
+    owner_id: int
+    payment_terms_days: int
+
+
+class _RefQuery:
+    """A values_list query that filters like a queryset and yields CustomerRefs."""
+
+    def __init__(self, qs: Any) -> None:
+        self.qs = qs
+
+    def filter(self, **kw: Any) -> list[CustomerRef]:
+        return [CustomerRef(*row) for row in self.qs.filter(**kw)]
+
+
 class CustomerResolver:
     """Customers named in a row by code, else USCC, else name — only those the user sees."""
 
-    def __init__(self, importer: Importer) -> None:
+    def __init__(self, importer: Importer, *, light: bool = False) -> None:
         self.importer = importer
+        self.light = light  # CustomerRef (pk, code, owner, terms) instead of whole customers
         self.by_code: dict[str, Customer | None] = {}
         self.by_uscc: dict[str, Customer | None] = {}
         self.by_name: dict[str, Customer | None] = {}
 
     def prefetch(self, chunk: list[Row]) -> None:
-        visible = customer_visible(user=self.importer.user).select_related("owner__team")
+        visible: Any = customer_visible(user=self.importer.user)
+        if self.light:
+            visible = visible.values_list("pk", "code", "uscc", "name", "owner_id", "payment_terms_days", named=False)
+            visible = _RefQuery(visible)
+        else:
+            visible = visible.select_related("owner__team")
         codes = {v.text(d.get("customer_code")) for _n, d in chunk} - {""} - set(self.by_code)
         usccs = {v.text(d.get("customer_uscc")).upper() for _n, d in chunk} - {""} - set(self.by_uscc)
         names = {v.text(d.get("customer_name")) for _n, d in chunk} - {""} - set(self.by_name)
@@ -328,6 +354,8 @@ class CustomerImporter(Importer):
                 if key:
                     self.industries[normalize(key)] = ind.pk
         self.regions = list(Region.objects.all())
+        self.region_of: dict[str, int | None] = {}
+        self.addresses = fast.Addresses()
         self.file_codes: set[str] = set()
 
     def check_allowed(self) -> None:
@@ -395,30 +423,37 @@ class CustomerImporter(Importer):
         codes = {r.values["code"] for r in rows if "code" in r.values}
         usccs = {r.values["uscc"] for r in rows if "uscc" in r.values}
         names = {r.values["name"] for r in rows if r.key[0] == "name"}
-        qs = Customer.objects.select_related("owner__team")
-        existing = list(qs.filter(Q(code__in=codes) | Q(uscc__in=usccs) | Q(name__in=names)))
-        by_code = {c.code: c for c in existing}
-        by_uscc = {c.uscc: c for c in existing if c.uscc}
-        by_name = {(c.name, c.phone): c for c in existing}
+        # Keys first (a few columns); whole customers only for the rows that match one.
+        keys = list(Customer.objects.filter(Q(code__in=codes) | Q(uscc__in=usccs) | Q(name__in=names))
+                    .values_list("pk", "code", "uscc", "name", "phone")) if rows else []
+        by_code = {code: pk for pk, code, _u, _n, _p in keys}
+        by_uscc = {uscc: (pk, code) for pk, code, uscc, _n, _p in keys if uscc}
+        by_name = {(name, phone): pk for pk, _c, _u, name, phone in keys}
+        matched: list[int | None] = []
+        for r in rows:
+            if r.key[0] == "code":
+                matched.append(by_code.get(r.values["code"]))
+            elif r.key[0] == "uscc":
+                matched.append(by_uscc.get(r.values["uscc"], (None, ""))[0])
+            else:
+                matched.append(by_name.get((r.values.get("name"), r.values.get("phone", ""))))
+        wanted = {pk for pk in matched if pk is not None}
+        found_by_pk = {c.pk: c for c in Customer.objects.select_related("owner__team").filter(pk__in=wanted)} if wanted else {}
         contacts: dict[int, set[tuple[str, str]]] = {}
-        for cid, name, phone in Contact.objects.filter(customer__in=existing).values_list("customer_id", "name", "phone"):
-            contacts.setdefault(cid, set()).add((name, phone))
+        if wanted:
+            for cid, name, phone in Contact.objects.filter(customer__in=wanted).values_list("customer_id", "name", "phone"):
+                contacts.setdefault(cid, set()).add((name, phone))
 
         creates: list[CustomerRow] = []
         updates: list[tuple[Customer, bool]] = []
         new_contacts: list[tuple[Customer | CustomerRow, tuple[str, str, str]]] = []
-        for r in rows:
-            if r.key[0] == "code":
-                found = by_code.get(r.values["code"])
-            elif r.key[0] == "uscc":
-                found = by_uscc.get(r.values["uscc"])
-            else:
-                found = by_name.get((r.values.get("name"), r.values.get("phone", "")))
-            other = by_uscc.get(r.values.get("uscc", ""))
-            if other is not None and other is not found:
+        for r, found_pk in zip(rows, matched, strict=True):
+            found = found_by_pk.get(found_pk) if found_pk is not None else None
+            other_pk, other_code = by_uscc.get(r.values.get("uscc", ""), (None, ""))
+            if other_pk is not None and other_pk != found_pk:
                 self.error(r.row, "uscc", r.values["uscc"], _(
                     "Customer %(code)s already has this unified social credit code; one company is one customer."
-                ) % {"code": other.code})
+                ) % {"code": other_code})
                 continue
             if found is None:
                 r.values.setdefault("owner_id", self.user.pk)
@@ -450,49 +485,76 @@ class CustomerImporter(Importer):
         if self.writing:
             self.write(creates, updates, new_contacts)
 
+    def _region(self, province: str) -> int | None:
+        if province not in self.region_of:
+            self.region_of[province] = next((r.pk for r in self.regions if province in r.province_list()), None)
+        return self.region_of[province]
+
     def _locate(self, customers: list[Customer]) -> None:
-        """As customers.services._locate does for one, for many: cpca parses a list at once."""
-        with_address = [c for c in customers if c.address]
+        """As customers.services._locate does for one, for many: each distinct address parsed once."""
+        parsed_of = self.addresses.parse(c.address for c in customers)
         for c in customers:
             if not c.address:
                 c.province = c.city = c.district = c.adcode = ""
                 if c.geo_source == GeoSource.DISTRICT:
                     c.lng = c.lat = None
                     c.geo_source = GeoSource.NONE
-        for c, parsed in zip(with_address, parse_addresses([c.address for c in with_address]), strict=True):
+                continue
+            parsed = parsed_of[c.address]
             c.province, c.city, c.district, c.adcode = parsed.province, parsed.city, parsed.district, parsed.adcode
             if c.geo_source != GeoSource.EXACT and parsed.lng is not None:
                 c.lng, c.lat, c.geo_source = parsed.lng, parsed.lat, GeoSource.DISTRICT
             if c.region_id is None and parsed.province:
-                c.region_id = next((r.pk for r in self.regions if parsed.province in r.province_list()), None)
+                c.region_id = self._region(parsed.province)
 
     def write(self, creates: list[CustomerRow], updates: list[tuple[Customer, bool]],
               new_contacts: list[tuple[Any, tuple[str, str, str]]]) -> None:
         codes = iter(reserve_codes(sum(1 for r in creates if "code" not in r.values), taken=self.file_codes))
-        fresh: list[Customer] = []
-        for r in creates:
-            customer = Customer(lifecycle=self.lifecycle, created_by=self.user, **r.values)
-            if not customer.code:
-                customer.code = next(codes)
-            r.values["_obj"] = customer
-            fresh.append(customer)
-        self._locate(fresh + [c for c, moved in updates if moved])
-        contacts_of: dict[int, list[Contact]] = {}
-        for target, (name, title, phone) in new_contacts:
-            customer = target.values["_obj"] if isinstance(target, CustomerRow) else target
-            contacts_of.setdefault(id(customer), []).append(
-                Contact(customer=customer, name=name, title=title, phone=phone, is_primary=isinstance(target, CustomerRow)))
-        for c in fresh:
-            c.pinyin = pinyin_full(c.name)[:400]
-            c.initials = pinyin_initials(c.name)[:120]
-            c.search_text = build_search_text(c, contacts=contacts_of.get(id(c), []))
-        Customer.objects.bulk_create(fresh, batch_size=1000)
+        parsed_of = self.addresses.parse(r.values.get("address", "") for r in creates)
         now = timezone.now()
+        rows: list[tuple] = []
+        for r in creates:
+            values = r.values
+            code = values.get("code") or next(codes)
+            name = values.get("name", "")
+            address = values.get("address", "")
+            parsed = parsed_of.get(address) if address else None
+            province, city, district, adcode = (parsed.province, parsed.city, parsed.district, parsed.adcode) if parsed else ("", "", "", "")
+            lng = lat = None
+            geo = GeoSource.NONE
+            if parsed is not None and parsed.lng is not None:
+                lng, lat, geo = parsed.lng, parsed.lat, GeoSource.DISTRICT
+            pinyin = fast.pinyin_full(name)[:400]
+            initials = fast.pinyin_initials(name)[:120]
+            phone = values.get("phone", "")
+            short_name = values.get("short_name", "")
+            uscc = values.get("uscc", "")
+            search = fast.search_text(code=code, name=name, short_name=short_name, pinyin=pinyin, initials=initials,
+                                      uscc=uscc, phone=phone, address=address,
+                                      contacts=[(r.contact[0], r.contact[2], "")] if r.contact else ())
+            rows.append((
+                now, now, code, name, short_name, uscc, values.get("industry_id"), self._region(province) if province else None,
+                values["owner_id"], phone, values.get("website", ""), address, province, city, district, adcode, lng, lat, geo,
+                self.lifecycle, values.get("colour", ""), values.get("source", ""), values.get("source_detail", ""),
+                values.get("notes", ""), pinyin, initials, search, self.user.pk,
+            ))
+        ids = fast.insert_rows(Customer, NEW_CUSTOMER_COLUMNS, rows, ids=True, batch_size=1000)
+        for r, pk in zip(creates, ids, strict=True):
+            r.values["_pk"] = pk
+        moved = [c for c, address_changed in updates if address_changed]
+        self._locate(moved)
+        contacts_of: dict[int, list[Contact]] = {}
+        contact_rows: list[tuple] = []
+        for target, (name, title, phone) in new_contacts:
+            if isinstance(target, CustomerRow):
+                contact_rows.append((now, now, target.values["_pk"], name, title, phone, True))
+            else:
+                contacts_of.setdefault(target.pk, []).append(Contact(customer=target, name=name, title=title, phone=phone))
         for c, _moved in updates:
             c.updated_at = now
-            c.pinyin = pinyin_full(c.name)[:400]
-            c.initials = pinyin_initials(c.name)[:120]
-            c.search_text = build_search_text(c, contacts=list(c.contacts.all()) + contacts_of.get(id(c), []))
+            c.pinyin = fast.pinyin_full(c.name)[:400]
+            c.initials = fast.pinyin_initials(c.name)[:120]
+            c.search_text = build_search_text(c, contacts=list(c.contacts.all()) + contacts_of.get(c.pk, []))
         if updates:
             Customer.objects.bulk_update(
                 [c for c, _m in updates],
@@ -501,10 +563,18 @@ class CustomerImporter(Importer):
                     "region", "pinyin", "initials", "search_text", "updated_at"],
                 batch_size=500,
             )
-        pending = [contact for group in contacts_of.values() for contact in group]
-        for contact in pending:
-            contact.customer_id = contact.customer.pk
-        Contact.objects.bulk_create(pending, batch_size=1000)
+        for group in contacts_of.values():
+            for contact in group:
+                contact_rows.append((now, now, contact.customer.pk, contact.name, contact.title, contact.phone, False))
+        fast.insert_rows(Contact, NEW_CONTACT_COLUMNS, contact_rows, batch_size=1000)
+
+
+NEW_CUSTOMER_COLUMNS = [
+    "created_at", "updated_at", "code", "name", "short_name", "uscc", "industry_id", "region_id", "owner_id", "phone",
+    "website", "address", "province", "city", "district", "adcode", "lng", "lat", "geo_source", "lifecycle", "colour",
+    "source", "source_detail", "notes", "pinyin", "initials", "search_text", "created_by_id",
+]
+NEW_CONTACT_COLUMNS = ["created_at", "updated_at", "customer_id", "name", "title", "phone", "is_primary"]
 
 
 class ProspectImporter(CustomerImporter):
@@ -649,7 +719,7 @@ class ProductImporter(Importer):
 
 # ── orders ───────────────────────────────────────────────────────────────────────────────────
 
-@dataclass
+@dataclass(slots=True)
 class OrderState:
     row: int
     customer_id: int
@@ -661,6 +731,13 @@ class OrderState:
     lines: int = 0
 
 
+ORDER_COLUMNS = ["created_at", "updated_at", "number", "customer_id", "handler_id", "order_date", "status", "payment_method",
+                 "payment_terms_days", "total", "confirmed_at", "delivered_on", "invoiced_on", "cancelled_at", "notes",
+                 "created_by_id"]
+TOTAL = ORDER_COLUMNS.index("total")
+LINE_COLUMNS = ["order_id", "product_id", "quantity", "unit_price", "amount"]
+
+
 class OrderImporter(Importer):
     """Rows are order lines, grouped into orders by order number (they need not be adjacent).
 
@@ -668,13 +745,16 @@ class OrderImporter(Importer):
     paid (history from an ERP is settled business). Invoiced orders get their receivable, due after
     the customer's payment terms, so the credit check sees them; confirmed and delivered orders
     count in the exposure as any order does.
+
+    Each chunk's new orders and lines are written as it goes (only the orders' small state is kept);
+    an order whose lines come in a later chunk has its total summed again at the end.
     """
 
     kind = Kind.ORDERS
 
     def __init__(self, **kw: Any) -> None:
         super().__init__(**kw)
-        self.customers = CustomerResolver(self)
+        self.customers = CustomerResolver(self, light=True)
         self.orders: dict[str, OrderState] = {}
         self.products_by_code: dict[str, Product] = {}
         self.products_by_name: dict[str, Product | None] = {}
@@ -684,6 +764,7 @@ class OrderImporter(Importer):
             self.products_by_name[key] = None if key in self.products_by_name else p
         self.touched_pks: set[int] = set()  # orders created in an earlier chunk that got more lines
         self.today = timezone.localdate()
+        self.noons: dict[datetime.date, datetime.datetime] = {}
 
     def check_allowed(self) -> None:
         if not can_enter_orders(self.user):
@@ -741,10 +822,12 @@ class OrderImporter(Importer):
 
     def process(self, chunk: list[Row]) -> None:
         self.customers.prefetch(chunk)
-        numbers = {v.text(d.get("number")) for _n, d in chunk} - set(self.orders) - {""}
+        orders = self.orders
+        now = timezone.now()
+        numbers = {n for n in (v.text(d.get("number")) for _n, d in chunk) if n and n not in orders}
         in_db = dict(Order.objects.filter(number__in=numbers).values_list("number", "customer_id")) if numbers else {}
-        new_orders: dict[str, Order] = {}
-        new_lines: list[tuple[str, OrderLine]] = []
+        new_orders: dict[str, list] = {}  # number → the order's row (its total at index TOTAL)
+        new_lines: list[tuple[str, int, Decimal, Decimal, Decimal]] = []
         for row, data in chunk:
             before = self.outcome.error_count
             number = self.string(row, data, "number", 40)
@@ -752,7 +835,7 @@ class OrderImporter(Importer):
                 self.error(row, "number", "", _("The order number is missing."))
                 continue
             customer = self.customers.get(row, data)
-            state = self.orders.get(number)
+            state = orders.get(number)
             if customer is None:
                 continue
             if state is None:
@@ -772,23 +855,24 @@ class OrderImporter(Importer):
                     continue
                 state = OrderState(row=row, customer_id=customer.pk, status=status, order_date=order_date,
                                    terms=0 if method == PaymentMethod.CASH else customer.payment_terms_days)
-                self.orders[number] = state
+                orders[number] = state
                 if number in in_db:
                     state.existing = True
                     if in_db[number] != customer.pk:
                         self.error(row, "number", number, _("Order %(number)s exists already for another customer.") % {"number": number})
                 else:
                     confirmed = status not in (OrderStatus.DRAFT, OrderStatus.CANCELLED)
-                    noon = timezone.make_aware(datetime.datetime.combine(order_date, datetime.time(12)))
-                    new_orders[number] = Order(
-                        number=number, customer=customer, handler_id=(handler or customer.owner).pk, order_date=order_date,
-                        status=status, payment_method=method, payment_terms_days=state.terms, total=Decimal("0.00"),
-                        confirmed_at=noon if confirmed else None,
-                        delivered_on=order_date if status in (OrderStatus.DELIVERED, OrderStatus.INVOICED, OrderStatus.PAID) else None,
-                        invoiced_on=order_date if status in (OrderStatus.INVOICED, OrderStatus.PAID) else None,
-                        cancelled_at=noon if status == OrderStatus.CANCELLED else None,
-                        notes=self.string(row, data, "notes", 200), created_by=self.user,
-                    )
+                    noon = self.noons.get(order_date)
+                    if noon is None:
+                        noon = self.noons[order_date] = timezone.make_aware(datetime.datetime.combine(order_date, datetime.time(12)))
+                    new_orders[number] = [
+                        now, now, number, customer.pk, handler.pk if handler else customer.owner_id, order_date, status,
+                        method, state.terms, Decimal("0.00"), noon if confirmed else None,
+                        order_date if status in (OrderStatus.DELIVERED, OrderStatus.INVOICED, OrderStatus.PAID) else None,
+                        order_date if status in (OrderStatus.INVOICED, OrderStatus.PAID) else None,
+                        noon if status == OrderStatus.CANCELLED else None,
+                        self.string(row, data, "notes", 200), self.user.pk,
+                    ]
             elif state.customer_id != customer.pk:
                 self.error(row, "customer_code", v.text(data.get("customer_code") or data.get("customer_name")),
                            _("Row %(row)d gives order %(number)s another customer.") % {"row": state.row, "number": number})
@@ -803,21 +887,23 @@ class OrderImporter(Importer):
                 continue
             self.outcome.created += 1
             quantity, price, amount = line
-            new_lines.append((number, OrderLine(product=product, quantity=quantity, unit_price=price, amount=amount)))
+            new_lines.append((number, product.pk, quantity, price, amount))
         if not self.writing:
             return
-        for number, line in new_lines:
+        for number, _product, _q, _p, amount in new_lines:
             order = new_orders.get(number)
             if order is not None:
-                order.total += line.amount
-        Order.objects.bulk_create(list(new_orders.values()), batch_size=2000)
-        for number, order in new_orders.items():
-            self.orders[number].pk = order.pk
-        for number, line in new_lines:
-            line.order_id = self.orders[number].pk
+                order[TOTAL] += amount
+        pks = fast.insert_rows(Order, ORDER_COLUMNS, [tuple(o) for o in new_orders.values()], ids=True)
+        for number, pk in zip(new_orders, pks, strict=True):
+            orders[number].pk = pk
+        rows = []
+        for number, product_pk, quantity, price, amount in new_lines:
+            order_pk = orders[number].pk
             if number not in new_orders:
-                self.touched_pks.add(line.order_id)
-        OrderLine.objects.bulk_create([line for _n, line in new_lines], batch_size=5000)
+                self.touched_pks.add(order_pk)
+            rows.append((order_pk, product_pk, quantity, price, amount))
+        fast.insert_rows(OrderLine, LINE_COLUMNS, rows, batch_size=5000)
 
     def finish(self) -> None:
         if not self.writing:
