@@ -1,11 +1,20 @@
-"""Chinese text helpers: pinyin for search, width normalisation."""
+"""Chinese text helpers: pinyin for search, width normalisation.
 
+Pinyin is made per run of Chinese characters (and per run of everything between them), each run
+remembered: a company name's words recur across thousands of customers, so imports and the demo
+build convert each once. pypinyin segments phrases within a run, so the result is the same as
+converting the whole text.
+"""
+
+import functools
 import re
 import unicodedata
 
 from pypinyin import Style, lazy_pinyin
+from pypinyin.constants import RE_HANS
 
 _SPACES = re.compile(r"\s+")
+_RUNS = re.compile("(" + RE_HANS.pattern.removeprefix("^").removesuffix("$") + ")")
 
 
 def normalize(text: str) -> str:
@@ -13,17 +22,30 @@ def normalize(text: str) -> str:
     return _SPACES.sub(" ", unicodedata.normalize("NFKC", text or "")).strip().lower()
 
 
+def _runs(text: str) -> list[str]:
+    return [part for part in _RUNS.split(text) if part]
+
+
+@functools.lru_cache(maxsize=100_000)
+def _full_run(run: str) -> str:
+    return "".join(lazy_pinyin(run, errors="default"))
+
+
+@functools.lru_cache(maxsize=100_000)
+def _initials_run(run: str) -> str:
+    out = []
+    for part in lazy_pinyin(run, style=Style.FIRST_LETTER, errors=lambda s: s.split()):
+        part = part.strip()
+        if part:
+            out.append(part[0] if part.isalpha() and part.isascii() else part)
+    return "".join(out)
+
+
 def pinyin_full(text: str) -> str:
     """``中石化`` → ``zhongshihua``; Latin letters and digits kept as they are."""
-    return "".join(lazy_pinyin(normalize(text), errors="default")).replace(" ", "")
+    return "".join(_full_run(run) for run in _runs(normalize(text))).replace(" ", "")
 
 
 def pinyin_initials(text: str) -> str:
     """``中石化`` → ``zsh``; a Latin word contributes its first letter."""
-    parts = lazy_pinyin(normalize(text), style=Style.FIRST_LETTER, errors=lambda s: s.split())
-    out = []
-    for part in parts:
-        part = part.strip()
-        if part:
-            out.append(part[0] if part.isalpha() and part.isascii() else part)
-    return "".join(out).replace(" ", "")
+    return "".join(_initials_run(run) for run in _runs(normalize(text))).replace(" ", "")

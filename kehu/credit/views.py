@@ -37,11 +37,7 @@ from .models import (
     WriteOff,
 )
 
-CREDIT_STAFF = {Role.CREDIT, Role.ADMIN, Role.SENIOR}
-
-
-def _is_credit_staff(user) -> bool:
-    return user.is_superuser or user.role in CREDIT_STAFF
+_is_credit_staff = selectors.is_credit_staff
 
 
 @login_required

@@ -1,5 +1,6 @@
 """Reads of customers, always through the user's visibility."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
@@ -98,13 +99,21 @@ def build_search_text(customer: Customer, contacts: list[Contact] | None = None)
     """Everything a user may type to find a customer, lower-case, in one string."""
     if contacts is None:
         contacts = list(customer.contacts.all()) if customer.pk else []
-    parts = [
-        customer.code, customer.name, customer.short_name, customer.pinyin, customer.initials,
-        pinyin_full(customer.short_name) if customer.short_name else "", customer.uscc,
-        customer.phone.replace("-", ""), customer.address,
-    ]
-    for contact in contacts:
-        parts += [contact.name, pinyin_full(contact.name), contact.phone.replace("-", ""), contact.wechat]
+    return search_text_of(
+        code=customer.code, name=customer.name, short_name=customer.short_name, pinyin=customer.pinyin,
+        initials=customer.initials, uscc=customer.uscc, phone=customer.phone, address=customer.address,
+        contacts=[(c.name, c.phone, c.wechat) for c in contacts],
+    )
+
+
+def search_text_of(*, code: str, name: str, short_name: str, pinyin: str, initials: str, uscc: str, phone: str,
+                   address: str, contacts: Iterable[tuple[str, str, str]] = ()) -> str:
+    """``build_search_text`` from plain values (bulk writers have no model instances);
+    contacts as (name, phone, WeChat)."""
+    parts = [code, name, short_name, pinyin, initials, pinyin_full(short_name) if short_name else "", uscc,
+             phone.replace("-", ""), address]
+    for c_name, c_phone, c_wechat in contacts:
+        parts += [c_name, pinyin_full(c_name), c_phone.replace("-", ""), c_wechat]
     return normalize(" ".join(p for p in parts if p))
 
 

@@ -28,19 +28,28 @@ CONTACT_FIELDS = {
 }
 
 
-def customer_next_code(*, prefix: str = "KH") -> str:
-    """Assign the next code, e.g. KH000123, atomically (a conditional UPDATE, no check-then-act)."""
+CODE_PREFIX = "KH"
+
+
+def customer_reserve_codes(*, count: int, taken: set[str] | frozenset[str] = frozenset(),
+                           prefix: str = CODE_PREFIX) -> list[str]:
+    """Reserve ``count`` new codes, e.g. KH000123, atomically (a conditional UPDATE moves the
+    sequence on, no check-then-act), skipping codes already used or in ``taken``."""
+    out: list[str] = []
     with transaction.atomic():
         seq, _created = CustomerCodeSequence.objects.get_or_create(prefix=prefix)
-        CustomerCodeSequence.objects.filter(pk=seq.pk).update(next_value=F("next_value") + 1)
-        seq.refresh_from_db()
-        value = seq.next_value - 1
-        code = f"{prefix}{value:06d}"
-        while Customer.objects.filter(code=code).exists():  # codes typed by hand may collide
-            CustomerCodeSequence.objects.filter(pk=seq.pk).update(next_value=F("next_value") + 1)
+        while len(out) < count:
+            need = count - len(out)
+            CustomerCodeSequence.objects.filter(pk=seq.pk).update(next_value=F("next_value") + need)
             seq.refresh_from_db()
-            code = f"{prefix}{seq.next_value - 1:06d}"
-    return code
+            candidates = [f"{prefix}{n:06d}" for n in range(seq.next_value - need, seq.next_value)]
+            used = set(Customer.objects.filter(code__in=candidates).values_list("code", flat=True))  # typed by hand
+            out += [c for c in candidates if c not in used and c not in taken]
+    return out
+
+
+def customer_next_code(*, prefix: str = CODE_PREFIX) -> str:
+    return customer_reserve_codes(count=1, prefix=prefix)[0]
 
 
 def _region_for_province(province: str) -> Region | None:

@@ -5,23 +5,19 @@ sequence first, so rows can be linked), with ``bulk_create`` elsewhere. Both run
 transaction, so an import stays all-or-nothing. Columns not named get the field's default, as a
 model instance would.
 
-The pinyin and search-text helpers give exactly what ``kehu.core.text`` and
-``kehu.customers.selectors.build_search_text`` give (a test holds them to it), but remember each
-run of Chinese characters, so 100,000 company names that share words cost far less.
+Pinyin and search text are Kehu's own (``kehu.core.text``, which remembers each run of Chinese
+characters, and ``kehu.customers.selectors.search_text_of``), under the names the importers use.
 """
 
-import functools
-import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db import connection, models
 from django.utils import timezone
-from pypinyin import Style, lazy_pinyin
-from pypinyin.constants import RE_HANS
 
+from kehu.core import text
 from kehu.core.geo import ParsedAddress, parse_addresses
-from kehu.core.text import normalize
+from kehu.customers.selectors import search_text_of
 
 # ── writing ──────────────────────────────────────────────────────────────────────────────────
 
@@ -82,50 +78,10 @@ def insert_rows(model: type[models.Model], columns: Sequence[str], rows: list[tu
     return new_ids
 
 
-# ── pinyin and search text, remembered per run of characters ─────────────────────────────────
-
-_RUNS = re.compile("(" + RE_HANS.pattern.removeprefix("^").removesuffix("$") + ")")
-
-
-def _runs(text: str) -> Iterable[str]:
-    """The runs pypinyin converts one by one: Chinese characters, and everything between them."""
-    return (part for part in _RUNS.split(text) if part)
-
-
-@functools.lru_cache(maxsize=100_000)
-def _full_run(run: str) -> str:
-    return "".join(lazy_pinyin(run, errors="default"))
-
-
-@functools.lru_cache(maxsize=100_000)
-def _initials_run(run: str) -> str:
-    out = []
-    for part in lazy_pinyin(run, style=Style.FIRST_LETTER, errors=lambda s: s.split()):
-        part = part.strip()
-        if part:
-            out.append(part[0] if part.isalpha() and part.isascii() else part)
-    return "".join(out)
-
-
-@functools.lru_cache(maxsize=20_000)
-def pinyin_full(text: str) -> str:
-    """As ``kehu.core.text.pinyin_full``."""
-    return "".join(_full_run(r) for r in _runs(normalize(text))).replace(" ", "")
-
-
-def pinyin_initials(text: str) -> str:
-    """As ``kehu.core.text.pinyin_initials``."""
-    return "".join(_initials_run(r) for r in _runs(normalize(text))).replace(" ", "")
-
-
-def search_text(*, code: str, name: str, short_name: str, pinyin: str, initials: str, uscc: str, phone: str,
-                address: str, contacts: Iterable[tuple[str, str, str]] = ()) -> str:
-    """As ``build_search_text`` for a customer and its contacts (name, phone, wechat)."""
-    parts = [code, name, short_name, pinyin, initials, pinyin_full(short_name) if short_name else "", uscc,
-             phone.replace("-", ""), address]
-    for c_name, c_phone, c_wechat in contacts:
-        parts += [c_name, pinyin_full(c_name), c_phone.replace("-", ""), c_wechat]
-    return normalize(" ".join(p for p in parts if p))
+# The one pinyin and search-text implementation, under the names the importers use.
+pinyin_full = text.pinyin_full
+pinyin_initials = text.pinyin_initials
+search_text = search_text_of
 
 
 class Addresses:

@@ -13,7 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import F, Q, Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -31,13 +31,13 @@ from kehu.customers.models import (
     ColourGrade,
     Contact,
     Customer,
-    CustomerCodeSequence,
     GeoSource,
     Industry,
     Lifecycle,
     SourceMethod,
 )
 from kehu.customers.selectors import build_search_text, customer_visible
+from kehu.customers.services import customer_reserve_codes
 from kehu.ledger.models import (
     Order,
     OrderLine,
@@ -57,7 +57,6 @@ from . import values as v
 from .mapping import Kind
 
 MAX_ERRORS_KEPT = 1000
-CODE_PREFIX = "KH"  # as customers.services.customer_next_code assigns them
 
 
 @dataclass
@@ -319,20 +318,6 @@ UPDATABLE = ["name", "short_name", "uscc", "phone", "address", "industry_id", "o
              "source", "source_detail", "colour"]
 
 
-def reserve_codes(count: int, *, taken: set[str]) -> list[str]:
-    """``count`` new customer codes at once (a conditional UPDATE moves the sequence on by count)."""
-    out: list[str] = []
-    while len(out) < count:
-        need = count - len(out)
-        seq, _created = CustomerCodeSequence.objects.get_or_create(prefix=CODE_PREFIX)
-        CustomerCodeSequence.objects.filter(pk=seq.pk).update(next_value=F("next_value") + need)
-        seq.refresh_from_db()
-        candidates = [f"{CODE_PREFIX}{n:06d}" for n in range(seq.next_value - need, seq.next_value)]
-        existing = set(Customer.objects.filter(code__in=candidates).values_list("code", flat=True))
-        out += [c for c in candidates if c not in existing and c not in taken]
-    return out
-
-
 @dataclass
 class CustomerRow:
     row: int
@@ -509,7 +494,8 @@ class CustomerImporter(Importer):
 
     def write(self, creates: list[CustomerRow], updates: list[tuple[Customer, bool]],
               new_contacts: list[tuple[Any, tuple[str, str, str]]]) -> None:
-        codes = iter(reserve_codes(sum(1 for r in creates if "code" not in r.values), taken=self.file_codes))
+        codes = iter(customer_reserve_codes(count=sum(1 for r in creates if "code" not in r.values),
+                                                taken=self.file_codes))
         parsed_of = self.addresses.parse(r.values.get("address", "") for r in creates)
         now = timezone.now()
         rows: list[tuple] = []
