@@ -99,3 +99,20 @@ def test_payment_page_for_credit_only(client, org):
                            {"amount": "1,500.00", "received_on": "2026-11-01", "channel": "bank"})
     assert response.status_code == 302
     assert Payment.objects.get().amount == 1500
+
+
+def test_held_order_is_checked_again_from_its_page(client, org):
+    from kehu.ledger.services import order_confirm, order_create
+
+    c = make_customer(org.alice, "甲")
+    order = order_create(user=org.alice, customer=c, lines=[{"product": org.product.pk, "quantity": 2}])
+    assert order_confirm(user=org.alice, order=order).status == "held"  # no limit yet
+    client.force_login(org.alice)
+    page = client.get(reverse("ledger:order_detail", args=[order.pk])).content.decode()
+    assert reverse("ledger:order_action", args=[order.pk, "confirm"]) in page
+    grant_limit(c)
+    client.post(reverse("ledger:order_action", args=[order.pk, "confirm"]))
+    order.refresh_from_db()
+    assert order.status == "confirmed"
+    client.force_login(org.bob)  # someone else's held order stays out of reach
+    assert client.post(reverse("ledger:order_action", args=[order.pk, "cancel"])).status_code == 404
