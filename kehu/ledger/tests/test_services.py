@@ -4,6 +4,7 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import translation
 
 from kehu.ledger.models import Order, OrderLine, OrderStatus, Payment, Receivable
 from kehu.ledger.selectors import customer_ledger_summary
@@ -19,6 +20,12 @@ from kehu.ledger.services import (
 from kehu.testing import ProductFactory, grant_limit, make_customer
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def english():
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture
