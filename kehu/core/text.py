@@ -19,11 +19,22 @@ _RUNS = re.compile("(" + RE_HANS.pattern.removeprefix("^").removesuffix("$") + "
 
 def normalize(text: str) -> str:
     """NFKC (full-width to half-width), lower-case, single spaces."""
-    return _SPACES.sub(" ", unicodedata.normalize("NFKC", text or "")).strip().lower()
+    if not text:
+        return ""
+    if not text.isascii():  # NFKC leaves ASCII as it is
+        text = unicodedata.normalize("NFKC", text)
+    return _SPACES.sub(" ", text).strip().lower()
 
 
 def _runs(text: str) -> list[str]:
-    return [part for part in _RUNS.split(text) if part]
+    """Chinese runs at odd positions, everything between them at even ones (possibly empty)."""
+    return _RUNS.split(text)
+
+
+def _initials_other(run: str) -> str:
+    """Initials of a run with no Chinese in it, as pypinyin gives them: a Latin word's first letter,
+    anything else (digits, codes, symbols) whole."""
+    return "".join(w[0] if w.isalpha() and w.isascii() else w for w in run.split())
 
 
 @functools.lru_cache(maxsize=100_000)
@@ -43,9 +54,11 @@ def _initials_run(run: str) -> str:
 
 def pinyin_full(text: str) -> str:
     """``中石化`` → ``zhongshihua``; Latin letters and digits kept as they are."""
-    return "".join(_full_run(run) for run in _runs(normalize(text))).replace(" ", "")
+    runs = _runs(normalize(text))
+    return "".join(_full_run(run) if i % 2 else run for i, run in enumerate(runs)).replace(" ", "")
 
 
 def pinyin_initials(text: str) -> str:
     """``中石化`` → ``zsh``; a Latin word contributes its first letter."""
-    return "".join(_initials_run(run) for run in _runs(normalize(text))).replace(" ", "")
+    runs = _runs(normalize(text))
+    return "".join(_initials_run(run) if i % 2 else _initials_other(run) for i, run in enumerate(runs)).replace(" ", "")

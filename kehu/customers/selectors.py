@@ -114,7 +114,7 @@ def search_text_of(*, code: str, name: str, short_name: str, pinyin: str, initia
              phone.replace("-", ""), address]
     for c_name, c_phone, c_wechat in contacts:
         parts += [c_name, pinyin_full(c_name), c_phone.replace("-", ""), c_wechat]
-    return normalize(" ".join(p for p in parts if p))
+    return normalize(" ".join(dict.fromkeys(p for p in parts if p)))  # each word once
 
 
 def contact_get(*, user: User, pk: int | str) -> Contact:

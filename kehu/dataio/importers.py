@@ -57,6 +57,7 @@ from . import values as v
 from .mapping import Kind
 
 MAX_ERRORS_KEPT = 1000
+PARSED_KEPT = 100_000  # distinct cell values remembered per import
 
 
 @dataclass
@@ -156,6 +157,7 @@ class Importer:
         self.outcome = outcome
         self.seen: dict[Any, int] = {}
         self._users: dict[str, User | None] | None = None
+        self._parsed: dict[tuple, tuple[bool, Any]] = {}
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -173,14 +175,26 @@ class Importer:
         return self.commit and not self.outcome.error_count
 
     def parse(self, row: int, data: dict[str, Any], field_name: str, parser: Any, **kw: Any) -> Any:
+        """``parser(raw)``, or None with the row's error. Each distinct cell value is parsed once:
+        prices, quantities, dates and codes repeat across thousands of rows."""
         raw = data.get(field_name)
         if v.is_blank(raw):
             return None
+        key = (parser, type(raw), raw, *kw.items())
         try:
-            return parser(raw, **kw)
-        except ValueError as exc:
-            self.error(row, field_name, raw, str(exc))
-            return None
+            ok, value = self._parsed[key]
+        except KeyError:
+            try:
+                ok, value = True, parser(raw, **kw)
+            except ValueError as exc:
+                ok, value = False, str(exc)
+            if len(self._parsed) >= PARSED_KEPT:
+                self._parsed.clear()
+            self._parsed[key] = (ok, value)
+        if ok:
+            return value
+        self.error(row, field_name, raw, value)
+        return None
 
     def string(self, row: int, data: dict[str, Any], field_name: str, max_length: int) -> str:
         raw = data.get(field_name)
@@ -264,6 +278,8 @@ class CustomerResolver:
         self.by_code: dict[str, Customer | None] = {}
         self.by_uscc: dict[str, Customer | None] = {}
         self.by_name: dict[str, Customer | None] = {}
+        self.tables = {"customer_code": self.by_code, "customer_uscc": self.by_uscc, "customer_name": self.by_name}
+        self.row_keys: dict[int, tuple[str, str]] = {}
 
     def prefetch(self, chunk: list[Row]) -> None:
         visible: Any = customer_visible(user=self.importer.user)
@@ -272,9 +288,30 @@ class CustomerResolver:
             visible = _RefQuery(visible)
         else:
             visible = visible.select_related("owner__team")
-        codes = {v.text(d.get("customer_code")) for _n, d in chunk} - {""} - set(self.by_code)
-        usccs = {v.text(d.get("customer_uscc")).upper() for _n, d in chunk} - {""} - set(self.by_uscc)
-        names = {v.text(d.get("customer_name")) for _n, d in chunk} - {""} - set(self.by_name)
+        # Each row is named by the first of code, credit code, name that it gives.
+        keys: dict[int, tuple[str, str]] = {}
+        codes: set[str] = set()
+        usccs: set[str] = set()
+        names: set[str] = set()
+        for number, d in chunk:
+            code = v.text(d.get("customer_code"))
+            if code:
+                keys[number] = ("customer_code", code)
+                codes.add(code)
+                continue
+            uscc = v.text(d.get("customer_uscc")).upper()
+            if uscc:
+                keys[number] = ("customer_uscc", uscc)
+                usccs.add(uscc)
+                continue
+            name = v.text(d.get("customer_name"))
+            if name:
+                keys[number] = ("customer_name", name)
+                names.add(name)
+        self.row_keys = keys
+        codes -= self.by_code.keys()
+        usccs -= self.by_uscc.keys()
+        names -= self.by_name.keys()
         for code in codes:
             self.by_code[code] = None
         for uscc in usccs:
@@ -294,20 +331,19 @@ class CustomerResolver:
                     self.by_name[name + "\x00ambiguous"] = None
 
     def get(self, row: int, data: dict[str, Any]) -> Customer | None:
-        for field_name, table, key in (
-            ("customer_code", self.by_code, v.text(data.get("customer_code"))),
-            ("customer_uscc", self.by_uscc, v.text(data.get("customer_uscc")).upper()),
-            ("customer_name", self.by_name, v.text(data.get("customer_name"))),
-        ):
-            if key:
-                customer = table.get(key)
-                if customer is None:
-                    reason = (_("More than one customer has this name; give the customer code.")
-                              if key + "\x00ambiguous" in table else _("No such customer in your book."))
-                    self.importer.error(row, field_name, key, reason)
-                return customer
-        self.importer.error(row, "customer_code", "", _("Name the customer: its code, credit code or name."))
-        return None
+        """The customer the row names (after ``prefetch`` of its chunk), or None with the row's error."""
+        named = self.row_keys.get(row)
+        if named is None:
+            self.importer.error(row, "customer_code", "", _("Name the customer: its code, credit code or name."))
+            return None
+        field_name, key = named
+        table = self.tables[field_name]
+        customer = table.get(key)
+        if customer is None:
+            reason = (_("More than one customer has this name; give the customer code.")
+                      if key + "\x00ambiguous" in table else _("No such customer in your book."))
+            self.importer.error(row, field_name, key, reason)
+        return customer
 
 
 # ── customers and prospects ─────────────────────────────────────────────────────────────────
@@ -965,6 +1001,8 @@ class PaymentImporter(Importer):
                     self.error(row, "amount", amount, " ".join(exc.messages))
 
 
+from .limits import CreditLimitImporter  # noqa: E402 (it extends Importer, so it comes after it)
+
 IMPORTERS: dict[str, type[Importer]] = {
     Kind.CUSTOMERS: CustomerImporter,
     Kind.PROSPECTS: ProspectImporter,
@@ -972,6 +1010,7 @@ IMPORTERS: dict[str, type[Importer]] = {
     Kind.PRODUCTS: ProductImporter,
     Kind.ORDERS: OrderImporter,
     Kind.PAYMENTS: PaymentImporter,
+    Kind.CREDIT_LIMITS: CreditLimitImporter,
 }
 
 

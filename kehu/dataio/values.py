@@ -33,6 +33,8 @@ def text(value: object) -> str:
         return str(int(value)) if value.is_integer() else repr(value)
     if isinstance(value, datetime.datetime):
         return value.isoformat(sep=" ")
+    if type(value) is str and value.isascii():  # NFKC leaves ASCII as it is
+        return value.strip()
     return unicodedata.normalize("NFKC", str(value)).strip()
 
 
@@ -95,7 +97,10 @@ def parse_decimal(value: object, *, places: str = "0.01", allow_negative: bool =
             number = -number
     if number < 0 and not allow_negative:
         raise ValueError(_("Negative numbers are not accepted here (%(value)s).") % {"value": text(value)})
-    return number.quantize(Decimal(places), rounding=ROUND_HALF_UP)
+    try:
+        return number.quantize(Decimal(places), rounding=ROUND_HALF_UP)
+    except InvalidOperation:  # more digits than a decimal holds: a typo, never an amount
+        raise ValueError(_("“%(value)s” is too large to be a number Kehu keeps; check it.") % {"value": text(value)}) from None
 
 
 def parse_int(value: object) -> int:

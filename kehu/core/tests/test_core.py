@@ -58,6 +58,23 @@ def test_known_real_uscc_passes():
     assert normalize_uscc("91110000100005220B") == "91110000100005220B"
 
 
+@pytest.mark.parametrize("name", [
+    "导入测试1号润滑油有限公司", "Shell 壳牌(中国)有限公司 3M", "中国石化 Sinopec Lubricant 长城", "ＡＢＣ　中石化-2号",
+    "abc 12", "x.y中z", "银行 of China 1st", "", "  ", "重庆长安汽车", "第3车间 No.5",
+])
+def test_pinyin_by_runs_equals_pypinyin_on_the_whole_text(name):
+    """Pinyin is made run by run (Chinese runs remembered, the rest kept as typed); the result must be
+    what pypinyin gives for the whole text."""
+    from pypinyin import Style, lazy_pinyin
+
+    from kehu.core.text import normalize
+
+    whole = normalize(name)
+    assert pinyin_full(name) == "".join(lazy_pinyin(whole, errors="default")).replace(" ", "")
+    initials = [p.strip() for p in lazy_pinyin(whole, style=Style.FIRST_LETTER, errors=lambda s: s.split())]
+    assert pinyin_initials(name) == "".join(p[0] if p.isalpha() and p.isascii() else p for p in initials if p)
+
+
 def test_pinyin_and_initials():
     assert pinyin_full("中石化") == "zhongshihua"
     assert pinyin_initials("中石化") == "zsh"
