@@ -37,6 +37,7 @@ from .models import (
     CreditLimit,
     Investigation,
     InvestigationAttachment,
+    InvestigationSource,
     Liability,
     LiabilityRole,
     LimitApplication,
@@ -61,13 +62,17 @@ def _get(qs: QuerySet, pk: Any):
         raise Http404 from None
 
 
-def _named_choices(choices: type, component_name: str) -> type[serializers.ChoiceField]:
+def _named_choices(choices: type, component_name: str, *, blank: bool = False) -> type[serializers.ChoiceField]:
     """A choice field whose enum has its own name in the schema (``status`` and ``role`` mean
-    different sets in different apps, and the schema must not guess between them)."""
+    different sets in different apps, and the schema must not guess between them). ``blank``: ""
+    is a value too (an answer a carried-over investigation does not have)."""
 
-    @extend_schema_field({"type": "string", "enum": choices.values}, component_name=component_name)
+    @extend_schema_field({"type": "string", "enum": [*choices.values, ""] if blank else choices.values},
+                         component_name=component_name)
     class NamedChoiceField(serializers.ChoiceField):
         def __init__(self, **kwargs):
+            if blank:
+                kwargs.setdefault("allow_blank", True)
             super().__init__(choices=choices.choices, **kwargs)
 
     NamedChoiceField.__name__ = f"{component_name}Field"
@@ -77,6 +82,8 @@ def _named_choices(choices: type, component_name: str) -> type[serializers.Choic
 DecisionStatusField = _named_choices(ApplicationStatus, "CreditDecisionStatus")
 LiabilityRoleField = _named_choices(LiabilityRole, "LiabilityRole")
 PaymentRecordField = _named_choices(PaymentRecord, "PaymentRecord")
+PaymentRecordAnswerField = _named_choices(PaymentRecord, "PaymentRecordAnswer", blank=True)
+InvestigationSourceField = _named_choices(InvestigationSource, "InvestigationSource")
 
 DECISIONS = [("approve", _("Approve")), ("reject", _("Reject"))]
 
@@ -115,16 +122,21 @@ class InvestigationSerializer(serializers.ModelSerializer):
     investigated_by_name = serializers.StringRelatedField(source="investigated_by", read_only=True)
     score_detail = serializers.DictField(child=serializers.IntegerField(), read_only=True,
                                          help_text=_("Points per answer, as the policy's scorecard gave them."))
-    payment_record_us = PaymentRecordField(read_only=True)
-    payment_record_others = PaymentRecordField(read_only=True)
+    source = InvestigationSourceField(read_only=True, help_text=_(
+        "imported: carried over from the previous system with a limit approved there; it has no answers and no score."))
+    payment_record_us = PaymentRecordAnswerField(read_only=True)
+    payment_record_others = PaymentRecordAnswerField(read_only=True)
     attachments = AttachmentSerializer(many=True, read_only=True)
 
     class Meta:
         model = Investigation
         fields = ["id", "customer", "customer_code", "customer_name", "investigated_by", "investigated_by_name",
-                  *services.INVESTIGATION_FIELDS, "score", "risk_class", "score_detail", "attachments",
+                  "source", *services.INVESTIGATION_FIELDS, "score", "risk_class", "score_detail", "attachments",
                   "created_at", "updated_at"]
         read_only_fields = fields
+        # Carried over from the previous system (source "imported"): no answers, no score.
+        extra_kwargs = {name: {"allow_blank": True} for name in ("ownership", "revenue_band", "legal_disputes",
+                                                                 "impression", "risk_class")}
 
 
 class InvestigationCreateSerializer(serializers.ModelSerializer):
@@ -135,7 +147,10 @@ class InvestigationCreateSerializer(serializers.ModelSerializer):
     class Meta:
         model = Investigation
         fields = ["customer", *services.INVESTIGATION_FIELDS]
-        extra_kwargs = {"investigated_on": {"required": False, "help_text": _("Today if left out.")}}
+        extra_kwargs = {"investigated_on": {"required": False, "help_text": _("Today if left out.")},
+                        # Null only on investigations carried over by an import, never on a new one.
+                        **{name: {"required": True, "allow_null": False}
+                           for name in ("registered_capital", "years_in_business", "staff_size")}}
 
 
 class VisibleInvestigationField(serializers.PrimaryKeyRelatedField):
@@ -199,7 +214,8 @@ class ApplicationSerializer(serializers.ModelSerializer):
     customer_name = serializers.CharField(source="customer.name", read_only=True)
     applicant_name = serializers.StringRelatedField(source="applicant", read_only=True)
     decided_by_name = serializers.StringRelatedField(source="decided_by", read_only=True, allow_null=True)
-    investigation_score = serializers.IntegerField(source="investigation.score", read_only=True)
+    investigation_score = serializers.IntegerField(source="investigation.score", read_only=True, allow_null=True,
+                                                   help_text=_("None when the investigation was carried over from the previous system."))
     investigation_risk_class = serializers.CharField(source="investigation.risk_class", read_only=True)
     status = DecisionStatusField(read_only=True)
 

@@ -103,16 +103,28 @@ class RiskClass(models.TextChoices):
     REJECT = "reject", _("Do not extend credit")
 
 
+class InvestigationSource(models.TextChoices):
+    KEHU = "kehu", _("Investigated in Kehu")
+    IMPORTED = "imported", _("Carried over from the previous system")
+
+
 class Investigation(TimeStampedModel):
-    """客户信用状况调查表. Every investigation is kept; the newest is current."""
+    """客户信用状况调查表. Every investigation is kept; the newest is current.
+
+    One carried over from the previous system (with a limit approved there) has no answers and no
+    score: it records that the investigation was done, not what it found. It never backs a new
+    application: raising or lowering such a limit takes a fresh investigation in Kehu (K2)."""
 
     customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="investigations")
     investigated_by = models.ForeignKey(USER, verbose_name=_("investigated by"), on_delete=models.PROTECT, related_name="+")
     investigated_on = models.DateField(_("investigated on"))
-    registered_capital = models.DecimalField(_("registered capital (CNY)"), **MONEY, validators=[MinValueValidator(0)])
-    years_in_business = models.PositiveSmallIntegerField(_("years in business"), validators=[MaxValueValidator(300)])
+    source = models.CharField(_("source"), max_length=10, choices=InvestigationSource.choices,
+                              default=InvestigationSource.KEHU, editable=False)
+    # Null only when carried over (a constraint says so); a form still requires every answer.
+    registered_capital = models.DecimalField(_("registered capital (CNY)"), **MONEY, null=True, validators=[MinValueValidator(0)])
+    years_in_business = models.PositiveSmallIntegerField(_("years in business"), null=True, validators=[MaxValueValidator(300)])
     ownership = models.CharField(_("ownership"), max_length=12, choices=Ownership.choices)
-    staff_size = models.PositiveIntegerField(_("staff"), validators=[MaxValueValidator(2_000_000)])
+    staff_size = models.PositiveIntegerField(_("staff"), null=True, validators=[MaxValueValidator(2_000_000)])
     revenue_band = models.CharField(_("annual revenue"), max_length=10, choices=RevenueBand.choices)
     main_suppliers = models.CharField(_("main suppliers"), max_length=300, blank=True)
     banks = models.CharField(_("banks"), max_length=300, blank=True)
@@ -121,7 +133,7 @@ class Investigation(TimeStampedModel):
     legal_disputes = models.CharField(_("legal disputes"), max_length=6, choices=Disputes.choices)
     impression = models.CharField(_("on-site impression"), max_length=6, choices=Impression.choices)
     notes = models.TextField(_("notes"), blank=True)
-    score = models.PositiveSmallIntegerField(_("score"), editable=False)
+    score = models.PositiveSmallIntegerField(_("score"), null=True, editable=False)
     risk_class = models.CharField(_("risk class"), max_length=8, choices=RiskClass.choices, editable=False)
     score_detail = models.JSONField(_("score detail"), default=dict, editable=False)
 
@@ -130,9 +142,20 @@ class Investigation(TimeStampedModel):
         verbose_name = _("credit investigation")
         verbose_name_plural = _("credit investigations")
         indexes = [models.Index(fields=["customer", "-investigated_on", "-id"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(source="imported") | (Q(score__isnull=False) & ~Q(risk_class="")
+                                                  & Q(registered_capital__isnull=False) & Q(years_in_business__isnull=False)
+                                                  & Q(staff_size__isnull=False)),
+                name="investigation_scored_unless_imported"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.customer} · {self.investigated_on}"
+
+    @property
+    def is_imported(self) -> bool:
+        return self.source == InvestigationSource.IMPORTED
 
 
 class InvestigationAttachment(models.Model):
@@ -436,6 +459,9 @@ class AuditEntry(models.Model):
         "application.approve": _("Limit application approved"),
         "application.reject": _("Limit application rejected"),
         "limit.create": _("Credit limit granted"),
+        "investigation.import": _("Investigation carried over from the previous system"),
+        "application.import": _("Approved application carried over from the previous system"),
+        "limit.import": _("Credit limit imported from the previous system"),
         "exception.request": _("Exception requested"),
         "exception.approve": _("Exception approved"),
         "exception.reject": _("Exception rejected"),

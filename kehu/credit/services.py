@@ -2,6 +2,8 @@
 
 - K1 ``application_submit`` / ``application_decide``: a limit only after an investigation and an
   application approved by the applicant's supervisor, or higher by amount; never by the applicant.
+  ``limit_import_record``: a limit decided in the previous system, recorded as such and held to the
+  same approval rule (``limit_import_problems``).
 - Order checks: ``order_confirm_checked`` — the confirm step of every order, serialised per customer.
 - Exceptions: ``exception_request`` / ``exception_decide``.
 - K2 ``credit_daily_review``: review prompts.
@@ -40,6 +42,7 @@ from .models import (
     CreditPolicy,
     Investigation,
     InvestigationAttachment,
+    InvestigationSource,
     Liability,
     LiabilityRole,
     LimitApplication,
@@ -49,6 +52,7 @@ from .models import (
     UtilisationSnapshot,
     WriteOff,
 )
+from .selectors import is_credit_staff
 
 MAX_LIMIT = Decimal("1000000000.00")
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
@@ -203,6 +207,9 @@ def application_submit(*, user: User, customer: Customer, investigation: Investi
         age = (timezone.localdate() - investigation.investigated_on).days
         if newest is None or newest.pk != investigation.pk:
             errors["investigation"] = [_("A newer investigation exists; apply on the current one.")]
+        elif investigation.is_imported:
+            errors["investigation"] = [_("The current investigation was carried over from the previous system and has "
+                                         "no scorecard; investigate the customer in Kehu before applying.")]
         elif age > policy.investigation_valid_days:
             errors["investigation"] = [_("The investigation is %(age)d days old; policy allows %(valid)d. Investigate again first.")
                                        % {"age": age, "valid": policy.investigation_valid_days}]
@@ -257,20 +264,10 @@ def application_decide(*, user: User, application: LimitApplication, approve: bo
         policy = policy_in_force()
         today = timezone.localdate()
         _check_investigation_still_good(application, policy=policy, today=today, amount=approved)
-        _lock_account(application.customer_id)
-        CreditLimit.objects.filter(customer_id=application.customer_id, is_current=True).update(
-            is_current=False, superseded_at=timezone.now())
-        limit = CreditLimit.objects.create(
-            customer_id=application.customer_id, application=application, amount=approved, terms_days=terms,
-            approved_by=user, valid_from=today, review_on=today + datetime.timedelta(days=policy.limit_valid_days),
-        )
-        Customer.objects.filter(pk=application.customer_id).update(payment_terms_days=terms)
-        # A freeze, and the overdue and freeze prompts, stay with credit control (credit_freeze).
         application.status = ApplicationStatus.APPROVED
         application.approved_limit, application.approved_terms_days = approved, terms
-        ReviewTask.objects.filter(customer_id=application.customer_id, done_at__isnull=True,
-                                  reason__in=ANSWERED_BY_A_NEW_LIMIT).update(done_at=timezone.now(), done_by=user)
-        audit(user=user, action="limit.create", obj=limit)
+        _limit_grant(user=user, application=application, approved_by=user, valid_from=today,
+                     review_on=today + datetime.timedelta(days=policy.limit_valid_days), action="limit.create")
     else:
         allowed, why = can_approve(user, requester=application.applicant, amount=ZERO)
         if not allowed:
@@ -289,6 +286,122 @@ def application_decide(*, user: User, application: LimitApplication, approve: bo
 
 
 ANSWERED_BY_A_NEW_LIMIT = [ReviewReason.EXPIRING, ReviewReason.EXPIRED, ReviewReason.UTILISATION, ReviewReason.SLOWER]
+
+
+def _limit_grant(*, user: User, application: LimitApplication, approved_by: User, valid_from: datetime.date,
+                 review_on: datetime.date, action: str) -> CreditLimit:
+    """Put an approved application's limit in force: the one way a CreditLimit is made, whether
+    approved in Kehu or carried over. The old limit becomes history, the customer's terms follow,
+    the prompts a new limit answers are closed, and the audit trail says who did it."""
+    _lock_account(application.customer_id)
+    CreditLimit.objects.filter(customer_id=application.customer_id, is_current=True).update(
+        is_current=False, superseded_at=timezone.now())
+    limit = CreditLimit.objects.create(
+        customer_id=application.customer_id, application=application, amount=application.approved_limit,
+        terms_days=application.approved_terms_days, approved_by=approved_by, valid_from=valid_from, review_on=review_on,
+    )
+    Customer.objects.filter(pk=application.customer_id).update(payment_terms_days=application.approved_terms_days)
+    # A freeze, and the overdue and freeze prompts, stay with credit control (credit_freeze).
+    ReviewTask.objects.filter(customer_id=application.customer_id, done_at__isnull=True,
+                              reason__in=ANSWERED_BY_A_NEW_LIMIT).update(done_at=timezone.now(), done_by=user)
+    audit(user=user, action=action, obj=limit)
+    return limit
+
+
+# ── K1 for limits decided in the previous system ─────────────────────────────────────────────
+
+def limit_import_problems(*, amount: Decimal, terms_days: int, approver: User, applicant: User,
+                          approved_on: datetime.date, valid_until: datetime.date | None, current: CreditLimit | None,
+                          pending: bool, policy: CreditPolicy, today: datetime.date) -> dict[str, list[str]]:
+    """What stops a limit decided in the previous system from being recorded, per field (empty: nothing).
+
+    The same rule as an approval in Kehu (K1): the approver is an active user with authority for
+    the amount over the applicant (``can_approve``: the applicant's supervisor within their
+    authority, or a senior manager within theirs, never the applicant), the terms within the
+    policy. The limit runs no longer than one approved today would (K2 reviews it in time); it must
+    not be expired already, nor older than the customer's current limit; and an application
+    waiting in Kehu is decided first."""
+    errors: dict[str, list[str]] = {}
+    try:
+        check_amount(amount, maximum=MAX_LIMIT)
+    except ValidationError as exc:
+        errors["amount"] = exc.messages
+    if not isinstance(terms_days, int) or not 0 <= terms_days <= policy.max_terms_days:
+        errors["terms_days"] = [_("Payment terms are whole days from 0 to %(max)d (the credit policy's longest terms).")
+                                % {"max": policy.max_terms_days}]
+    if not approver.is_active:
+        errors["approver"] = [_("%(name)s is not an active user, so cannot be the approver.") % {"name": approver}]
+    elif "amount" not in errors:
+        allowed, why = can_approve(approver, requester=applicant, amount=amount)
+        if not allowed:
+            errors["approver"] = [why]
+    if approved_on > today:
+        errors["approved_on"] = [_("A limit cannot be approved in the future.")]
+    elif current is not None and current.valid_from > approved_on:
+        errors["approved_on"] = [_("The customer's current limit, from %(day)s, is newer than this one.")
+                                 % {"day": current.valid_from}]
+    longest = today + datetime.timedelta(days=policy.limit_valid_days)
+    review_on = valid_until or approved_on + datetime.timedelta(days=policy.limit_valid_days)
+    if valid_until is not None and valid_until > longest:
+        errors["valid_until"] = [_("A limit runs at most %(days)d days from today under the credit policy, so until "
+                                   "%(day)s at the latest.") % {"days": policy.limit_valid_days, "day": longest}]
+    elif review_on < today and "approved_on" not in errors:
+        field = "valid_until" if valid_until is not None else "approved_on"
+        errors[field] = [_("This limit expired on %(day)s; give the date it is valid until, or review the customer "
+                           "in Kehu instead.") % {"day": review_on}]
+    if pending:
+        errors["customer"] = [_("This customer has a limit application waiting for a decision in Kehu; decide it first.")]
+    return errors
+
+
+@transaction.atomic
+def limit_import_record(*, user: User, customer: Customer, amount: Any, terms_days: int, approver: User,
+                        applicant: User | None = None, approved_on: datetime.date | None = None,
+                        valid_until: datetime.date | None = None, note: str = "") -> CreditLimit:
+    """Record a limit decided in the previous system (K1): a carried-over investigation, an
+    application approved by ``approver`` on ``approved_on`` for ``applicant`` (the customer's rep
+    if None), and the limit, put in force as an approval in Kehu puts it. The audit trail says it
+    was imported and by whom. Only credit staff import limits."""
+    if not is_credit_staff(user):
+        raise PermissionDenied(_("Only credit control, senior managers and administrators import credit limits."))
+    _require_visible(user, customer)
+    try:
+        value = to_money(amount)
+    except ValidationError as exc:
+        raise ValidationError({"amount": exc.messages}) from None
+    applicant = applicant or customer.owner
+    today = timezone.localdate()
+    approved_on = approved_on or today
+    policy = policy_in_force(on=today)
+    _lock_account(customer.pk)
+    current = CreditLimit.objects.filter(customer=customer, is_current=True).first()
+    pending = LimitApplication.objects.filter(customer=customer, status=ApplicationStatus.PENDING).exists()
+    errors = limit_import_problems(amount=value, terms_days=terms_days, approver=approver, applicant=applicant,
+                                   approved_on=approved_on, valid_until=valid_until, current=current, pending=pending,
+                                   policy=policy, today=today)
+    if errors:
+        raise ValidationError(errors)
+    note = (note or "").strip()
+    investigation = Investigation.objects.create(
+        customer=customer, investigated_by=user, investigated_on=approved_on, source=InvestigationSource.IMPORTED,
+        score=None, risk_class="", score_detail={},
+        notes=_("Carried over from the previous system, with the limit that %(name)s approved there on %(day)s.")
+        % {"name": approver, "day": approved_on} + (f"\n{note}" if note else ""),
+    )
+    audit(user=user, action="investigation.import", obj=investigation)
+    decided_at = timezone.make_aware(datetime.datetime.combine(approved_on, datetime.time(12)))
+    application = LimitApplication.objects.create(
+        customer=customer, applicant=applicant, investigation=investigation, requested_limit=value,
+        requested_terms_days=terms_days, reason=note or _("Limit approved in the previous system."),
+        status=ApplicationStatus.APPROVED, decided_by=approver, decided_at=decided_at, approved_limit=value,
+        approved_terms_days=terms_days,
+        decision_comment=_("Approved in the previous system; imported into Kehu by %(name)s on %(day)s.")
+        % {"name": user, "day": today},
+    )
+    audit(user=user, action="application.import", obj=application)
+    review_on = valid_until or approved_on + datetime.timedelta(days=policy.limit_valid_days)
+    return _limit_grant(user=user, application=application, approved_by=approver, valid_from=approved_on,
+                        review_on=review_on, action="limit.import")
 
 
 def _check_investigation_still_good(application: LimitApplication, *, policy: CreditPolicy, today: datetime.date,

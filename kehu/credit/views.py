@@ -129,6 +129,10 @@ def application_new(request: HttpRequest, customer_pk: int) -> HttpResponse:
     if investigation is None:
         messages.error(request, _("Investigate the customer's credit first."))
         return redirect("credit:investigation_new", customer_pk=customer.pk)
+    if investigation.is_imported:
+        messages.error(request, _("The current investigation was carried over from the previous system; investigate "
+                                  "the customer in Kehu before applying."))
+        return redirect("credit:investigation_new", customer_pk=customer.pk)
     form = ApplicationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

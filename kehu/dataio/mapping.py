@@ -17,6 +17,7 @@ class Kind:
     PRODUCTS = "products"
     ORDERS = "orders"
     PAYMENTS = "payments"
+    CREDIT_LIMITS = "credit_limits"
 
 
 KIND_CHOICES = [
@@ -26,6 +27,7 @@ KIND_CHOICES = [
     (Kind.PRODUCTS, _("Products")),
     (Kind.ORDERS, _("Orders (one row per order line)")),
     (Kind.PAYMENTS, _("Payments")),
+    (Kind.CREDIT_LIMITS, _("Credit limits approved in the previous system")),
 ]
 KINDS = [k for k, _label in KIND_CHOICES]
 
@@ -107,6 +109,22 @@ PAYMENT_FIELDS = CUSTOMER_REF + [
     _f("reference", _("reference"), "凭证号", "流水号", "回单号", "单号", "参考号", "reference", "ref"),
 ]
 
+# A limit decided in the previous system: who approved it is required (K1), who applied is the
+# customer's rep when not given.
+CREDIT_LIMIT_FIELDS = CUSTOMER_REF + [
+    _f("amount", _("credit limit (CNY)"), "授信额度", "信用额度", "授信金额", "信用限额", "赊销额度", "额度",
+       "credit limit", "limit", "credit line", "limit amount", required=True),
+    _f("terms_days", _("payment terms (days)"), "账期", "账期天数", "付款天数", "付款期限", "信用期", "信用天数", "赊销天数",
+       "payment terms", "terms", "terms days", "credit days", required=True),
+    _f("approver", _("approver"), "批准人", "审批人", "核准人", "approver", "approved by", required=True),
+    _f("applicant", _("applicant (handler)"), "申请人", "承办人", "业务员", "经办人", "applicant", "handler", "rep", "sales rep"),
+    _f("approved_on", _("approved on"), "批准日期", "审批日期", "核准日期", "授信日期", "approved on", "approval date",
+       "date approved"),
+    _f("valid_until", _("valid until"), "有效期至", "有效期", "到期日", "到期日期", "额度到期日", "valid until", "expires on",
+       "expiry date", "review date"),
+    _f("notes", _("notes"), "备注", "说明", "notes", "remarks", "comment"),
+]
+
 FIELDS: dict[str, list[Field]] = {
     Kind.CUSTOMERS: CUSTOMER_FIELDS,
     Kind.PROSPECTS: PROSPECT_FIELDS,
@@ -114,6 +132,7 @@ FIELDS: dict[str, list[Field]] = {
     Kind.PRODUCTS: PRODUCT_FIELDS,
     Kind.ORDERS: ORDER_FIELDS,
     Kind.PAYMENTS: PAYMENT_FIELDS,
+    Kind.CREDIT_LIMITS: CREDIT_LIMIT_FIELDS,
 }
 
 _NOISE = re.compile(r"[\s*＊:：_\-/·.]+")
@@ -167,7 +186,7 @@ def field_names(kind: str) -> set[str]:
 def missing_required(kind: str, mapping: list[str]) -> list[Field]:
     chosen = set(mapping)
     out = [f for f in FIELDS[kind] if f.required and f.name not in chosen]
-    if kind in (Kind.CONTACTS, Kind.ORDERS, Kind.PAYMENTS) and not chosen & {"customer_code", "customer_uscc", "customer_name"}:
+    if kind in (Kind.CONTACTS, Kind.ORDERS, Kind.PAYMENTS, Kind.CREDIT_LIMITS) and not chosen & {"customer_code", "customer_uscc", "customer_name"}:
         out.insert(0, FIELDS[kind][0])
     if kind == Kind.ORDERS and not chosen & {"product_code", "product_name"}:
         out.append(next(f for f in ORDER_FIELDS if f.name == "product_code"))

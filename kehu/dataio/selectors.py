@@ -8,13 +8,15 @@ from kehu.accounts.permissions import (
     can_manage_products,
     can_record_payments,
 )
+from kehu.credit.selectors import is_credit_staff
 
 from .mapping import KIND_CHOICES, Kind
 
 
 def import_kinds(*, user: User) -> list[tuple[str, str]]:
     """The kinds ``user`` may import: customers, prospects and contacts into a book they may change;
-    products for an administrator; orders for those who enter orders; payments for credit and admin."""
+    products for an administrator; orders for those who enter orders; payments for credit and admin;
+    credit limits for credit staff (credit control, senior managers, admin)."""
     allowed: set[str] = set()
     if not user.is_authenticated or not user.is_active:
         return []
@@ -28,4 +30,15 @@ def import_kinds(*, user: User) -> list[tuple[str, str]]:
         allowed.add(Kind.ORDERS)
     if can_record_payments(user):
         allowed.add(Kind.PAYMENTS)
+    if is_credit_staff(user):
+        allowed.add(Kind.CREDIT_LIMITS)
     return [(k, label) for k, label in KIND_CHOICES if k in allowed]
+
+
+def assign_choices(*, user: User, kind: str) -> list[tuple[str, str]]:
+    """Where new customers without an owner column may go, for a file of customers or prospects."""
+    from kehu.customers.assignment import rule_choices
+
+    if kind not in (Kind.CUSTOMERS, Kind.PROSPECTS):
+        return []
+    return rule_choices(user=user, owners=list(assignable_owners(user).order_by("username")))

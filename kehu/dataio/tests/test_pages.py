@@ -15,9 +15,9 @@ KINDS_SEEN = {
     "alice": {"customers", "prospects", "contacts", "orders"},
     "sam": {"customers", "prospects", "contacts", "orders"},
     "kim": {"customers", "prospects", "contacts", "orders"},
-    "cathy": {"payments"},
-    "sid": {"customers", "prospects", "contacts", "orders"},
-    "ada": {"customers", "prospects", "contacts", "products", "orders", "payments"},
+    "cathy": {"payments", "credit_limits"},
+    "sid": {"customers", "prospects", "contacts", "orders", "credit_limits"},
+    "ada": {"customers", "prospects", "contacts", "products", "orders", "payments", "credit_limits"},
 }
 
 
