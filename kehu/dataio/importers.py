@@ -27,6 +27,7 @@ from kehu.accounts.permissions import (
 )
 from kehu.core.text import normalize
 from kehu.core.uscc import normalize_uscc
+from kehu.customers.assignment import ME, REGION, OwnerAssigner, RuleError
 from kehu.customers.models import (
     ColourGrade,
     Contact,
@@ -91,6 +92,7 @@ class Outcome:
     errors: list[RowError] = field(default_factory=list)
     committed: bool = False
     problem: str = ""  # a file-level problem (unreadable, a required column missing, not allowed)
+    assigned: dict[str, int] = field(default_factory=dict)  # new customers per owner
 
     @property
     def ok(self) -> bool:
@@ -101,6 +103,7 @@ class Outcome:
             "kind": self.kind, "rows": self.rows, "created": self.created, "updated": self.updated,
             "skipped": self.skipped, "error_count": self.error_count, "committed": self.committed,
             "problem": self.problem, "errors": [e.__dict__ for e in self.errors],
+            "assigned": sorted(self.assigned.items(), key=lambda kv: (-kv[1], kv[0])),
         }
 
 
@@ -150,8 +153,9 @@ _MONTH_DAY = re.compile(r"^(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
 class Importer:
     kind = ""
 
-    def __init__(self, *, user: User, columns: list[Column], commit: bool, outcome: Outcome) -> None:
+    def __init__(self, *, user: User, columns: list[Column], commit: bool, outcome: Outcome, assign: str = "") -> None:
         self.user = user
+        self.assign = assign  # who owns new customers without an owner column (customers.assignment)
         self.columns = {c.field: c for c in columns if c.field}
         self.commit = commit
         self.outcome = outcome
@@ -378,10 +382,17 @@ class CustomerImporter(Importer):
         self.region_of: dict[str, int | None] = {}
         self.addresses = fast.Addresses()
         self.file_codes: set[str] = set()
+        self.assigner: OwnerAssigner | None = None
 
     def check_allowed(self) -> None:
         if not self.owners:
             raise PermissionDenied(_("Your role does not own customers, so it cannot import them."))
+        self.assigner = None
+        if self.assign or self.user.pk in self.owners:
+            try:
+                self.assigner = OwnerAssigner(user=self.user, rule=self.assign or ME, owners=self.owners)
+            except RuleError as exc:
+                raise PermissionDenied(str(exc)) from None
 
     def read_row(self, row: int, data: dict[str, Any]) -> CustomerRow | None:
         before = self.outcome.error_count
@@ -459,6 +470,10 @@ class CustomerImporter(Importer):
             else:
                 matched.append(by_name.get((r.values.get("name"), r.values.get("phone", ""))))
         wanted = {pk for pk in matched if pk is not None}
+        if self.assigner is not None and self.assigner.rule == REGION:
+            provinces = self.addresses.parse(r.values.get("address", "") for r in rows)
+        else:
+            provinces = {}
         found_by_pk = {c.pk: c for c in Customer.objects.select_related("owner__team").filter(pk__in=wanted)} if wanted else {}
         contacts: dict[int, set[tuple[str, str]]] = {}
         if wanted:
@@ -477,10 +492,15 @@ class CustomerImporter(Importer):
                 ) % {"code": other_code})
                 continue
             if found is None:
-                r.values.setdefault("owner_id", self.user.pk)
-                if r.values["owner_id"] not in self.owners:
-                    self.error(r.row, "owner", "", _("Name the owner rep in an owner column: you do not own customers yourself."))
-                    continue
+                if "owner_id" not in r.values:
+                    if self.assigner is None:
+                        self.error(r.row, "owner", "", _("Name the owner rep in an owner column, or choose who gets new customers."))
+                        continue
+                    parsed = provinces.get(r.values.get("address", ""))
+                    r.values["owner_id"] = self.assigner.owner_for(parsed.province if parsed else "")
+                owner = self.owners[r.values["owner_id"]]
+                label = str(owner)
+                self.outcome.assigned[label] = self.outcome.assigned.get(label, 0) + 1
                 creates.append(r)
                 self.outcome.created += 1
                 if r.contact:

@@ -42,6 +42,7 @@ class ImportJob(TimeStampedModel):
     size = models.PositiveBigIntegerField(default=0)
     header = models.JSONField(default=list)
     mapping = models.JSONField(default=list)
+    assign = models.CharField(_("new customers go"), max_length=40, blank=True)
     status = models.CharField(_("status"), max_length=12, choices=JobStatus.choices, default=JobStatus.UPLOADED)
     total = models.PositiveIntegerField(default=0)
     done = models.PositiveIntegerField(default=0)

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from django.utils.translation import gettext as _
 
@@ -59,24 +59,57 @@ class Table:
     letters: list[str] = field(default_factory=list)
 
 
-def _decode_csv(data: bytes) -> str:
-    """UTF-8 (with or without BOM), else GB18030 (a superset of GBK, which Chinese Excel writes)."""
+SNIFF_BYTES = 1 << 20  # the encoding is judged on the first megabyte
+
+
+def _csv_encoding(head: bytes) -> str:
+    """UTF-8 (with or without BOM) when the file's first megabyte is UTF-8, else GB18030 (a superset
+    of GBK, which Chinese Excel writes)."""
     for encoding in ("utf-8-sig", "gb18030"):
         try:
-            return codecs.decode(data, encoding)
+            codecs.getincrementaldecoder(encoding)().decode(head, final=False)  # a character cut at the end is fine
+            return encoding
         except UnicodeDecodeError:
             continue
     raise ReadError(_("The CSV file is neither UTF-8 nor GBK text."))
 
 
-def _csv_rows(data: bytes) -> Iterator[list[Any]]:
-    content = _decode_csv(data)
-    sample = content[:4096]
+def _csv_rows(stream: BinaryIO, encoding: str, sample: str) -> Iterator[list[Any]]:
+    """Rows decoded and split as they are read: the file is never held whole in memory."""
     try:
         dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    yield from csv.reader(io.StringIO(content), dialect)
+    text_stream = io.TextIOWrapper(stream, encoding=encoding, newline="")
+    number = 0
+    try:
+        for number, row in enumerate(csv.reader(text_stream, dialect), start=1):  # noqa: B007
+            yield row
+    except UnicodeDecodeError:
+        name = "UTF-8" if encoding.startswith("utf") else "GBK"
+        raise ReadError(_("After row %(row)d the CSV file is no longer %(encoding)s text; save it again in one encoding.")
+                        % {"row": number, "encoding": name}) from None
+    except csv.Error as exc:
+        raise ReadError(_("Row %(row)d of the CSV file cannot be read: %(error)s") % {"row": number + 1, "error": exc}) from None
+    finally:
+        text_stream.close()
+
+
+def _open_csv(source: Path | bytes) -> tuple[Iterator[list[Any]], int]:
+    """The rows of a CSV file and an estimate of how many there are (for the progress bar)."""
+    stream: BinaryIO = io.BytesIO(source) if isinstance(source, bytes) else open(source, "rb")  # noqa: SIM115
+    size = len(source) if isinstance(source, bytes) else Path(source).stat().st_size
+    head = stream.read(SNIFF_BYTES)
+    stream.seek(0)
+    try:
+        encoding = _csv_encoding(head)
+    except ReadError:
+        stream.close()
+        raise
+    sample = codecs.getincrementaldecoder(encoding)(errors="ignore").decode(head[:16384])
+    lines = head.count(b"\n") + 1
+    estimate = lines if len(head) >= size else int(lines * size / max(len(head), 1))
+    return _csv_rows(stream, encoding, sample), estimate
 
 
 def _excel_rows(source: Path | bytes, merged_out: list) -> tuple[Iterator[list[Any]], int, int]:
@@ -88,9 +121,13 @@ def _excel_rows(source: Path | bytes, merged_out: list) -> tuple[Iterator[list[A
         else:
             book = python_calamine.CalamineWorkbook.from_path(str(source))
         sheet = book.get_sheet_by_index(0)
-    except Exception as exc:  # calamine raises its own error types, all meaning "not readable"
+        merged_out.extend(sheet.merged_cell_ranges or [])  # None for .ods: calamine keeps no merges there
+    except BaseException as exc:
+        # calamine raises its own error types, all meaning "not readable"; on some damaged files
+        # (a cut-short .xls) it panics, and pyo3's PanicException is a BaseException.
+        if not isinstance(exc, Exception) and type(exc).__name__ != "PanicException":
+            raise
         raise ReadError(_("The file cannot be read as a spreadsheet: %(error)s") % {"error": exc}) from None
-    merged_out.extend(sheet.merged_cell_ranges or [])
     start = sheet.start or (0, 0)
     # iter_rows starts at the sheet's first row (A1's row) but at its first used column.
     return iter(sheet.iter_rows()), start[1], sheet.height
@@ -109,8 +146,8 @@ def open_table(name: str, source: Path | bytes, *, known: Callable[[str], bool] 
     if suffix in EXCEL_SUFFIXES:
         raw_rows, first_column, height = _excel_rows(source, merged)
     else:
-        data = source if isinstance(source, bytes) else Path(source).read_bytes()
-        raw_rows, first_column, height = _csv_rows(data), 0, data.count(b"\n") + 1
+        raw_rows, height = _open_csv(source)
+        first_column = 0
 
     numbered = ((number, list(values)) for number, values in enumerate(raw_rows, start=1))
     head: list[tuple[int, list[Any]]] = []
@@ -136,14 +173,18 @@ def open_table(name: str, source: Path | bytes, *, known: Callable[[str], bool] 
         return cells
 
     header_rows = [(n, filled(n, v)) for n, v in head]
-    best = max(range(len(header_rows)), key=lambda i: (_score(header_rows[i][1], known), -i))
-    if _score(header_rows[best][1], known) == 0:
+    # A blank header cell under a merged or multi-row heading takes the heading above it. Each row is
+    # scored so filled, as it would be read: a second header row (电话, 联系人 under 联系方式) then
+    # wins even where the file keeps no merges (.ods, .csv) and its first cells are blank.
+    stacked: list[list[str]] = []
+    for i, (_n, cells) in enumerate(header_rows):
+        for _above, upper in reversed(header_rows[:i]):
+            cells = [h or (upper[j] if j < len(upper) else "") for j, h in enumerate(cells)]
+        stacked.append(cells)
+    best = max(range(len(stacked)), key=lambda i: (_score(stacked[i], known), -i))
+    if _score(stacked[best], known) == 0:
         best = 0
-    header_number, header = header_rows[best]
-    # A blank header cell under a merged or multi-row heading takes the heading above it.
-    for n, upper in reversed(header_rows[:best]):
-        header = [h or (upper[i] if i < len(upper) else "") for i, h in enumerate(header)]
-        del n
+    header_number, header = header_rows[best][0], stacked[best]
     width = len(header)
     leftover = [(n, v) for n, v in head if n > header_number]
 

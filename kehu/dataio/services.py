@@ -76,8 +76,10 @@ def read_header(*, kind: str, name: str, source: Path | bytes) -> Table:
 
 
 def import_file(*, user: User, kind: str, name: str, source: Path | bytes, mapping: list[str] | None = None,
-                commit: bool = False, progress: Progress | None = None, chunk_rows: int = CHUNK_ROWS) -> Outcome:
-    """Check (``commit=False``) or import a file. A commit writes every row or, on any error, none."""
+                commit: bool = False, progress: Progress | None = None, chunk_rows: int = CHUNK_ROWS,
+                assign: str = "") -> Outcome:
+    """Check (``commit=False``) or import a file. A commit writes every row or, on any error, none.
+    ``assign`` is the rule for the owners of new customers without an owner column (customers.assignment)."""
     if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r}")
     outcome = Outcome(kind=kind)
@@ -97,7 +99,7 @@ def import_file(*, user: User, kind: str, name: str, source: Path | bytes, mappi
         outcome.problem = _("No column holds: %(fields)s.") % {"fields": ", ".join(str(f.label) for f in missing)}
         return outcome
     columns = [Column(i, name_, table.header[i], table.letters[i]) for i, name_ in enumerate(mapping) if name_]
-    importer = IMPORTERS[kind](user=user, columns=columns, commit=commit, outcome=outcome)
+    importer = IMPORTERS[kind](user=user, columns=columns, commit=commit, outcome=outcome, assign=assign)
     try:
         importer.check_allowed()
     except PermissionDenied as exc:
@@ -117,7 +119,10 @@ def import_file(*, user: User, kind: str, name: str, source: Path | bytes, mappi
             progress(max(done, table.total_rows or 0), max(done, table.total_rows or 0))
 
     if not commit:
-        run()
+        try:
+            run()
+        except ReadError as exc:  # the file turned unreadable part way (a damaged CSV)
+            outcome.problem = str(exc)
         return outcome
     try:
         with transaction.atomic():
@@ -128,6 +133,10 @@ def import_file(*, user: User, kind: str, name: str, source: Path | bytes, mappi
     except _Rollback:
         outcome.committed = False
         outcome.created = outcome.updated = 0
+    except ReadError as exc:
+        outcome.committed = False
+        outcome.created = outcome.updated = 0
+        outcome.problem = str(exc)
     except (DatabaseError, ValidationError) as exc:  # a constraint the checks did not foresee
         log.warning("import of %s refused by the database: %s", name, exc)
         outcome.committed = False
@@ -207,7 +216,7 @@ def job_run(*, job: ImportJob, commit: bool) -> Outcome:
     started = time.monotonic()
     try:
         outcome = import_file(user=user, kind=job.kind, name=job.filename, source=bytes(job.data),
-                              mapping=job.mapping, commit=commit, progress=writer)
+                              mapping=job.mapping, commit=commit, progress=writer, assign=job.assign)
     except Exception:
         log.exception("import job %s failed", job.pk)
         writer.close()
@@ -224,10 +233,13 @@ def job_run(*, job: ImportJob, commit: bool) -> Outcome:
     return outcome
 
 
-def job_start(*, job: ImportJob, commit: bool, mapping: list[str] | None = None) -> bool:
+def job_start(*, job: ImportJob, commit: bool, mapping: list[str] | None = None, assign: str | None = None) -> bool:
     """Run the job now (small files) or in a background thread (large ones); True when backgrounded."""
     if job.running:
         raise ValidationError(_("This import is already running."))
+    if assign is not None and not commit:
+        ImportJob.objects.filter(pk=job.pk).update(assign=assign[:40])
+        job.assign = assign[:40]
     if mapping is not None:
         mapping = mapping_clean(kind=job.kind, header=job.header, mapping=mapping)
         mapping_save(user=job.user, kind=job.kind, header=job.header, mapping=mapping)

@@ -12,7 +12,7 @@ from . import services
 from .forms import UploadForm
 from .mapping import FIELDS
 from .models import ImportJob
-from .selectors import import_kinds
+from .selectors import assign_choices, import_kinds
 
 
 def _kinds(request: HttpRequest) -> list[tuple[str, str]]:
@@ -48,8 +48,10 @@ def upload(request: HttpRequest) -> HttpResponse:
 
 def _context(job: ImportJob) -> dict:
     fields = FIELDS[job.kind]
+    choices = assign_choices(user=job.user, kind=job.kind)
     return {"job": job, "columns": services.job_rows(job), "fields": fields, "result": job.result or {},
-            "required": [f for f in fields if f.required], "nav": "import"}
+            "required": [f for f in fields if f.required], "nav": "import",
+            "assign_choices": choices if len(choices) > 1 else [], "assign": job.assign or (choices[0][0] if choices else "")}
 
 
 @login_required
@@ -65,8 +67,12 @@ def job_check(request: HttpRequest, pk: int) -> HttpResponse:
     if job.kind not in dict(_kinds(request)):
         raise PermissionDenied
     mapping = [request.POST.get(f"col{i}", "") for i in range(len(job.header))]
+    choices = dict(assign_choices(user=request.user, kind=job.kind))
+    assign = request.POST.get("assign", "")
     try:
-        services.job_start(job=job, commit=False, mapping=mapping)
+        if assign and assign not in choices:
+            raise ValidationError(_("Choose who gets the new customers from the list."))
+        services.job_start(job=job, commit=False, mapping=mapping, assign=assign)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     return redirect("dataio:job", pk=job.pk)

@@ -115,3 +115,25 @@ def test_english_headers():
         "number", "customer_code", "order_date", "product_code", "quantity", "unit_price", "amount"]
     assert guess_mapping("customers", ["Company Name", "USCC", "Mobile", "Owner", "客户名称（必填）*"]) == [
         "name", "uscc", "phone", "owner", ""]
+
+
+def test_csv_is_read_as_a_stream_from_a_path_and_a_damaged_tail_is_a_clear_problem(org, tmp_path):
+    """A CSV is decoded as it is read; bytes that stop being UTF-8 after the first megabyte give a
+    message with the row, and a commit of such a file writes nothing."""
+    from kehu.customers.models import Customer
+    from kehu.dataio.services import import_file
+
+    head = "客户名称,电话\n" + "".join(f"流式测试{i}号有限公司,139{i:08d}\n" for i in range(40_000))
+    assert len(head.encode()) > (1 << 20)
+    path = tmp_path / "big.csv"
+    path.write_bytes(head.encode("utf-8") + "坏行公司,13900000000\n".encode("gbk"))
+    outcome = import_file(user=org.alice, kind="customers", name="big.csv", source=path, commit=True)
+    assert not outcome.committed and "no longer UTF-8" in outcome.problem
+    row = int(outcome.problem.split("row ")[1].split()[0])
+    assert 39_000 < row <= 40_001  # decoded a block at a time: the last row read before the bad bytes
+    assert not Customer.objects.exists()
+
+    good = tmp_path / "good.csv"
+    good.write_bytes(head.encode("gb18030"))
+    checked = import_file(user=org.alice, kind="customers", name="good.csv", source=good)
+    assert checked.ok and checked.created == 40_000

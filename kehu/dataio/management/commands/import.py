@@ -47,6 +47,9 @@ class Command(BaseCommand):
         parser.add_argument("--commit", action="store_true", help="write the rows (all or none); without it, only check")
         parser.add_argument("--mapping", help='column → field, e.g. "客户全称=name,区域经理=owner" or a JSON list of fields, one per column')
         parser.add_argument("--save-mapping", action="store_true", help="remember the mapping for files with these columns")
+        parser.add_argument("--assign", default="", metavar="RULE",
+                            help="who gets new customers without an owner column: me, balance (the smallest book), "
+                                 "region (a rep of the customer's region), or a rep's user name")
 
     def handle(self, *args, **options) -> None:
         path = Path(options["file"])
@@ -69,10 +72,16 @@ class Command(BaseCommand):
             mapping = self.parse_mapping(kind, header, options["mapping"])
             if options["save_mapping"]:
                 mapping_save(user=user, kind=kind, header=header, mapping=mapping)
+        assign = options["assign"]
+        if assign and assign not in ("me", "balance", "region"):
+            rep = User.objects.filter(username=assign, is_active=True).first()
+            if rep is None:
+                raise CommandError(f"--assign {assign}: no such active user")
+            assign = f"rep:{rep.pk}"
         bar = Bar(sys.stderr, "import" if options["commit"] else "check")
         started = time.monotonic()
         outcome = import_file(user=user, kind=kind, name=path.name, source=path, mapping=mapping,
-                              commit=options["commit"], progress=bar)
+                              commit=options["commit"], progress=bar, assign=assign)
         bar.end()
         out = self.stdout
         if outcome.problem:
@@ -80,6 +89,8 @@ class Command(BaseCommand):
         verb = "imported" if outcome.committed else "would import" if outcome.ok else "not imported"
         out.write(f"{outcome.rows:,} rows in {time.monotonic() - started:.1f} s: {outcome.created:,} to create, "
                   f"{outcome.updated:,} to update, {outcome.skipped:,} unchanged — {verb}")
+        for name, count in sorted(outcome.assigned.items(), key=lambda kv: (-kv[1], kv[0])):
+            out.write(f"  new customers to {name}: {count:,}")
         for error in outcome.errors:
             out.write(f"row {error.row}\t{error.column}\t{error.value}\t{error.reason}")
         if outcome.error_count > len(outcome.errors):
