@@ -25,12 +25,15 @@ def normalize_phone(raw: str) -> str:
         ext = match.group(1)
         text = text[: match.start()]
     digits = re.sub(r"[\s\-()（）.]", "", text)
+    international = False
     if digits.startswith("+86"):
-        digits = digits[3:]
+        digits, international = digits[3:], True
     elif digits.startswith("0086"):
-        digits = digits[4:]
+        digits, international = digits[4:], True
     elif digits.startswith("86") and len(digits) == 13:
         digits = digits[2:]
+    if international and digits.isdigit() and not digits.startswith("0") and not _MOBILE.match(digits):
+        digits = "0" + digits  # +86 25 8456 7890: dialled from abroad, the area code drops its 0
     if not digits.isdigit():
         raise ValidationError(_("“%(value)s” is not a phone number.") % {"value": raw}, code="phone")
     if _MOBILE.match(digits):

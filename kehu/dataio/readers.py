@@ -8,7 +8,11 @@ spreadsheet shows them; blank rows and total rows (合计, 总计, 小计, Total
 import codecs
 import csv
 import io
+import os
 import re
+import subprocess
+import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -112,9 +116,41 @@ def _open_csv(source: Path | bytes) -> tuple[Iterator[list[Any]], int]:
     return _csv_rows(stream, encoding, sample), estimate
 
 
-def _excel_rows(source: Path | bytes, merged_out: list) -> tuple[Iterator[list[Any]], int, int]:
+PROBE_MEMORY = 2 << 30  # bytes a child process may take to open an .xls
+_PROBE = "import sys, python_calamine as c; c.CalamineWorkbook.from_path(sys.argv[1]).get_sheet_by_index(0)"
+
+
+def _limit_memory() -> None:
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (PROBE_MEMORY, PROBE_MEMORY))
+
+
+def _probe_xls(source: Path | bytes) -> None:
+    """Open an .xls in a child process with capped memory first. On some damaged .xls files calamine
+    asks for terabytes and aborts the whole process, which no ``except`` can catch: the child
+    dies instead of the server."""
+    with tempfile.NamedTemporaryFile(suffix=".xls") as tmp:
+        if isinstance(source, bytes):
+            tmp.write(source)
+            tmp.flush()
+            path = tmp.name
+        else:
+            path = str(source)
+        try:
+            done = subprocess.run([sys.executable, "-c", _PROBE, path], capture_output=True, timeout=120,
+                                  preexec_fn=_limit_memory if os.name == "posix" else None)  # noqa: PLW1509
+        except subprocess.TimeoutExpired:
+            raise ReadError(_("The file is damaged or cut short: open it in Excel or WPS, save it again and upload that.")) from None
+    if done.returncode != 0:
+        raise ReadError(_("The file is damaged or cut short: open it in Excel or WPS, save it again and upload that."))
+
+
+def _excel_rows(source: Path | bytes, merged_out: list, suffix: str = "") -> tuple[Iterator[list[Any]], int, int]:
     import python_calamine
 
+    if suffix == ".xls":
+        _probe_xls(source)
     try:
         if isinstance(source, bytes):
             book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(source))
@@ -127,6 +163,8 @@ def _excel_rows(source: Path | bytes, merged_out: list) -> tuple[Iterator[list[A
         # (a cut-short .xls) it panics, and pyo3's PanicException is a BaseException.
         if not isinstance(exc, Exception) and type(exc).__name__ != "PanicException":
             raise
+        if not isinstance(exc, Exception):
+            raise ReadError(_("The file is damaged or cut short: open it in Excel or WPS, save it again and upload that.")) from None
         raise ReadError(_("The file cannot be read as a spreadsheet: %(error)s") % {"error": exc}) from None
     start = sheet.start or (0, 0)
     # iter_rows starts at the sheet's first row (A1's row) but at its first used column.
@@ -144,7 +182,7 @@ def open_table(name: str, source: Path | bytes, *, known: Callable[[str], bool] 
         raise ReadError(_("Kehu reads .xlsx, .xls, .ods and .csv files, not “%(suffix)s”.") % {"suffix": suffix or name})
     merged: list = []
     if suffix in EXCEL_SUFFIXES:
-        raw_rows, first_column, height = _excel_rows(source, merged)
+        raw_rows, first_column, height = _excel_rows(source, merged, suffix)
     else:
         raw_rows, height = _open_csv(source)
         first_column = 0

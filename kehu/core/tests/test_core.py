@@ -28,13 +28,18 @@ def english():
     ("(0571) 8765 4321", "0571-87654321"),
     ("010 8888 6666 转 123", "010-88886666-123"),
     ("１３８１２３４５６７８", "13812345678"),  # full-width digits
+    ("+86 25 8456 7890", "025-84567890"),  # from abroad the area code drops its 0
+    ("+86 512 6288 1234 转 8001", "0512-62881234-8001"),
+    ("+86 (0)21 6234 5678", "021-62345678"),
+    ("0086-10-8888-6666", "010-88886666"),
     ("", ""),
 ])
 def test_phone_numbers_as_people_type_them(raw, expected):
     assert normalize_phone(raw) == expected
 
 
-@pytest.mark.parametrize("raw", ["12345", "1381234567", "23812345678", "abc13812345678", "138123456789", "021-123"])
+@pytest.mark.parametrize("raw", ["12345", "1381234567", "23812345678", "abc13812345678", "138123456789", "021-123",
+                                 "+86 12 345"])
 def test_malformed_phone_numbers_are_refused(raw):
     with pytest.raises(ValidationError):
         normalize_phone(raw)
