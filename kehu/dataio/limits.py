@@ -6,8 +6,7 @@ force, through ``credit.services.limit_import_record``. The approval rule is the
 Kehu obeys (``credit.services.limit_import_problems``), checked on every row in the preview as in
 the commit, so an import is never a way around K1.
 
-This module extends ``importers.Importer`` and is loaded by ``importers`` (import that module, or
-``services``, rather than this one first).
+The importer extends ``base.Importer``; ``importers.IMPORTERS`` lists it with the others.
 """
 
 import datetime
@@ -26,7 +25,7 @@ from kehu.credit.services import limit_import_problems, limit_import_record, pol
 from kehu.customers.models import Customer
 
 from . import values as v
-from .importers import CustomerResolver, Importer, Row
+from .base import CustomerResolver, Importer, Row
 from .mapping import Kind
 
 CUSTOMER_FIELDS = ("customer_code", "customer_uscc", "customer_name")

@@ -16,7 +16,8 @@ from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
 
-from .importers import IMPORTERS, Column, Outcome, chunks
+from .base import Column, Outcome, chunks
+from .importers import IMPORTERS
 from .mapping import (
     FIELDS,
     KINDS,
