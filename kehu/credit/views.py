@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -30,6 +31,7 @@ from .forms import (
 )
 from .models import (
     ApplicationStatus,
+    AuditEntry,
     CreditException,
     Investigation,
     InvestigationAttachment,
@@ -40,17 +42,25 @@ from .models import (
 _is_credit_staff = selectors.is_credit_staff
 
 
+def queue_lists(request: HttpRequest) -> dict[str, QuerySet]:
+    """The queue's four lists, whole (the page shows the head of each, its export all); credit staff only."""
+    if not _is_credit_staff(request.user):
+        raise PermissionDenied
+    return {
+        "held": order_visible(user=request.user).filter(status=OrderStatus.HELD).select_related("customer", "handler"),
+        "pending": LimitApplication.objects.filter(status=ApplicationStatus.PENDING).select_related("customer", "applicant"),
+        "exceptions": CreditException.objects.filter(status=ApplicationStatus.PENDING).select_related("order__customer", "requested_by"),
+        "reviews": selectors.open_review_tasks(user=request.user),
+    }
+
+
 @login_required
 def queue(request: HttpRequest) -> HttpResponse:
     """The credit controller's queue: held orders, pending decisions, review prompts."""
-    if not _is_credit_staff(request.user):
-        raise PermissionDenied
-    held = order_visible(user=request.user).filter(status=OrderStatus.HELD).select_related("customer", "handler")[:100]
-    pending = LimitApplication.objects.filter(status=ApplicationStatus.PENDING).select_related("customer", "applicant")[:100]
-    exceptions = CreditException.objects.filter(status=ApplicationStatus.PENDING).select_related("order__customer", "requested_by")[:100]
-    reviews = selectors.open_review_tasks(user=request.user)[:200]
+    lists = queue_lists(request)
     return render(request, "credit/queue.html", {
-        "held": held, "pending": pending, "exceptions": exceptions, "reviews": reviews, "nav": "credit"})
+        "held": lists["held"][:100], "pending": lists["pending"][:100], "exceptions": lists["exceptions"][:100],
+        "reviews": lists["reviews"][:200], "nav": "credit"})
 
 
 @login_required
@@ -266,10 +276,14 @@ def review_done(request: HttpRequest, pk: int) -> HttpResponse:
 GROUPS = [("customer", _("Customer")), ("rep", _("Rep")), ("team", _("Team")), ("region", _("Region"))]
 
 
+def ageing_group(request: HttpRequest) -> str:
+    group = request.GET.get("by", "customer")
+    return group if group in dict(GROUPS) else "customer"
+
+
 @login_required
 def ageing(request: HttpRequest) -> HttpResponse:
-    group = request.GET.get("by", "customer")
-    group = group if group in dict(GROUPS) else "customer"
+    group = ageing_group(request)
     rows = selectors.receivables_ageing(user=request.user, group_by=group)
     buckets = [b[0] for b in selectors.AGEING_BUCKETS]
     for row in rows:
@@ -280,19 +294,6 @@ def ageing(request: HttpRequest) -> HttpResponse:
     return render(request, "credit/ageing.html", {
         "page": page, "group": group, "groups": [(k, str(v)) for k, v in GROUPS], "totals": totals,
         "grand_total": grand_total, "nav": "credit"})
-
-
-@login_required
-def ageing_export(request: HttpRequest) -> HttpResponse:
-    from kehu.core.xlsx import xlsx_response
-
-    group = request.GET.get("by", "customer")
-    group = group if group in dict(GROUPS) else "customer"
-    rows = selectors.receivables_ageing(user=request.user, group_by=group)
-    buckets = [b[0] for b in selectors.AGEING_BUCKETS]
-    header = [_("Code"), _("Name"), _("Current"), "1–30", "31–60", "61–90", "90+", _("Total")]
-    data = [[r["code"], r["name"], *[r[b] for b in buckets], r["total"]] for r in rows]
-    return xlsx_response(f"ageing-{group}-{timezone.localdate():%Y%m%d}.xlsx", _("Receivables ageing"), header, data)
 
 
 @login_required
@@ -347,25 +348,16 @@ def liabilities(request: HttpRequest) -> HttpResponse:
         "page": page, "total": selectors.liability_total(qs), "nav": "credit"})
 
 
-@login_required
-def liabilities_export(request: HttpRequest) -> HttpResponse:
-    from kehu.core.xlsx import xlsx_response
-
-    qs = selectors.liabilities_visible(user=request.user)
-    header = [_("Person"), _("As"), _("Customer"), _("Order"), _("Written off on"), _("Kind"), _("Share (%)"),
-              _("Liability (CNY)"), _("Reduced by recoveries (CNY)"), _("Net (CNY)")]
-    data = [[str(li.person), li.get_role_display(), li.write_off.customer.name, li.write_off.receivable.order.number,
-             li.write_off.written_off_on, li.write_off.get_kind_display(), li.share_pct, li.amount,
-             li.reduced_by_recovery, li.net] for li in qs]
-    return xlsx_response(f"liabilities-{timezone.localdate():%Y%m%d}.xlsx", _("Liabilities"), header, data)
+def audit_list(request: HttpRequest) -> QuerySet[AuditEntry]:
+    """The audit trail as the page and its export list it; credit staff only."""
+    if not _is_credit_staff(request.user):
+        raise PermissionDenied
+    return selectors.audit_entries(user=request.user).select_related("user", "customer")
 
 
 @login_required
 def audit_trail(request: HttpRequest) -> HttpResponse:
-    if not _is_credit_staff(request.user):
-        raise PermissionDenied
-    page = Paginator(selectors.audit_entries(user=request.user).select_related("user", "customer"), 100).get_page(
-        request.GET.get("page"))
+    page = Paginator(audit_list(request), 100).get_page(request.GET.get("page"))
     return render(request, "credit/audit.html", {"page": page, "nav": "credit"})
 
 
