@@ -25,3 +25,44 @@ def test_search_text_as_build_search_text():
     assert bulk.search_text(code=customer.code, name=customer.name, short_name=customer.short_name, pinyin=customer.pinyin,
                             initials=customer.initials, uscc=customer.uscc, phone=customer.phone, address=customer.address,
                             contacts=[(c.name, c.phone, c.wechat) for c in contacts]) == expected
+
+
+@pytest.mark.django_db(transaction=True)
+def test_writer_stores_rows_and_hands_a_failed_copy_to_the_importing_thread(org):
+    """On PostgreSQL the writer copies on a second thread over the same connection: the rows are in
+    the importer's transaction, and a refused row fails the import where it waits, not silently."""
+    from django.db import IntegrityError, connection, transaction
+
+    from kehu.dataio.importers import NEW_CONTACT_COLUMNS
+    from kehu.testing import make_customer
+
+    customer = make_customer(org.alice)
+    now = customer.created_at
+    writer = bulk.Writer()
+    assert writer.background == (connection.vendor == "postgresql")
+    with transaction.atomic():
+        writer.insert([(Contact, NEW_CONTACT_COLUMNS, [(now, now, customer.pk, "张伟", "经理", "13900000000", True)], None)])
+        writer.wait()
+        assert Contact.objects.filter(customer=customer, name="张伟").exists()
+    if not writer.background:
+        return
+    with pytest.raises(IntegrityError), transaction.atomic():
+        pk = bulk.reserve_ids(Contact, 1)[0]
+        row = (now, now, customer.pk, "李娜", "", "", False)
+        writer.insert([(Contact, NEW_CONTACT_COLUMNS, [row, row], [pk, pk])])  # the same key twice
+        writer.wait()
+    assert not Contact.objects.filter(name="李娜").exists()
+
+
+def test_one_company_once_per_file_whatever_the_rows_keys(org):
+    from kehu.dataio.services import import_file
+
+    from .files import xlsx
+
+    rows = [["客户编码", "客户名称", "统一社会信用代码"],
+            ["C1", "上海甲润滑油有限公司", "91310000MA1K30QK2F"],
+            ["C2", "上海甲润滑油（集团）有限公司", "91310000MA1K30QK2F"]]
+    outcome = import_file(user=org.alice, kind="customers", name="f.xlsx", source=xlsx(rows), commit=True)
+    assert not outcome.committed and outcome.error_count == 1
+    assert outcome.errors[0].row == 3 and "Row 2" in outcome.errors[0].reason
+    assert not Customer.objects.exists()
