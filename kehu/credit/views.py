@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from kehu.accounts.models import Role
@@ -273,7 +274,8 @@ def review_done(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(reverse("credit:queue") + "#reviews")
 
 
-GROUPS = [("customer", _("Customer")), ("rep", _("Rep")), ("team", _("Team")), ("region", _("Region"))]
+GROUPS = [("customer", gettext_lazy("Customer")), ("rep", gettext_lazy("Rep")), ("team", gettext_lazy("Team")),
+          ("region", gettext_lazy("Region"))]  # lazy: each page in its reader's language
 
 
 def ageing_group(request: HttpRequest) -> str:
