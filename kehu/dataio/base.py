@@ -14,7 +14,6 @@ from kehu.core.text import normalize
 from kehu.customers.models import Customer
 from kehu.customers.selectors import customer_visible
 
-from . import bulk as fast
 from . import values as v
 
 MAX_ERRORS_KEPT = 1000
@@ -83,7 +82,6 @@ class Importer:
         self.seen: dict[Any, int] = {}
         self._users: dict[str, User | None] | None = None
         self._parsed: dict[tuple, tuple[bool, Any]] = {}
-        self.writer = fast.Writer()
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -168,27 +166,8 @@ class Importer:
         self.seen[key] = row
         return False
 
-    # A chunk goes through prefetch (database reads), validate (checks in Python) and flush (writes).
-    # The caller runs them as prefetch(k), flush() of chunk k-1, validate(k): on PostgreSQL the
-    # rows of chunk k-1 are then stored while chunk k is checked (see bulk.Writer). An importer
-    # that needs no such overlap implements process() alone.
-
-    def prefetch(self, chunk: list[Row]) -> None:
-        """Read what checking ``chunk`` needs from the database."""
-
-    def validate(self, chunk: list[Row]) -> None:
-        """Check ``chunk`` and prepare its writes, without touching the database where possible."""
-        self.process(chunk)
-
-    def flush(self) -> None:
-        """Write what the last validate prepared (commit only)."""
-
     def process(self, chunk: list[Row]) -> None:
         raise NotImplementedError
-
-    def close(self) -> None:
-        """Wait for writes still running; raise what they raised."""
-        self.writer.wait()
 
     def finish(self) -> None:
         """After the last chunk (commit only): whatever needs every row written first."""

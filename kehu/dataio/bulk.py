@@ -9,7 +9,6 @@ Pinyin and search text are Kehu's own (``kehu.core.text``, which remembers each 
 characters, and ``kehu.customers.selectors.search_text_of``), under the names the importers use.
 """
 
-import threading
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -77,74 +76,6 @@ def insert_rows(model: type[models.Model], columns: Sequence[str], rows: list[tu
             for row in rows:
                 write(row + extra)
     return new_ids
-
-
-def _copy_statement(model: type[models.Model], columns: Sequence[str], *, with_pk: bool) -> tuple[str, tuple]:
-    extra_fields, extra_values = _defaults(model, columns)
-    qn = connection.ops.quote_name
-    by_attname = {f.attname: f for f in model._meta.concrete_fields}
-    names = ([model._meta.pk.column] if with_pk else []) + [by_attname[c].column for c in columns] + [f.column for f in extra_fields]
-    return f"COPY {qn(model._meta.db_table)} ({', '.join(qn(n) for n in names)}) FROM STDIN", tuple(extra_values)
-
-
-class Writer:
-    """Where an importer's new rows go, a chunk at a time.
-
-    On PostgreSQL the COPY runs on a second thread over the importing connection itself, so inside
-    its transaction: while PostgreSQL stores one chunk's rows and updates their indexes, Python
-    checks the next chunk. psycopg holds the connection's lock for the whole COPY, so any other
-    statement — a read for the next chunk, the commit — waits for it. ``wait()`` re-raises what
-    the COPY raised; call it before the transaction ends. Elsewhere rows are written at once.
-    """
-
-    def __init__(self) -> None:
-        self.background = connection.vendor == "postgresql"
-        self._thread: threading.Thread | None = None
-        self._error: BaseException | None = None
-
-    def insert(self, jobs: list[tuple[type[models.Model], Sequence[str], list[tuple], list[int] | None]]) -> None:
-        """Write each job's rows, in order: (model, columns, rows, primary keys reserved for them or None)."""
-        jobs = [job for job in jobs if job[2]]
-        if not jobs:
-            return
-        if not self.background:
-            for model, columns, rows, ids in jobs:
-                if ids is not None:
-                    rows = [(pk, *row) for pk, row in zip(ids, rows, strict=True)]
-                    columns = [model._meta.pk.attname, *columns]
-                insert_rows(model, columns, rows)
-            return
-        self.wait()
-        statements = [(*_copy_statement(model, columns, with_pk=ids is not None), rows, ids) for model, columns, rows, ids in jobs]
-        connection.ensure_connection()
-        raw = connection.connection
-
-        def copy_all() -> None:
-            try:
-                with raw.cursor() as cursor:
-                    for sql, extra, rows, ids in statements:
-                        with cursor.copy(sql) as copy:
-                            write = copy.write_row
-                            if ids is not None:
-                                for pk, row in zip(ids, rows, strict=True):
-                                    write((pk, *row, *extra))
-                            else:
-                                for row in rows:
-                                    write(row + extra)
-            except BaseException as exc:  # handed to the importing thread by wait()
-                self._error = exc
-
-        self._thread = threading.Thread(target=copy_all, name="kehu-import-copy", daemon=True)
-        self._thread.start()
-
-    def wait(self) -> None:
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
-        if self._error is not None:
-            error, self._error = self._error, None
-            with connection.wrap_database_errors:  # psycopg's error as Django's, as from the ORM
-                raise error
 
 
 # The one pinyin and search-text implementation, under the names the importers use.

@@ -131,9 +131,7 @@ class CustomerImporter(Importer):
         self.addresses = fast.Addresses()
         self.file_codes: set[str] = set()
         self.assigner: OwnerAssigner | None = None
-        self.pre: tuple | None = None
         self.file_usccs: dict[str, int] = {}
-        self.pending: tuple | None = None
 
     def check_allowed(self) -> None:
         if not self.owners:
@@ -205,7 +203,7 @@ class CustomerImporter(Importer):
             self.file_codes.add(out["code"])
         return CustomerRow(row, out, contact, key)
 
-    def prefetch(self, chunk: list[Row]) -> None:
+    def process(self, chunk: list[Row]) -> None:
         rows = [r for r in (self.read_row(n, d) for n, d in chunk) if r is not None]
         codes = {r.values["code"] for r in rows if "code" in r.values}
         usccs = {r.values["uscc"] for r in rows if "uscc" in r.values}
@@ -234,18 +232,6 @@ class CustomerImporter(Importer):
         if wanted:
             for cid, name, phone in Contact.objects.filter(customer__in=wanted).values_list("customer_id", "name", "phone"):
                 contacts.setdefault(cid, set()).add((name, phone))
-        # On PostgreSQL the new rows' codes and keys are taken now, so the next step needs no database.
-        codes: list[str] = []
-        ids: list[int] = []
-        if self.writing and self.writer.background:
-            unmatched = [r for r, pk in zip(rows, matched, strict=True) if pk is None or pk not in found_by_pk]
-            codes = customer_reserve_codes(count=sum(1 for r in unmatched if "code" not in r.values), taken=self.file_codes)
-            ids = fast.reserve_ids(Customer, len(unmatched))
-        self.pre = (rows, matched, by_uscc, found_by_pk, contacts, provinces, iter(codes), iter(ids))
-
-    def validate(self, chunk: list[Row]) -> None:
-        rows, matched, by_uscc, found_by_pk, contacts, provinces, codes, ids = self.pre
-        self.pre = None
 
         creates: list[CustomerRow] = []
         updates: list[tuple[Customer, bool]] = []
@@ -290,23 +276,8 @@ class CustomerImporter(Importer):
             if contact_new and r.contact:
                 new_contacts.append((found, r.contact))
                 contacts.setdefault(found.pk, set()).add((r.contact[0], r.contact[2]))
-        if not self.writing:
-            return
-        if self.writer.background:
-            customer_rows = self._customer_rows(creates, codes)
-            for r in creates:
-                r.values["_pk"] = next(ids)
-            self.pending = (creates, updates, new_contacts, customer_rows)
-        else:
-            self.pending = (creates, updates, new_contacts, None)
-
-    def flush(self) -> None:
-        if self.pending is None:
-            return
-        creates, updates, new_contacts, customer_rows = self.pending
-        self.pending = None
         if self.writing:
-            self.write(creates, updates, new_contacts, customer_rows)
+            self.write(creates, updates, new_contacts)
 
     def _region(self, province: str) -> int | None:
         if province not in self.region_of:
@@ -330,8 +301,10 @@ class CustomerImporter(Importer):
             if c.region_id is None and parsed.province:
                 c.region_id = self._region(parsed.province)
 
-    def _customer_rows(self, creates: list[CustomerRow], codes: Any) -> list[tuple]:
-        """The new customers' rows for NEW_CUSTOMER_COLUMNS, a code from ``codes`` for those without one."""
+    def write(self, creates: list[CustomerRow], updates: list[tuple[Customer, bool]],
+              new_contacts: list[tuple[Any, tuple[str, str, str]]]) -> None:
+        codes = iter(customer_reserve_codes(count=sum(1 for r in creates if "code" not in r.values),
+                                                taken=self.file_codes))
         parsed_of = self.addresses.parse(r.values.get("address", "") for r in creates)
         now = timezone.now()
         rows: list[tuple] = []
@@ -360,19 +333,9 @@ class CustomerImporter(Importer):
                 self.lifecycle, values.get("colour", ""), values.get("source", ""), values.get("source_detail", ""),
                 values.get("notes", ""), pinyin, initials, search, self.user.pk,
             ))
-        return rows
-
-    def write(self, creates: list[CustomerRow], updates: list[tuple[Customer, bool]],
-              new_contacts: list[tuple[Any, tuple[str, str, str]]], customer_rows: list[tuple] | None) -> None:
-        """Existing customers updated at once; new ones (and all new contacts) on the writer."""
-        now = timezone.now()
-        if customer_rows is None:  # not reserved ahead: codes now, keys from the insert
-            codes = iter(customer_reserve_codes(count=sum(1 for r in creates if "code" not in r.values), taken=self.file_codes))
-            customer_rows = self._customer_rows(creates, codes)
-            ids = fast.insert_rows(Customer, NEW_CUSTOMER_COLUMNS, customer_rows, ids=True, batch_size=1000)
-            for r, pk in zip(creates, ids, strict=True):
-                r.values["_pk"] = pk
-            customer_rows = []  # written
+        ids = fast.insert_rows(Customer, NEW_CUSTOMER_COLUMNS, rows, ids=True, batch_size=1000)
+        for r, pk in zip(creates, ids, strict=True):
+            r.values["_pk"] = pk
         moved = [c for c, address_changed in updates if address_changed]
         self._locate(moved)
         contacts_of: dict[int, list[Contact]] = {}
@@ -398,8 +361,7 @@ class CustomerImporter(Importer):
         for group in contacts_of.values():
             for contact in group:
                 contact_rows.append((now, now, contact.customer.pk, contact.name, contact.title, contact.phone, False))
-        ids = [r.values["_pk"] for r in creates] if customer_rows else None
-        self.writer.insert([(Customer, NEW_CUSTOMER_COLUMNS, customer_rows, ids), (Contact, NEW_CONTACT_COLUMNS, contact_rows, None)])
+        fast.insert_rows(Contact, NEW_CONTACT_COLUMNS, contact_rows, batch_size=1000)
 
 
 NEW_CUSTOMER_COLUMNS = [
@@ -596,8 +558,6 @@ class OrderImporter(Importer):
             key = normalize(p.name)
             self.products_by_name[key] = None if key in self.products_by_name else p
         self.touched_pks: set[int] = set()  # orders created in an earlier chunk that got more lines
-        self.in_db: dict[str, int] = {}
-        self.pending: tuple[dict[str, list], list[tuple]] | None = None
         self.today = timezone.localdate()
         self.noons: dict[datetime.date, datetime.datetime] = {}
 
@@ -655,15 +615,12 @@ class OrderImporter(Importer):
             return None
         return quantity, price, amount
 
-    def prefetch(self, chunk: list[Row]) -> None:
+    def process(self, chunk: list[Row]) -> None:
         self.customers.prefetch(chunk)
-        numbers = {n for n in (v.text(d.get("number")) for _n, d in chunk) if n and n not in self.orders}
-        self.in_db = dict(Order.objects.filter(number__in=numbers).values_list("number", "customer_id")) if numbers else {}
-
-    def validate(self, chunk: list[Row]) -> None:
         orders = self.orders
-        in_db = self.in_db
         now = timezone.now()
+        numbers = {n for n in (v.text(d.get("number")) for _n, d in chunk) if n and n not in orders}
+        in_db = dict(Order.objects.filter(number__in=numbers).values_list("number", "customer_id")) if numbers else {}
         new_orders: dict[str, list] = {}  # number → the order's row (its total at index TOTAL)
         new_lines: list[tuple[str, int, Decimal, Decimal, Decimal]] = []
         for row, data in chunk:
@@ -726,26 +683,13 @@ class OrderImporter(Importer):
             self.outcome.created += 1
             quantity, price, amount = line
             new_lines.append((number, product.pk, quantity, price, amount))
-        if self.writing:
-            self.pending = (new_orders, new_lines)
-
-    def flush(self) -> None:
-        if self.pending is None:
-            return
-        new_orders, new_lines = self.pending
-        self.pending = None
         if not self.writing:
             return
-        orders = self.orders
         for number, _product, _q, _p, amount in new_lines:
             order = new_orders.get(number)
             if order is not None:
                 order[TOTAL] += amount
-        order_rows = [tuple(o) for o in new_orders.values()]
-        if self.writer.background:
-            pks = fast.reserve_ids(Order, len(order_rows))
-        else:
-            pks = fast.insert_rows(Order, ORDER_COLUMNS, order_rows, ids=True)
+        pks = fast.insert_rows(Order, ORDER_COLUMNS, [tuple(o) for o in new_orders.values()], ids=True)
         for number, pk in zip(new_orders, pks, strict=True):
             orders[number].pk = pk
         rows = []
@@ -754,10 +698,7 @@ class OrderImporter(Importer):
             if number not in new_orders:
                 self.touched_pks.add(order_pk)
             rows.append((order_pk, product_pk, quantity, price, amount))
-        if self.writer.background:
-            self.writer.insert([(Order, ORDER_COLUMNS, order_rows, pks), (OrderLine, LINE_COLUMNS, rows, None)])
-        else:
-            fast.insert_rows(OrderLine, LINE_COLUMNS, rows, batch_size=5000)
+        fast.insert_rows(OrderLine, LINE_COLUMNS, rows, batch_size=5000)
 
     def finish(self) -> None:
         if not self.writing:

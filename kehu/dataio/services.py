@@ -109,18 +109,12 @@ def import_file(*, user: User, kind: str, name: str, source: Path | bytes, mappi
 
     def run() -> None:
         done = 0
-        try:
-            for chunk in chunks(_mapped(table, columns), chunk_rows):
-                outcome.rows += len(chunk)
-                importer.prefetch(chunk)
-                importer.flush()  # the previous chunk, stored while this one is checked
-                importer.validate(chunk)
-                done = chunk[-1][0] - table.header_row
-                if progress:
-                    progress(done, table.total_rows)
-            importer.flush()
-        finally:
-            importer.close()  # before the transaction ends, whatever happened
+        for chunk in chunks(_mapped(table, columns), chunk_rows):
+            outcome.rows += len(chunk)
+            importer.process(chunk)
+            done = chunk[-1][0] - table.header_row
+            if progress:
+                progress(done, table.total_rows)
         importer.finish()
         if progress:
             progress(max(done, table.total_rows or 0), max(done, table.total_rows or 0))

@@ -27,33 +27,6 @@ def test_search_text_as_build_search_text():
                             contacts=[(c.name, c.phone, c.wechat) for c in contacts]) == expected
 
 
-@pytest.mark.django_db(transaction=True)
-def test_writer_stores_rows_and_hands_a_failed_copy_to_the_importing_thread(org):
-    """On PostgreSQL the writer copies on a second thread over the same connection: the rows are in
-    the importer's transaction, and a refused row fails the import where it waits, not silently."""
-    from django.db import IntegrityError, connection, transaction
-
-    from kehu.dataio.importers import NEW_CONTACT_COLUMNS
-    from kehu.testing import make_customer
-
-    customer = make_customer(org.alice)
-    now = customer.created_at
-    writer = bulk.Writer()
-    assert writer.background == (connection.vendor == "postgresql")
-    with transaction.atomic():
-        writer.insert([(Contact, NEW_CONTACT_COLUMNS, [(now, now, customer.pk, "张伟", "经理", "13900000000", True)], None)])
-        writer.wait()
-        assert Contact.objects.filter(customer=customer, name="张伟").exists()
-    if not writer.background:
-        return
-    with pytest.raises(IntegrityError), transaction.atomic():
-        pk = bulk.reserve_ids(Contact, 1)[0]
-        row = (now, now, customer.pk, "李娜", "", "", False)
-        writer.insert([(Contact, NEW_CONTACT_COLUMNS, [row, row], [pk, pk])])  # the same key twice
-        writer.wait()
-    assert not Contact.objects.filter(name="李娜").exists()
-
-
 def test_one_company_once_per_file_whatever_the_rows_keys(org):
     from kehu.dataio.services import import_file
 
