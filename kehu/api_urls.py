@@ -8,5 +8,6 @@ urlpatterns = [
     path("", include("kehu.customers.api")),
     path("", include("kehu.ledger.api")),
     path("", include("kehu.credit.api")),
+    path("", include("kehu.dataio.api")),
     path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi"),
 ]

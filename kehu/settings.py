@@ -186,7 +186,7 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Kehu API",
-    "DESCRIPTION": "Customers, contacts, products, orders and payments of Kehu.",
+    "DESCRIPTION": "Customers and their contacts and needs, the organisation, the sales ledger, credit control and imports of Kehu.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,

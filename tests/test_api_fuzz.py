@@ -40,10 +40,32 @@ def keep_the_test_connection():
 def token(org, who):
     from rest_framework.authtoken.models import Token
 
-    # Something in each book, so that lists are not all empty.
-    make_customer(org.alice, "艾丽机械制造有限公司")
+    from kehu.accounts.services import notify
+    from kehu.customers.services import need_save
+    from kehu.dataio.services import job_create, job_start
+    from kehu.ledger.services import (
+        order_create,
+        order_deliver,
+        order_invoice,
+        order_mark_confirmed,
+        payment_record,
+    )
+
+    # Something in each book, so that lists are not all empty: a need, a receivable part paid,
+    # a notification and a checked import for the person calling.
+    user = getattr(org, who)
+    customer = make_customer(org.alice, "艾丽机械制造有限公司")
     make_customer(org.carol, "卡罗建筑工程有限公司")
-    return Token.objects.get_or_create(user=getattr(org, who))[0].key
+    need_save(user=org.alice, customer=customer, data={"category": "grease", "monthly_volume": "200"})
+    order = order_create(user=org.alice, customer=customer, lines=[{"product": org.product, "quantity": "1"}])
+    order_mark_confirmed(order=order)
+    order_deliver(user=org.alice, order=order)
+    order_invoice(user=org.alice, order=order)
+    payment_record(user=org.ada, customer=customer, amount="100")
+    notify(users=[user], text="订单被信用检查拦下", link="/")
+    job = job_create(user=user, kind="customers", filename="a.csv", data="客户名称,电话\n甲公司,555\n".encode())
+    job_start(job=job, commit=False)
+    return Token.objects.get_or_create(user=user)[0].key
 
 
 @pytest.mark.parametrize("who", ["ada", "alice"])

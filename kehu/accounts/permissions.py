@@ -63,3 +63,8 @@ def can_record_payments(user: User) -> bool:
 
 def can_manage_products(user: User) -> bool:
     return user.is_active and (user.is_superuser or user.role == Role.ADMIN)
+
+
+def can_manage_organisation(user: User) -> bool:
+    """Users, teams, regions and industries are the administrators' (DESIGN.md: admin)."""
+    return user.is_active and (user.is_superuser or user.role == Role.ADMIN)

@@ -2,10 +2,10 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 
 from .forms import LoginForm
 from .models import Notification
+from .services import notification_mark_read
 
 
 class KehuLoginView(auth_views.LoginView):
@@ -20,6 +20,6 @@ def notifications(request: HttpRequest) -> HttpResponse:
     """The person's inbox: held orders, approvals waiting, decisions. Opening it marks all read."""
     items = list(Notification.objects.filter(user=request.user)[:100])
     if request.method == "POST":
-        Notification.objects.filter(user=request.user, read_at__isnull=True).update(read_at=timezone.now())
+        notification_mark_read(user=request.user)
         return redirect("notifications")
     return render(request, "accounts/notifications.html", {"items": items, "nav": "notifications"})

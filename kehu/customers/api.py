@@ -1,21 +1,35 @@
-"""REST API for customers and contacts: parse input, call one selector or service, render.
+"""REST API for customers, contacts, needs (C4) and industries: parse input, call one selector
+or service, render.
 
-Visibility is the selectors' (a customer another rep owns answers 404); every change goes
-through ``services.py``, which raises ValidationError (400) and PermissionDenied (403).
+Visibility is the selectors' (a customer another rep owns answers 404, and so do its contacts and
+needs); every change goes through ``services.py``, which raises ValidationError (400) and
+PermissionDenied (403). Industries are read by everyone and changed by administrators.
 """
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
+from kehu.accounts.api import IsAdminOrReadOnly
 from kehu.accounts.models import User
 
-from .models import AbcGrade, ColourGrade, Contact, Customer, Lifecycle
+from .models import (
+    AbcGrade,
+    ColourGrade,
+    Contact,
+    Customer,
+    CustomerNeed,
+    Industry,
+    Lifecycle,
+    NeedCategory,
+)
 from .selectors import (
+    INDUSTRY_ORDERINGS,
+    NEED_ORDERINGS,
     ORDERINGS,
     CustomerFilters,
     contact_get,
@@ -23,15 +37,24 @@ from .selectors import (
     customer_get,
     customer_list,
     customer_visible,
+    industry_get,
+    industry_list,
+    need_get,
+    need_list,
 )
 from .services import (
     CONTACT_FIELDS,
     CUSTOMER_FIELDS,
+    INDUSTRY_FIELDS,
+    NEED_FIELDS,
     contact_create,
     contact_delete,
     contact_update,
     customer_create,
     customer_update,
+    industry_save,
+    need_delete,
+    need_save,
 )
 
 # --- input fields shared with the ledger API -------------------------------------------------
@@ -240,7 +263,172 @@ class ContactViewSet(viewsets.GenericViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+# --- needs (C4) ------------------------------------------------------------------------------
+
+
+@extend_schema_field({"type": "string", "enum": NeedCategory.values}, component_name="NeedCategory")
+class NeedCategoryField(serializers.ChoiceField):
+    """The catalogue's categories and "other": a set of its own, named so in the schema."""
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=NeedCategory.choices, **kwargs)
+
+
+class NeedSerializer(serializers.ModelSerializer):
+    customer_code = serializers.CharField(source="customer.code", read_only=True)
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
+    category = NeedCategoryField(read_only=True)
+    category_label = serializers.CharField(source="get_category_display", read_only=True)
+
+    class Meta:
+        model = CustomerNeed
+        fields = ["id", "customer", "customer_code", "customer_name", "category", "category_label",
+                  *(f for f in NEED_FIELDS if f != "category"), "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+class NeedWriteSerializer(serializers.ModelSerializer):
+    category = NeedCategoryField()
+
+    class Meta:
+        model = CustomerNeed
+        fields = list(NEED_FIELDS)
+        extra_kwargs = {
+            "monthly_volume": {"help_text": _("How much they buy a month, in the unit given.")},
+            "our_share_pct": {"help_text": _("How much of this need we supply, 0–100.")},
+        }
+
+
+class NeedCreateSerializer(NeedWriteSerializer):
+    customer = VisibleCustomerField()
+
+    class Meta(NeedWriteSerializer.Meta):
+        fields = ["customer", *NEED_FIELDS]
+
+
+class NeedFilterSerializer(serializers.Serializer):
+    customer = serializers.IntegerField(required=False, allow_null=True, min_value=1,
+                                        help_text=_("Only this customer's needs."))
+    category = NeedCategoryField(required=False, allow_blank=True)
+    ordering = serializers.ChoiceField(choices=list(NEED_ORDERINGS), required=False, default="customer")
+
+
+@extend_schema_view(
+    list=extend_schema(summary=_("List the needs of the customers you may see"), parameters=[NeedFilterSerializer]),
+    retrieve=extend_schema(summary=_("Open a customer's need")),
+    create=extend_schema(summary=_("Record a need of a customer"), request=NeedCreateSerializer,
+                         responses={201: NeedSerializer}),
+    update=extend_schema(summary=_("Change a need"), request=NeedWriteSerializer, responses=NeedSerializer),
+    partial_update=extend_schema(summary=_("Change some fields of a need"), request=NeedWriteSerializer,
+                                 responses=NeedSerializer),
+    destroy=extend_schema(summary=_("Delete a need")),
+)
+class NeedViewSet(viewsets.GenericViewSet):
+    serializer_class = NeedSerializer
+    queryset = CustomerNeed.objects.none()
+
+    def list(self, request: Request) -> Response:
+        params = NeedFilterSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        page = self.paginate_queryset(need_list(user=request.user, **params.validated_data))
+        return self.get_paginated_response(NeedSerializer(page, many=True).data)
+
+    def retrieve(self, request: Request, pk: str) -> Response:
+        return Response(NeedSerializer(need_get(user=request.user, pk=pk)).data)
+
+    def create(self, request: Request) -> Response:
+        form = NeedCreateSerializer(data=request.data, context=self.get_serializer_context())
+        form.is_valid(raise_exception=True)
+        data = dict(form.validated_data)
+        need = need_save(user=request.user, customer=data.pop("customer"), data=data)
+        return Response(NeedSerializer(need).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request: Request, pk: str, partial: bool = False) -> Response:
+        need = need_get(user=request.user, pk=pk)
+        form = NeedWriteSerializer(need, data=request.data, partial=partial)
+        form.is_valid(raise_exception=True)
+        need = need_save(user=request.user, customer=need.customer, data=form.validated_data, need=need)
+        return Response(NeedSerializer(need).data)
+
+    def partial_update(self, request: Request, pk: str) -> Response:
+        return self.update(request, pk, partial=True)
+
+    def destroy(self, request: Request, pk: str) -> Response:
+        need_delete(user=request.user, need=need_get(user=request.user, pk=pk))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- industries ------------------------------------------------------------------------------
+
+
+class IndustrySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Industry
+        fields = ["id", *INDUSTRY_FIELDS, "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+class IndustryWriteSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Industry
+        fields = list(INDUSTRY_FIELDS)
+        # Uniqueness is checked once, by the model and the database through the service.
+        extra_kwargs = {"code": {"validators": []}}
+
+
+class IndustryFilterSerializer(serializers.Serializer):
+    q = serializers.CharField(required=False, allow_blank=True, max_length=100,
+                              help_text=_("Part of the code or of the Chinese or English name."))
+    sunset = serializers.BooleanField(required=False, allow_null=True,
+                                      help_text=_("true: only sunset industries; false: all the others."))
+    ordering = serializers.ChoiceField(choices=list(INDUSTRY_ORDERINGS), required=False, default="code")
+
+
+@extend_schema_view(
+    list=extend_schema(summary=_("List the industries customers are classified by"),
+                       parameters=[IndustryFilterSerializer]),
+    retrieve=extend_schema(summary=_("Open an industry")),
+    create=extend_schema(summary=_("Add an industry (administrators)"), request=IndustryWriteSerializer,
+                         responses={201: IndustrySerializer}),
+    update=extend_schema(summary=_("Change an industry (administrators)"), request=IndustryWriteSerializer,
+                         responses=IndustrySerializer),
+    partial_update=extend_schema(summary=_("Change some fields of an industry (administrators)"),
+                                 request=IndustryWriteSerializer, responses=IndustrySerializer),
+)
+class IndustryViewSet(viewsets.GenericViewSet):
+    serializer_class = IndustrySerializer
+    permission_classes = [IsAdminOrReadOnly]
+    queryset = Industry.objects.none()
+
+    def list(self, request: Request) -> Response:
+        params = IndustryFilterSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        page = self.paginate_queryset(industry_list(**params.validated_data))
+        return self.get_paginated_response(IndustrySerializer(page, many=True).data)
+
+    def retrieve(self, request: Request, pk: str) -> Response:
+        return Response(IndustrySerializer(industry_get(pk=pk)).data)
+
+    def create(self, request: Request) -> Response:
+        form = IndustryWriteSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        industry = industry_save(user=request.user, data=form.validated_data)
+        return Response(IndustrySerializer(industry).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request: Request, pk: str, partial: bool = False) -> Response:
+        industry = industry_get(pk=pk)
+        form = IndustryWriteSerializer(industry, data=request.data, partial=partial)
+        form.is_valid(raise_exception=True)
+        industry = industry_save(user=request.user, data=form.validated_data, industry=industry)
+        return Response(IndustrySerializer(industry).data)
+
+    def partial_update(self, request: Request, pk: str) -> Response:
+        return self.update(request, pk, partial=True)
+
+
 router = SimpleRouter(trailing_slash=False)
 router.register("customers", CustomerViewSet, basename="api-customer")
 router.register("contacts", ContactViewSet, basename="api-contact")
+router.register("needs", NeedViewSet, basename="api-need")
+router.register("industries", IndustryViewSet, basename="api-industry")
 urlpatterns = router.urls

@@ -2,15 +2,16 @@
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from kehu.accounts.models import User
 from kehu.accounts.permissions import customer_scope
 from kehu.core.text import normalize, pinyin_full
 
-from .models import Contact, Customer
+from .models import Contact, Customer, CustomerNeed, Industry
 
 
 def customer_visible(*, user: User) -> QuerySet[Customer]:
@@ -122,4 +123,55 @@ def contact_get(*, user: User, pk: int | str) -> Contact:
     try:
         return contact_visible(user=user).select_related("customer__owner__team").get(pk=pk)
     except (Contact.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def need_visible(*, user: User) -> QuerySet[CustomerNeed]:
+    """The needs (C4) of the customers ``user`` may see."""
+    return CustomerNeed.objects.filter(customer__in=customer_visible(user=user))
+
+
+NEED_ORDERINGS = {
+    "customer": ("customer__code", "category", "id"),
+    "category": ("category", "customer__code", "id"),
+    "-updated": ("-updated_at", "-id"),
+}
+
+
+def need_list(*, user: User, customer: int | None = None, category: str = "",
+              ordering: str = "customer") -> QuerySet[CustomerNeed]:
+    qs = need_visible(user=user)
+    if customer:
+        qs = qs.filter(customer_id=customer)
+    if category:
+        qs = qs.filter(category=category)
+    return qs.select_related("customer").order_by(*NEED_ORDERINGS[ordering])
+
+
+def need_get(*, user: User, pk: Any) -> CustomerNeed:
+    """The need if ``user`` may see its customer; otherwise 404."""
+    try:
+        return need_visible(user=user).select_related("customer__owner__team").get(pk=pk)
+    except (CustomerNeed.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+INDUSTRY_ORDERINGS = {"code": ("code",), "-code": ("-code",), "name": ("name", "code")}
+
+
+def industry_list(*, q: str = "", sunset: bool | None = None, ordering: str = "code") -> QuerySet[Industry]:
+    """Every industry; everyone signed in may read them."""
+    qs = Industry.objects.all()
+    if q.strip():
+        q = q.strip()
+        qs = qs.filter(Q(code__icontains=q) | Q(name__icontains=q) | Q(name_en__icontains=q))
+    if sunset is not None:
+        qs = qs.filter(sunset=sunset)
+    return qs.order_by(*INDUSTRY_ORDERINGS[ordering])
+
+
+def industry_get(*, pk: Any) -> Industry:
+    try:
+        return Industry.objects.get(pk=pk)
+    except (Industry.DoesNotExist, ValueError, TypeError):
         raise Http404 from None

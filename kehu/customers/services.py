@@ -9,12 +9,13 @@ from django.utils.translation import gettext as _
 
 from kehu.accounts.models import Region, User
 from kehu.accounts.permissions import assignable_owners, can_edit_customer
+from kehu.accounts.services import apply_fields, clean_and_save, require_organisation_admin
 from kehu.core.geo import parse_address
 from kehu.core.phone import normalize_phone
 from kehu.core.text import pinyin_full, pinyin_initials
 from kehu.core.uscc import normalize_uscc
 
-from .models import Contact, Customer, CustomerCodeSequence, CustomerNeed, GeoSource
+from .models import Contact, Customer, CustomerCodeSequence, CustomerNeed, GeoSource, Industry
 from .selectors import build_search_text
 
 CUSTOMER_FIELDS = {
@@ -26,6 +27,8 @@ CONTACT_FIELDS = {
     "name", "title", "phone", "wechat", "email", "decision_role", "is_primary", "birthday_lunar",
     "birthday_leap", "birthday_year", "birthday_month", "birthday_day", "notes",
 }
+NEED_FIELDS = ("category", "description", "monthly_volume", "unit", "current_supplier", "our_share_pct")
+INDUSTRY_FIELDS = ("code", "name", "name_en", "sunset")
 
 
 CODE_PREFIX = "KH"
@@ -242,7 +245,7 @@ def need_save(*, user: User, customer: Customer, data: dict[str, Any], need: Cus
     if not can_edit_customer(user, customer):
         raise PermissionDenied(_("You may not change this customer."))
     need = need or CustomerNeed(customer=customer)
-    for field in ("category", "description", "monthly_volume", "unit", "current_supplier", "our_share_pct"):
+    for field in NEED_FIELDS:
         if field in data:
             setattr(need, field, data[field])
     try:
@@ -251,3 +254,20 @@ def need_save(*, user: User, customer: Customer, data: dict[str, Any], need: Cus
         raise ValidationError(exc.message_dict) from None
     need.save()
     return need
+
+
+@transaction.atomic
+def need_delete(*, user: User, need: CustomerNeed) -> None:
+    if not can_edit_customer(user, need.customer):
+        raise PermissionDenied(_("You may not change this customer."))
+    need.delete()
+
+
+@transaction.atomic
+def industry_save(*, user: User, data: dict[str, Any], industry: Industry | None = None) -> Industry:
+    """Add or change an industry of the list customers are classified by (administrators)."""
+    require_organisation_admin(user)
+    industry = Industry.objects.select_for_update().get(pk=industry.pk) if industry else Industry()
+    apply_fields(industry, data, INDUSTRY_FIELDS)
+    clean_and_save(industry, unique_field="code")
+    return industry

@@ -1,4 +1,6 @@
-"""Reads for the import pages: which kinds of file a person may import."""
+"""Reads for the import pages and API: which kinds of file a person may import, and their imports."""
+
+from django.db.models import QuerySet
 
 from kehu.accounts.models import User
 from kehu.accounts.permissions import (
@@ -11,6 +13,7 @@ from kehu.accounts.permissions import (
 from kehu.credit.selectors import is_credit_staff
 
 from .mapping import KIND_CHOICES, Kind
+from .models import ImportJob
 
 
 def import_kinds(*, user: User) -> list[tuple[str, str]]:
@@ -42,3 +45,13 @@ def assign_choices(*, user: User, kind: str) -> list[tuple[str, str]]:
     if kind not in (Kind.CUSTOMERS, Kind.PROSPECTS):
         return []
     return rule_choices(user=user, owners=list(assignable_owners(user).order_by("username")))
+
+
+def job_list(*, user: User, kind: str = "", status: str = "") -> QuerySet[ImportJob]:
+    """``user``'s own imports, newest first, without the files themselves."""
+    qs = ImportJob.objects.filter(user=user).defer("data")
+    if kind:
+        qs = qs.filter(kind=kind)
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("-created_at", "-id")

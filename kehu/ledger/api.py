@@ -1,10 +1,13 @@
-"""REST API for the sales ledger: products, orders with their lines and status flow, payments.
+"""REST API for the sales ledger: products, orders with their lines and status flow, payments,
+receivables and how payments were allocated to them.
 
-Rows come from the selectors (an order of a customer the user may not see answers 404);
-changes go through ``services.py``. Money is rendered as strings with two decimals.
+Rows come from the selectors (an order, receivable or payment of a customer the user may not see
+answers 404); changes go through ``services.py``. Receivables and allocations are read-only here:
+invoicing opens a receivable, payments settle it. Money is rendered as strings with two decimals.
 """
 
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import permissions, serializers, status, viewsets
@@ -31,6 +34,8 @@ from .models import (
 )
 from .selectors import (
     ORDER_ORDERINGS,
+    RECEIVABLE_ORDERINGS,
+    allocation_list,
     order_get,
     order_list,
     order_with_lines,
@@ -38,6 +43,8 @@ from .selectors import (
     payment_list,
     product_get,
     product_list,
+    receivable_get,
+    receivable_list,
     receivable_visible,
 )
 from .services import (
@@ -398,8 +405,106 @@ class PaymentViewSet(viewsets.GenericViewSet):
                         status=status.HTTP_201_CREATED)
 
 
+# --- receivables and allocations (read-only) -------------------------------------------------
+
+
+class ReceivableDetailSerializer(ReceivableSerializer):
+    order_number = serializers.CharField(source="order.number", read_only=True)
+    customer_code = serializers.CharField(source="customer.code", read_only=True)
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
+    days_overdue = serializers.SerializerMethodField(
+        help_text=_("Days past the due date while not settled; 0 when not overdue."))
+
+    class Meta(ReceivableSerializer.Meta):
+        fields = ["id", "order", "order_number", "customer", "customer_code", "customer_name",
+                  *ReceivableSerializer.Meta.fields[1:], "days_overdue"]
+        read_only_fields = fields
+
+    def get_days_overdue(self, receivable: Receivable) -> int:
+        if receivable.settled_on is not None:
+            return 0
+        today = self.context.get("today") or timezone.localdate()
+        return max(0, (today - receivable.due_on).days)
+
+
+class ReceivableFilterSerializer(serializers.Serializer):
+    customer = serializers.IntegerField(required=False, allow_null=True, min_value=1,
+                                        help_text=_("Only this customer's receivables."))
+    open = serializers.BooleanField(required=False, allow_null=True,
+                                    help_text=_("true: not settled yet; false: settled."))
+    overdue = serializers.BooleanField(required=False, allow_null=True,
+                                       help_text=_("true: not settled and past the due date; false: all the others."))
+    due_from = serializers.DateField(required=False, allow_null=True, help_text=_("Due on or after this day."))
+    due_to = serializers.DateField(required=False, allow_null=True, help_text=_("Due on or before this day."))
+    ordering = serializers.ChoiceField(choices=list(RECEIVABLE_ORDERINGS), required=False, default="due_on")
+
+    def validate(self, attrs):
+        start, end = attrs.get("due_from"), attrs.get("due_to")
+        if start and end and start > end:
+            raise serializers.ValidationError({"due_to": [_("The end date is before the start date.")]})
+        return attrs
+
+
+@extend_schema_view(
+    list=extend_schema(summary=_("List the receivables of the customers you may see"),
+                       parameters=[ReceivableFilterSerializer]),
+    retrieve=extend_schema(summary=_("Open a receivable")),
+)
+class ReceivableViewSet(viewsets.GenericViewSet):
+    serializer_class = ReceivableDetailSerializer
+    queryset = Receivable.objects.none()
+
+    def list(self, request: Request) -> Response:
+        params = ReceivableFilterSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        today = timezone.localdate()
+        page = self.paginate_queryset(receivable_list(user=request.user, today=today, **params.validated_data))
+        return self.get_paginated_response(ReceivableDetailSerializer(page, many=True, context={"today": today}).data)
+
+    def retrieve(self, request: Request, pk: str) -> Response:
+        return Response(ReceivableDetailSerializer(receivable_get(user=request.user, pk=pk)).data)
+
+
+class AllocationDetailSerializer(PaymentAllocationSerializer):
+    received_on = serializers.DateField(source="payment.received_on", read_only=True)
+    customer = serializers.IntegerField(source="payment.customer_id", read_only=True)
+    customer_code = serializers.CharField(source="payment.customer.code", read_only=True)
+    customer_name = serializers.CharField(source="payment.customer.name", read_only=True)
+
+    class Meta(PaymentAllocationSerializer.Meta):
+        fields = ["id", "payment", "received_on", "customer", "customer_code", "customer_name",
+                  *PaymentAllocationSerializer.Meta.fields]
+        read_only_fields = fields
+
+
+class AllocationFilterSerializer(serializers.Serializer):
+    payment = serializers.IntegerField(required=False, allow_null=True, min_value=1,
+                                       help_text=_("Only how this payment was allocated."))
+    receivable = serializers.IntegerField(required=False, allow_null=True, min_value=1,
+                                          help_text=_("Only the payments towards this receivable."))
+    customer = serializers.IntegerField(required=False, allow_null=True, min_value=1,
+                                        help_text=_("Only this customer's payments."))
+
+
+@extend_schema_view(
+    list=extend_schema(summary=_("List how the payments you may see were allocated to receivables"),
+                       parameters=[AllocationFilterSerializer]),
+)
+class AllocationViewSet(viewsets.GenericViewSet):
+    serializer_class = AllocationDetailSerializer
+    queryset = PaymentAllocation.objects.none()
+
+    def list(self, request: Request) -> Response:
+        params = AllocationFilterSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        page = self.paginate_queryset(allocation_list(user=request.user, **params.validated_data))
+        return self.get_paginated_response(AllocationDetailSerializer(page, many=True).data)
+
+
 router = SimpleRouter(trailing_slash=False)
 router.register("products", ProductViewSet, basename="api-product")
 router.register("orders", OrderViewSet, basename="api-order")
 router.register("payments", PaymentViewSet, basename="api-payment")
+router.register("receivables", ReceivableViewSet, basename="api-receivable")
+router.register("payment-allocations", AllocationViewSet, basename="api-payment-allocation")
 urlpatterns = router.urls

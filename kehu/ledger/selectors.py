@@ -180,3 +180,57 @@ def order_with_lines(*, order: Order) -> Order:
 def receivable_visible(*, user: User) -> QuerySet[Receivable]:
     """Receivables of the orders ``user`` may see."""
     return Receivable.objects.filter(order__in=order_visible(user=user))
+
+
+RECEIVABLE_ORDERINGS = {
+    "due_on": ("due_on", "id"),
+    "-due_on": ("-due_on", "-id"),
+    "issued_on": ("issued_on", "id"),
+    "-issued_on": ("-issued_on", "-id"),
+    "-amount": ("-amount", "-id"),
+}
+
+
+def receivable_list(*, user: User, customer: int | None = None, open: bool | None = None,
+                    overdue: bool | None = None, due_from: datetime.date | None = None,
+                    due_to: datetime.date | None = None, ordering: str = "due_on",
+                    today: datetime.date | None = None) -> QuerySet[Receivable]:
+    """The receivables ``user`` may see (with their customers), filtered. Overdue: not settled and
+    due before ``today``; open: not settled."""
+    today = today or timezone.localdate()
+    qs = receivable_visible(user=user)
+    if customer:
+        qs = qs.filter(customer_id=customer)
+    if open is not None:
+        qs = qs.filter(settled_on__isnull=open)
+    overdue_q = Q(settled_on__isnull=True, due_on__lt=today)
+    if overdue is True:
+        qs = qs.filter(overdue_q)
+    elif overdue is False:
+        qs = qs.exclude(overdue_q)
+    if due_from:
+        qs = qs.filter(due_on__gte=due_from)
+    if due_to:
+        qs = qs.filter(due_on__lte=due_to)
+    return qs.select_related("customer", "order").order_by(*RECEIVABLE_ORDERINGS[ordering])
+
+
+def receivable_get(*, user: User, pk: int | str) -> Receivable:
+    try:
+        return receivable_visible(user=user).select_related("customer", "order").get(pk=pk)
+    except (Receivable.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def allocation_list(*, user: User, payment: int | None = None, receivable: int | None = None,
+                    customer: int | None = None) -> QuerySet[PaymentAllocation]:
+    """How the payments ``user`` may see were spread over receivables, newest payment first."""
+    qs = PaymentAllocation.objects.filter(payment__in=payment_visible(user=user))
+    if payment:
+        qs = qs.filter(payment_id=payment)
+    if receivable:
+        qs = qs.filter(receivable_id=receivable)
+    if customer:
+        qs = qs.filter(payment__customer_id=customer)
+    return qs.select_related("payment__customer", "receivable__order").order_by(
+        "-payment__received_on", "-payment_id", "id")

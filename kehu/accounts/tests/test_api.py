@@ -47,7 +47,9 @@ def test_me_tells_the_user_their_role_and_rights(org):
 
 def test_api_refuses_anonymous_callers(org):
     client = client_for()
-    for url in ("/api/v1/me", "/api/v1/customers", "/api/v1/orders", "/api/v1/payments", "/api/v1/products"):
+    for url in ("/api/v1/me", "/api/v1/customers", "/api/v1/orders", "/api/v1/payments", "/api/v1/products",
+                "/api/v1/needs", "/api/v1/industries", "/api/v1/regions", "/api/v1/teams", "/api/v1/users",
+                "/api/v1/notifications", "/api/v1/receivables", "/api/v1/payment-allocations", "/api/v1/imports"):
         assert client.get(url).status_code == 401, url
 
 
@@ -133,8 +135,22 @@ def test_openapi_schema_is_valid_json_with_every_endpoint(org):
         "/api/v1/orders/{id}/confirm", "/api/v1/orders/{id}/deliver",
         "/api/v1/orders/{id}/invoice", "/api/v1/orders/{id}/cancel",
         "/api/v1/payments", "/api/v1/payments/{id}",
+        "/api/v1/needs", "/api/v1/needs/{id}", "/api/v1/industries", "/api/v1/industries/{id}",
+        "/api/v1/regions", "/api/v1/regions/{id}", "/api/v1/teams", "/api/v1/teams/{id}",
+        "/api/v1/users", "/api/v1/users/{id}", "/api/v1/users/{id}/deactivate", "/api/v1/users/{id}/activate",
+        "/api/v1/notifications", "/api/v1/notifications/{id}", "/api/v1/notifications/{id}/read",
+        "/api/v1/notifications/read-all",
+        "/api/v1/receivables", "/api/v1/receivables/{id}", "/api/v1/payment-allocations",
+        "/api/v1/imports", "/api/v1/imports/{id}", "/api/v1/imports/{id}/check", "/api/v1/imports/{id}/commit",
+        "/api/v1/imports/kinds",
     } <= paths
     assert set(schema["paths"]["/api/v1/customers/{id}"]) >= {"get", "put", "patch"}
+    # Nobody deletes an account; a need is deleted like a contact.
+    assert "delete" not in schema["paths"]["/api/v1/users/{id}"]
+    assert "delete" in schema["paths"]["/api/v1/needs/{id}"]
+    # The upload is multipart, and an import never carries the file back.
+    assert set(schema["paths"]["/api/v1/imports"]["post"]["requestBody"]["content"]) == {"multipart/form-data"}
+    assert "data" not in schema["components"]["schemas"]["ImportJob"]["properties"]
     # Money is a string in the schema, as on the wire.
     assert schema["components"]["schemas"]["Order"]["properties"]["total"]["type"] == "string"
     assert {"tokenAuth", "cookieAuth"} <= set(schema["components"]["securitySchemes"])
