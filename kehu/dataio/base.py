@@ -102,9 +102,9 @@ class Importer:
         """``parser(raw)``, or None with the row's error. Each distinct cell value is parsed once:
         prices, quantities, dates and codes repeat across thousands of rows."""
         raw = data.get(field_name)
-        if v.is_blank(raw):
+        if raw is None or (raw.__class__ is str and not raw.strip()):
             return None
-        key = (parser, type(raw), raw, *kw.items())
+        key = (parser, raw.__class__, raw, *kw.items()) if kw else (parser, raw.__class__, raw)
         try:
             ok, value = self._parsed[key]
         except KeyError:

@@ -31,7 +31,7 @@ from .models import ImportJob, ImportMapping, JobStatus
 from .readers import ReadError, Table, open_table
 
 log = logging.getLogger(__name__)
-CHUNK_ROWS = 2000
+CHUNK_ROWS = 10_000
 SYNC_ROWS = 3000  # files up to this many rows are checked and committed within the request
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 
