@@ -322,8 +322,8 @@ def test_the_command_and_the_page_offer_the_kind(org, book, tmp_path, capsys, cl
 
     client.force_login(org.cathy)
     page = client.get(reverse("dataio:upload"))
-    assert ("credit_limits", "Credit limits approved in the previous system") in [
-        (k, str(label)) for k, label in page.context["form"].fields["kind"].choices]
+    kinds = {k: str(label) for k, label in page.context["form"].fields["kind"].choices}
+    assert kinds["credit_limits"] in ("Credit limits approved in the previous system", "原系统中已批准的信用额度")
 
 
 def _answers():
