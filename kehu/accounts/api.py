@@ -7,6 +7,8 @@ account is ever deleted, only switched off, and nobody changes their own role. A
 marks only their own notifications; another person's answers 404.
 """
 
+from typing import Any
+
 from axes.helpers import get_cool_off
 from django.contrib.auth import authenticate, user_logged_in
 from django.urls import path
@@ -22,6 +24,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 from rest_framework.views import APIView
+
+from kehu.core.api import ReferenceViewSet
 
 from .models import Notification, Region, Role, Team, User
 from .permissions import can_enter_orders, can_manage_organisation, can_record_payments
@@ -195,35 +199,21 @@ class RegionFilterSerializer(serializers.Serializer):
     partial_update=extend_schema(summary=_("Change some fields of a region (administrators)"),
                                  request=RegionWriteSerializer, responses=RegionSerializer),
 )
-class RegionViewSet(viewsets.GenericViewSet):
+class RegionViewSet(ReferenceViewSet):
     serializer_class = RegionSerializer
+    filter_serializer_class = RegionFilterSerializer
+    write_serializer_class = RegionWriteSerializer
     permission_classes = [IsAdminOrReadOnly]
     queryset = Region.objects.none()  # for the schema; rows come from the selectors
 
-    def list(self, request: Request) -> Response:
-        params = RegionFilterSerializer(data=request.query_params)
-        params.is_valid(raise_exception=True)
-        page = self.paginate_queryset(region_list(**params.validated_data))
-        return self.get_paginated_response(RegionSerializer(page, many=True).data)
+    def select(self, **filters: Any) -> Any:
+        return region_list(**filters)
 
-    def retrieve(self, request: Request, pk: str) -> Response:
-        return Response(RegionSerializer(region_get(pk=pk)).data)
+    def fetch(self, pk: str) -> Region:
+        return region_get(pk=pk)
 
-    def create(self, request: Request) -> Response:
-        form = RegionWriteSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
-        region = region_save(user=request.user, data=form.validated_data)
-        return Response(RegionSerializer(region).data, status=status.HTTP_201_CREATED)
-
-    def update(self, request: Request, pk: str, partial: bool = False) -> Response:
-        region = region_get(pk=pk)
-        form = RegionWriteSerializer(region, data=request.data, partial=partial)
-        form.is_valid(raise_exception=True)
-        region = region_save(user=request.user, data=form.validated_data, region=region)
-        return Response(RegionSerializer(region).data)
-
-    def partial_update(self, request: Request, pk: str) -> Response:
-        return self.update(request, pk, partial=True)
+    def save(self, *, user: Any, data: dict[str, Any], instance: Region | None = None) -> Region:
+        return region_save(user=user, data=data, region=instance)
 
 
 # --- teams -----------------------------------------------------------------------------------
@@ -276,35 +266,21 @@ class TeamFilterSerializer(serializers.Serializer):
     partial_update=extend_schema(summary=_("Change some fields of a team (administrators)"),
                                  request=TeamWriteSerializer, responses=TeamSerializer),
 )
-class TeamViewSet(viewsets.GenericViewSet):
+class TeamViewSet(ReferenceViewSet):
     serializer_class = TeamSerializer
+    filter_serializer_class = TeamFilterSerializer
+    write_serializer_class = TeamWriteSerializer
     permission_classes = [IsAdminOrReadOnly]
     queryset = Team.objects.none()
 
-    def list(self, request: Request) -> Response:
-        params = TeamFilterSerializer(data=request.query_params)
-        params.is_valid(raise_exception=True)
-        page = self.paginate_queryset(team_list(**params.validated_data))
-        return self.get_paginated_response(TeamSerializer(page, many=True).data)
+    def select(self, **filters: Any) -> Any:
+        return team_list(**filters)
 
-    def retrieve(self, request: Request, pk: str) -> Response:
-        return Response(TeamSerializer(team_get(pk=pk)).data)
+    def fetch(self, pk: str) -> Team:
+        return team_get(pk=pk)
 
-    def create(self, request: Request) -> Response:
-        form = TeamWriteSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
-        team = team_save(user=request.user, data=form.validated_data)
-        return Response(TeamSerializer(team).data, status=status.HTTP_201_CREATED)
-
-    def update(self, request: Request, pk: str, partial: bool = False) -> Response:
-        team = team_get(pk=pk)
-        form = TeamWriteSerializer(team, data=request.data, partial=partial)
-        form.is_valid(raise_exception=True)
-        team = team_save(user=request.user, data=form.validated_data, team=team)
-        return Response(TeamSerializer(team).data)
-
-    def partial_update(self, request: Request, pk: str) -> Response:
-        return self.update(request, pk, partial=True)
+    def save(self, *, user: Any, data: dict[str, Any], instance: Team | None = None) -> Team:
+        return team_save(user=user, data=data, team=instance)
 
 
 # --- the people directory --------------------------------------------------------------------

@@ -6,6 +6,8 @@ needs); every change goes through ``services.py``, which raises ValidationError 
 PermissionDenied (403). Industries are read by everyone and changed by administrators.
 """
 
+from typing import Any
+
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
@@ -16,6 +18,7 @@ from rest_framework.routers import SimpleRouter
 
 from kehu.accounts.api import IsAdminOrReadOnly
 from kehu.accounts.models import User
+from kehu.core.api import ReferenceViewSet
 
 from .models import (
     AbcGrade,
@@ -395,35 +398,21 @@ class IndustryFilterSerializer(serializers.Serializer):
     partial_update=extend_schema(summary=_("Change some fields of an industry (administrators)"),
                                  request=IndustryWriteSerializer, responses=IndustrySerializer),
 )
-class IndustryViewSet(viewsets.GenericViewSet):
+class IndustryViewSet(ReferenceViewSet):
     serializer_class = IndustrySerializer
+    filter_serializer_class = IndustryFilterSerializer
+    write_serializer_class = IndustryWriteSerializer
     permission_classes = [IsAdminOrReadOnly]
     queryset = Industry.objects.none()
 
-    def list(self, request: Request) -> Response:
-        params = IndustryFilterSerializer(data=request.query_params)
-        params.is_valid(raise_exception=True)
-        page = self.paginate_queryset(industry_list(**params.validated_data))
-        return self.get_paginated_response(IndustrySerializer(page, many=True).data)
+    def select(self, **filters: Any) -> Any:
+        return industry_list(**filters)
 
-    def retrieve(self, request: Request, pk: str) -> Response:
-        return Response(IndustrySerializer(industry_get(pk=pk)).data)
+    def fetch(self, pk: str) -> Industry:
+        return industry_get(pk=pk)
 
-    def create(self, request: Request) -> Response:
-        form = IndustryWriteSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
-        industry = industry_save(user=request.user, data=form.validated_data)
-        return Response(IndustrySerializer(industry).data, status=status.HTTP_201_CREATED)
-
-    def update(self, request: Request, pk: str, partial: bool = False) -> Response:
-        industry = industry_get(pk=pk)
-        form = IndustryWriteSerializer(industry, data=request.data, partial=partial)
-        form.is_valid(raise_exception=True)
-        industry = industry_save(user=request.user, data=form.validated_data, industry=industry)
-        return Response(IndustrySerializer(industry).data)
-
-    def partial_update(self, request: Request, pk: str) -> Response:
-        return self.update(request, pk, partial=True)
+    def save(self, *, user: Any, data: dict[str, Any], instance: Industry | None = None) -> Industry:
+        return industry_save(user=user, data=data, industry=instance)
 
 
 router = SimpleRouter(trailing_slash=False)

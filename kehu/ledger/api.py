@@ -6,6 +6,8 @@ answers 404); changes go through ``services.py``. Receivables and allocations ar
 invoicing opens a receivable, payments settle it. Money is rendered as strings with two decimals.
 """
 
+from typing import Any
+
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -17,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
 from kehu.accounts.permissions import can_manage_products
+from kehu.core.api import ReferenceViewSet
 from kehu.customers.api import VisibleCustomerField
 
 from .models import (
@@ -123,35 +126,21 @@ class ProductFilterSerializer(serializers.Serializer):
     partial_update=extend_schema(summary=_("Change some fields of a product (administrators)"),
                                  request=ProductWriteSerializer, responses=ProductSerializer),
 )
-class ProductViewSet(viewsets.GenericViewSet):
+class ProductViewSet(ReferenceViewSet):
     serializer_class = ProductSerializer
+    filter_serializer_class = ProductFilterSerializer
+    write_serializer_class = ProductWriteSerializer
     permission_classes = [IsAdminOrReadOnly]
     queryset = Product.objects.none()
 
-    def list(self, request: Request) -> Response:
-        params = ProductFilterSerializer(data=request.query_params)
-        params.is_valid(raise_exception=True)
-        page = self.paginate_queryset(product_list(**params.validated_data))
-        return self.get_paginated_response(ProductSerializer(page, many=True).data)
+    def select(self, **filters: Any) -> Any:
+        return product_list(**filters)
 
-    def retrieve(self, request: Request, pk: str) -> Response:
-        return Response(ProductSerializer(product_get(pk=pk)).data)
+    def fetch(self, pk: str) -> Product:
+        return product_get(pk=pk)
 
-    def create(self, request: Request) -> Response:
-        form = ProductWriteSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
-        product = product_save(user=request.user, data=form.validated_data)
-        return Response(ProductSerializer(product).data, status=status.HTTP_201_CREATED)
-
-    def update(self, request: Request, pk: str, partial: bool = False) -> Response:
-        product = product_get(pk=pk)
-        form = ProductWriteSerializer(product, data=request.data, partial=partial)
-        form.is_valid(raise_exception=True)
-        product = product_save(user=request.user, data=form.validated_data, product=product)
-        return Response(ProductSerializer(product).data)
-
-    def partial_update(self, request: Request, pk: str) -> Response:
-        return self.update(request, pk, partial=True)
+    def save(self, *, user: Any, data: dict[str, Any], instance: Product | None = None) -> Product:
+        return product_save(user=user, data=data, product=instance)
 
 
 # --- orders ----------------------------------------------------------------------------------
