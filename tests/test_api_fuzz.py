@@ -6,15 +6,18 @@ answers must match the schema. Bounded so it runs in `make test`: a few examples
 no per-example deadline.
 """
 
+import datetime
+
 import pytest
 import schemathesis
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
+from django.utils import timezone
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
 
-from kehu.testing import make_customer
+from kehu.testing import grant_limit, make_customer
 from kehu.wsgi import application
 
 pytestmark = pytest.mark.django_db
@@ -41,6 +44,7 @@ def token(org, who):
     from rest_framework.authtoken.models import Token
 
     from kehu.accounts.services import notify
+    from kehu.credit.services import credit_daily_review, credit_freeze, policy_create
     from kehu.customers.services import need_save
     from kehu.dataio.services import job_create, job_start
     from kehu.ledger.services import (
@@ -52,10 +56,15 @@ def token(org, who):
     )
 
     # Something in each book, so that lists are not all empty: a need, a receivable part paid,
-    # a notification and a checked import for the person calling.
+    # a notification and a checked import for the person calling; credit limits, a freeze, a day's
+    # utilisation and a policy version set for tomorrow.
     user = getattr(org, who)
     customer = make_customer(org.alice, "艾丽机械制造有限公司")
-    make_customer(org.carol, "卡罗建筑工程有限公司")
+    carols = make_customer(org.carol, "卡罗建筑工程有限公司")
+    grant_limit(customer, "100000")
+    grant_limit(carols, "50000")
+    credit_freeze(user=org.cathy, customer=carols, reason="逾期九十天")
+    policy_create(user=org.ada, data={"effective_from": timezone.localdate() + datetime.timedelta(days=1)})
     need_save(user=org.alice, customer=customer, data={"category": "grease", "monthly_volume": "200"})
     order = order_create(user=org.alice, customer=customer, lines=[{"product": org.product, "quantity": "1"}])
     order_mark_confirmed(order=order)
@@ -65,6 +74,7 @@ def token(org, who):
     notify(users=[user], text="订单被信用检查拦下", link="/")
     job = job_create(user=user, kind="customers", filename="a.csv", data="客户名称,电话\n甲公司,555\n".encode())
     job_start(job=job, commit=False)
+    credit_daily_review(today=timezone.localdate())
     return Token.objects.get_or_create(user=user)[0].key
 
 

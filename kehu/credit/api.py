@@ -8,11 +8,14 @@ authority, and only credit controllers write off. Money is rendered as strings w
 The audit trail is read-only: there is no way to change or delete an entry.
 """
 
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from django.core.validators import ProhibitNullCharactersValidator
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from django.urls import path
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import permissions, serializers, status, viewsets
@@ -24,7 +27,8 @@ from rest_framework.views import APIView
 
 from kehu.core.money import ZERO
 from kehu.customers.api import VisibleCustomerField
-from kehu.ledger.api import VisibleReceivableField
+from kehu.customers.models import Customer
+from kehu.ledger.api import DateRangeFilterSerializer, VisibleReceivableField
 from kehu.ledger.models import Order
 from kehu.ledger.selectors import order_get, order_visible
 
@@ -35,6 +39,7 @@ from .models import (
     CreditCheck,
     CreditException,
     CreditLimit,
+    CreditPolicy,
     Investigation,
     InvestigationAttachment,
     InvestigationSource,
@@ -44,6 +49,7 @@ from .models import (
     PaymentRecord,
     Recovery,
     ReviewTask,
+    UtilisationSnapshot,
     WriteOff,
     WriteOffKind,
 )
@@ -585,6 +591,271 @@ class AgeingView(APIView):
         return Response(AgeingSerializer({"group_by": group_by, "rows": rows, "totals": totals}).data)
 
 
+# --- the credit policy -----------------------------------------------------------------------
+
+POLICY_FIELDS = ["investigation_valid_days", "limit_valid_days", "grace_days", "max_terms_days", "handler_share_pct",
+                 "approver_share_pct", "review_expiry_days", "review_utilisation_pct", "review_utilisation_days",
+                 "review_overdue_days", "freeze_overdue_days", "review_lateness_rise_days", "scorecard_rules",
+                 "scorecard_bands"]
+RISK_CLASSES = {"low", "medium", "high", "reject"}
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _has_null_character(value: Any) -> bool:
+    """PostgreSQL keeps no NUL in JSON text, so it is refused, as in any text field."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_null_character(k) or _has_null_character(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_null_character(v) for v in value)
+    return False
+
+
+class CreditPolicySerializer(serializers.ModelSerializer):
+    created_by_name = serializers.StringRelatedField(source="created_by", read_only=True, allow_null=True)
+    in_force = serializers.SerializerMethodField(help_text=_("Whether this is the version in force today."))
+    scorecard_rules = serializers.DictField(read_only=True, help_text=_("Points per answer, per factor."))
+    scorecard_bands = serializers.ListField(child=serializers.ListField(), read_only=True,
+                                            help_text=_("[minimum score, risk class] pairs."))
+
+    class Meta:
+        model = CreditPolicy
+        fields = ["id", "effective_from", *POLICY_FIELDS, "in_force", "created_by", "created_by_name", "created_at"]
+        read_only_fields = fields
+
+    def get_in_force(self, policy: CreditPolicy) -> bool:
+        return policy.pk == self.context.get("in_force")
+
+
+# The shape of the scorecard is checked here, so that no investigation scored by it can fail;
+# the service checks the rest (known factors, the shares, the date).
+class CreditPolicyCreateSerializer(serializers.ModelSerializer):
+    scorecard_rules = serializers.DictField(child=serializers.DictField(), required=False, help_text=_(
+        'Per factor, {"type": "bands", "bands": [[threshold, points], …]} or '
+        '{"type": "choice", "points": {answer: points, …}}.'))
+    scorecard_bands = serializers.ListField(child=serializers.ListField(), required=False, allow_empty=False,
+                                            help_text=_("[minimum score, low|medium|high|reject] pairs."))
+
+    class Meta:
+        model = CreditPolicy
+        fields = ["effective_from", *POLICY_FIELDS]
+        extra_kwargs = {"effective_from": {"help_text": _("Today or later: versions in force are never changed.")},
+                        # What a small integer column keeps, where the model sets no bound of its own.
+                        **{name: {"max_value": 32767} for name in (
+                            "review_expiry_days", "review_utilisation_pct", "review_utilisation_days",
+                            "review_overdue_days", "freeze_overdue_days", "review_lateness_rise_days")}}
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        for name in ("scorecard_rules", "scorecard_bands"):
+            if name in attrs and _has_null_character(attrs[name]):
+                raise serializers.ValidationError({name: [ProhibitNullCharactersValidator.message]})
+        return attrs
+
+    def validate_scorecard_rules(self, rules: dict[str, Any]) -> dict[str, Any]:
+        problems = []
+        for factor, rule in rules.items():
+            if rule.get("type") == "bands":
+                bands = rule.get("bands")
+                if not (isinstance(bands, list) and all(isinstance(b, list) and len(b) == 2 and _number(b[0])
+                                                        and _whole(b[1]) for b in bands)):
+                    problems.append(_("%(factor)s: bands must be [threshold, points] pairs") % {"factor": factor})
+            elif rule.get("type") == "choice":
+                points = rule.get("points")
+                if not (isinstance(points, dict) and all(_whole(p) for p in points.values())):
+                    problems.append(_("%(factor)s: points must map each answer to points") % {"factor": factor})
+        if problems:
+            raise serializers.ValidationError(problems)
+        return rules
+
+    def validate_scorecard_bands(self, bands: list[list[Any]]) -> list[list[Any]]:
+        if not all(len(b) == 2 and _whole(b[0]) and isinstance(b[1], str) and b[1] in RISK_CLASSES for b in bands):
+            raise serializers.ValidationError(_("Risk bands must be [minimum score, low|medium|high|reject] pairs"))
+        return bands
+
+
+def _in_force_id() -> int | None:
+    return selectors.policy_list().filter(effective_from__lte=timezone.localdate()).values_list("pk", flat=True).first()
+
+
+@extend_schema_view(
+    list=extend_schema(summary=_("List the versions of the credit policy, the newest first")),
+    retrieve=extend_schema(summary=_("Open a version of the credit policy")),
+    create=extend_schema(
+        summary=_("Add a version of the credit policy from a date (administrators); what is left out is kept "
+                  "from the version in force on that date"),
+        request=CreditPolicyCreateSerializer, responses={201: CreditPolicySerializer}),
+)
+class CreditPolicyViewSet(viewsets.GenericViewSet):
+    """Read by credit staff, as the pages show credit matters to them (the queue, the audit trail,
+    the policy a write-off applied); set by administrators only, as in the back office, through
+    ``services.policy_create`` (anyone else 403). Versions are never changed or deleted."""
+
+    serializer_class = CreditPolicySerializer
+    permission_classes = [IsCreditStaff]
+    queryset = CreditPolicy.objects.none()
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        return {**super().get_serializer_context(), "in_force": _in_force_id()}
+
+    def list(self, request: Request) -> Response:
+        page = self.paginate_queryset(selectors.policy_list())
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request: Request, pk: str) -> Response:
+        return Response(self.get_serializer(_get(selectors.policy_list(), pk)).data)
+
+    @extend_schema(summary=_("Open the version of the credit policy in force today"))
+    @action(detail=False, methods=["get"])
+    def current(self, request: Request) -> Response:
+        return Response(self.get_serializer(services.policy_in_force()).data)
+
+    def create(self, request: Request) -> Response:
+        form = CreditPolicyCreateSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        given = form.validated_data
+        base = selectors.policy_list().filter(effective_from__lte=given["effective_from"]).first() or CreditPolicy()
+        policy = services.policy_create(user=request.user,
+                                        data={**{name: getattr(base, name) for name in POLICY_FIELDS}, **given})
+        return Response(self.get_serializer(_get(selectors.policy_list(), policy.pk)).data,
+                        status=status.HTTP_201_CREATED)
+
+
+# --- credit accounts: each customer's position, and freezes ----------------------------------
+
+
+class CreditAccountSerializer(serializers.Serializer):
+    customer = serializers.IntegerField(source="customer.pk", read_only=True)
+    customer_code = serializers.CharField(source="customer.code", read_only=True)
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
+    limit = LimitSerializer(read_only=True, allow_null=True,
+                            help_text=_("The current limit; null when the customer has none."))
+    limit_expired = serializers.BooleanField(read_only=True, help_text=_(
+        "The current limit is past its review date, so orders on credit are held until it is renewed."))
+    exposure = _money(help_text=_("Unpaid invoiced amounts plus confirmed and delivered orders."))
+    available = _money(allow_null=True, help_text=_("The limit less the exposure (negative when over it); "
+                                                    "null without a limit."))
+    frozen = serializers.BooleanField(read_only=True, help_text=_("Orders on credit are held while credit is frozen."))
+    frozen_reason = serializers.CharField(read_only=True)
+
+
+class CreditAccountFilterSerializer(CustomerFilterSerializer):
+    frozen = serializers.BooleanField(required=False, allow_null=True, default=None,
+                                      help_text=_("true: only frozen accounts; false: only those not frozen."))
+
+
+class FreezeSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=200,
+                                   help_text=_("Why credit is frozen (required)."))
+
+
+def _account_rows(customers: list) -> list[dict[str, Any]]:
+    positions = selectors.credit_positions(customer_ids=[c.pk for c in customers])
+    return [{"customer": c, **positions[c.pk]} for c in customers]
+
+
+@extend_schema_view(
+    list=extend_schema(summary=_("List the credit positions of the customers you may see"),
+                       parameters=[CreditAccountFilterSerializer]),
+    retrieve=extend_schema(summary=_("Open a customer's credit position: limit, exposure, available, freeze")),
+)
+class CreditAccountViewSet(viewsets.GenericViewSet):
+    """Each customer's credit as the card's credit section shows it, to whoever sees the customer
+    (another's customer answers 404). Freezing and unfreezing is for credit controllers and senior
+    managers, as on the card, through ``services.credit_freeze`` (anyone else 403)."""
+
+    serializer_class = CreditAccountSerializer
+    queryset = Customer.objects.none()
+    lookup_url_kwarg = "customer_id"
+
+    def _customer(self, request: Request, customer_id: str) -> Customer:
+        return _get(selectors.credit_account_list(user=request.user), customer_id)
+
+    def _position(self, customer: Customer) -> Response:
+        return Response(CreditAccountSerializer(_account_rows([customer])[0]).data)
+
+    def list(self, request: Request) -> Response:
+        params = CreditAccountFilterSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        page = self.paginate_queryset(selectors.credit_account_list(
+            user=request.user, customer=params.validated_data.get("customer"), frozen=params.validated_data["frozen"]))
+        return self.get_paginated_response(CreditAccountSerializer(_account_rows(page), many=True).data)
+
+    def retrieve(self, request: Request, customer_id: str) -> Response:
+        return self._position(self._customer(request, customer_id))
+
+    @extend_schema(summary=_("Freeze a customer's credit: orders on credit are held (credit control, senior managers)"),
+                   request=FreezeSerializer, responses=CreditAccountSerializer)
+    @action(detail=True, methods=["post"])
+    def freeze(self, request: Request, customer_id: str) -> Response:
+        customer = self._customer(request, customer_id)
+        form = FreezeSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        services.credit_freeze(user=request.user, customer=customer, reason=form.validated_data["reason"], frozen=True)
+        return self._position(customer)
+
+    @extend_schema(summary=_("Unfreeze a customer's credit (credit control, senior managers)"), request=None,
+                   responses=CreditAccountSerializer)
+    @action(detail=True, methods=["post"])
+    def unfreeze(self, request: Request, customer_id: str) -> Response:
+        customer = self._customer(request, customer_id)
+        services.credit_freeze(user=request.user, customer=customer, reason="", frozen=False)
+        return self._position(customer)
+
+
+# --- utilisation snapshots (K2) --------------------------------------------------------------
+
+
+class UtilisationSnapshotSerializer(serializers.ModelSerializer):
+    customer_code = serializers.CharField(source="customer.code", read_only=True)
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
+    utilisation_pct = serializers.SerializerMethodField(help_text=_(
+        "The exposure as a percentage of the limit; null when the limit is zero."))
+
+    class Meta:
+        model = UtilisationSnapshot
+        fields = ["id", "customer", "customer_code", "customer_name", "day", "exposure", "limit_amount",
+                  "utilisation_pct"]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.DecimalField(max_digits=None, decimal_places=1, allow_null=True))
+    def get_utilisation_pct(self, snapshot: UtilisationSnapshot) -> str | None:
+        if snapshot.limit_amount <= 0:
+            return None
+        return str((snapshot.exposure * 100 / snapshot.limit_amount).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
+
+@extend_schema_view(
+    list=extend_schema(summary=_("List the daily utilisation of the limits of the customers you may see (K2)"),
+                       parameters=[DateRangeFilterSerializer]),
+)
+class UtilisationSnapshotViewSet(viewsets.GenericViewSet):
+    """What the daily review recorded of each limited customer's exposure against its limit, for
+    whoever sees the customer (the card shows them the same figures for today)."""
+
+    serializer_class = UtilisationSnapshotSerializer
+    queryset = UtilisationSnapshot.objects.none()
+
+    def list(self, request: Request) -> Response:
+        params = DateRangeFilterSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        data = params.validated_data
+        qs = _for_customer(selectors.utilisation_snapshot_visible(user=request.user), data)
+        if data.get("date_from"):
+            qs = qs.filter(day__gte=data["date_from"])
+        if data.get("date_to"):
+            qs = qs.filter(day__lte=data["date_to"])
+        page = self.paginate_queryset(qs.select_related("customer").order_by("-day", "customer__code", "id"))
+        return self.get_paginated_response(UtilisationSnapshotSerializer(page, many=True).data)
+
+
 # --- write-offs and recoveries (K3) ----------------------------------------------------------
 
 
@@ -789,6 +1060,9 @@ router.register("credit/applications", ApplicationViewSet, basename="api-credit-
 router.register("credit/limits", LimitViewSet, basename="api-credit-limit")
 router.register("credit/exceptions", ExceptionViewSet, basename="api-credit-exception")
 router.register("credit/review-tasks", ReviewTaskViewSet, basename="api-credit-review-task")
+router.register("credit/policies", CreditPolicyViewSet, basename="api-credit-policy")
+router.register("credit/accounts", CreditAccountViewSet, basename="api-credit-account")
+router.register("credit/utilisation-snapshots", UtilisationSnapshotViewSet, basename="api-credit-utilisation-snapshot")
 router.register("credit/write-offs", WriteOffViewSet, basename="api-credit-write-off")
 router.register("credit/liabilities", LiabilityViewSet, basename="api-credit-liability")
 router.register("credit/audit-entries", AuditEntryViewSet, basename="api-credit-audit-entry")

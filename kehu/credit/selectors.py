@@ -1,4 +1,5 @@
 import datetime
+from collections.abc import Iterable
 from decimal import Decimal
 
 from django.db.models import Q, QuerySet, Sum
@@ -9,7 +10,6 @@ from kehu.core.money import ZERO
 from kehu.customers.models import Customer
 from kehu.customers.selectors import customer_visible
 from kehu.ledger.models import Order, OrderStatus, Receivable
-from kehu.ledger.selectors import customer_exposure
 
 from .models import (
     ApplicationStatus,
@@ -23,6 +23,7 @@ from .models import (
     Liability,
     LimitApplication,
     ReviewTask,
+    UtilisationSnapshot,
     WriteOff,
 )
 
@@ -61,18 +62,64 @@ def position_for_check(*, customer_id: int, today: datetime.date) -> dict:
     }
 
 
+def credit_positions(*, customer_ids: Iterable[int], today: datetime.date | None = None) -> dict[int, dict]:
+    """The credit position of each customer as the card's credit section shows it: the current
+    limit (expired or not), the exposure (DESIGN.md, as ``customer_exposure`` counts it), what the
+    limit leaves available, and whether credit is frozen and why. Four grouped queries however
+    many customers: a page of the API's list costs what one card does."""
+    ids = list(customer_ids)
+    today = today or timezone.localdate()
+    limits = {limit.customer_id: limit for limit in
+              CreditLimit.objects.filter(customer_id__in=ids, is_current=True).select_related("approved_by", "customer")}
+    accounts = {account.customer_id: account for account in CreditAccount.objects.filter(customer_id__in=ids)}
+    exposure = dict.fromkeys(ids, ZERO)
+    for cid, total in (Order.objects.filter(customer_id__in=ids, status__in=[OrderStatus.CONFIRMED, OrderStatus.DELIVERED])
+                       .values("customer_id").annotate(t=Sum("total")).values_list("customer_id", "t")):
+        exposure[cid] += total or ZERO
+    for cid, amount, paid, off in (Receivable.objects.filter(customer_id__in=ids, settled_on__isnull=True)
+                                   .values("customer_id").annotate(a=Sum("amount"), p=Sum("paid"), w=Sum("written_off"))
+                                   .values_list("customer_id", "a", "p", "w")):
+        exposure[cid] += (amount or ZERO) - (paid or ZERO) - (off or ZERO)
+    positions = {}
+    for cid in ids:
+        limit, account = limits.get(cid), accounts.get(cid)
+        positions[cid] = {
+            "limit": limit,
+            "limit_expired": bool(limit and limit.review_on < today),
+            "frozen": bool(account and account.frozen),
+            "frozen_reason": account.frozen_reason if account else "",
+            "exposure": exposure[cid],
+            "available": (limit.amount - exposure[cid]) if limit else None,
+        }
+    return positions
+
+
+def credit_account_list(*, user: User, customer: int | None = None, frozen: bool | None = None) -> QuerySet[Customer]:
+    """The customers ``user`` sees, whose credit positions ``credit_positions`` gives; by code."""
+    qs = customer_visible(user=user)
+    if customer:
+        qs = qs.filter(pk=customer)
+    if frozen is True:
+        qs = qs.filter(credit_account__frozen=True)
+    elif frozen is False:  # no credit account yet: never frozen
+        qs = qs.exclude(credit_account__frozen=True)
+    return qs.order_by("code", "id")
+
+
+def policy_list() -> QuerySet[CreditPolicy]:
+    """Every version of the credit policy, the newest first, those not yet in force included."""
+    return CreditPolicy.objects.select_related("created_by").order_by("-effective_from")
+
+
+def utilisation_snapshot_visible(*, user: User) -> QuerySet[UtilisationSnapshot]:
+    """The daily utilisation of the customers ``user`` sees (what the card shows, day by day)."""
+    return UtilisationSnapshot.objects.filter(customer__in=customer_visible(user=user))
+
+
 def credit_summary(*, customer: Customer) -> dict:
     today = timezone.localdate()
-    limit = CreditLimit.objects.filter(customer=customer, is_current=True).select_related("approved_by").first()
-    account = CreditAccount.objects.filter(customer=customer).first()
-    exposure = customer_exposure(customer_id=customer.pk)
     return {
-        "limit": limit,
-        "limit_expired": bool(limit and limit.review_on < today),
-        "frozen": bool(account and account.frozen),
-        "frozen_reason": account.frozen_reason if account else "",
-        "exposure": exposure,
-        "available": (limit.amount - exposure) if limit else None,
+        **credit_positions(customer_ids=[customer.pk], today=today)[customer.pk],
         "investigation": Investigation.objects.filter(customer=customer).order_by("-investigated_on", "-id").first(),
         "applications": list(LimitApplication.objects.filter(customer=customer).select_related("applicant", "decided_by")[:5]),
         "history": list(CreditLimit.objects.filter(customer=customer).select_related("approved_by")[:10]),
