@@ -10,6 +10,7 @@ from kehu.core.money import ZERO
 from kehu.customers.models import Customer
 from kehu.customers.selectors import customer_visible
 from kehu.ledger.models import Order, OrderStatus, Receivable
+from kehu.ledger.selectors import customers_exposure
 
 from .models import (
     ApplicationStatus,
@@ -72,14 +73,7 @@ def credit_positions(*, customer_ids: Iterable[int], today: datetime.date | None
     limits = {limit.customer_id: limit for limit in
               CreditLimit.objects.filter(customer_id__in=ids, is_current=True).select_related("approved_by", "customer")}
     accounts = {account.customer_id: account for account in CreditAccount.objects.filter(customer_id__in=ids)}
-    exposure = dict.fromkeys(ids, ZERO)
-    for cid, total in (Order.objects.filter(customer_id__in=ids, status__in=[OrderStatus.CONFIRMED, OrderStatus.DELIVERED])
-                       .values("customer_id").annotate(t=Sum("total")).values_list("customer_id", "t")):
-        exposure[cid] += total or ZERO
-    for cid, amount, paid, off in (Receivable.objects.filter(customer_id__in=ids, settled_on__isnull=True)
-                                   .values("customer_id").annotate(a=Sum("amount"), p=Sum("paid"), w=Sum("written_off"))
-                                   .values_list("customer_id", "a", "p", "w")):
-        exposure[cid] += (amount or ZERO) - (paid or ZERO) - (off or ZERO)
+    exposure = customers_exposure(customer_ids=ids)
     positions = {}
     for cid in ids:
         limit, account = limits.get(cid), accounts.get(cid)

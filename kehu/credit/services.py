@@ -16,7 +16,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, F, Q
 from django.forms.models import model_to_dict
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -27,7 +27,7 @@ from kehu.core.money import ZERO, check_amount, to_money
 from kehu.customers.models import Customer
 from kehu.customers.selectors import customer_visible
 from kehu.ledger.models import Order, OrderStatus, PaymentAllocation, PaymentMethod, Receivable
-from kehu.ledger.selectors import customer_exposure, customer_overdue_items
+from kehu.ledger.selectors import customer_exposure, customer_overdue_items, customers_exposure
 from kehu.ledger.services import order_mark_confirmed, order_mark_held
 
 from . import scorecard
@@ -716,14 +716,7 @@ def credit_daily_review(*, today: datetime.date) -> dict[str, int]:
             wanted.append((cid, ReviewReason.EXPIRING, _("The limit expires on %(day)s.") % {"day": review_on}))
 
     # Utilisation: today's exposure of every limited customer, kept as a daily snapshot.
-    exposure: dict[int, Decimal] = dict.fromkeys(limit_of, ZERO)
-    for cid, total in (Order.objects.filter(customer_id__in=limit_of, status__in=[OrderStatus.CONFIRMED, OrderStatus.DELIVERED])
-                       .values("customer_id").annotate(t=Sum("total")).values_list("customer_id", "t")):
-        exposure[cid] += total or ZERO
-    for cid, amount, paid, off in (Receivable.objects.filter(customer_id__in=limit_of, settled_on__isnull=True)
-                                   .values("customer_id").annotate(a=Sum("amount"), p=Sum("paid"), w=Sum("written_off"))
-                                   .values_list("customer_id", "a", "p", "w")):
-        exposure[cid] += (amount or ZERO) - (paid or ZERO) - (off or ZERO)
+    exposure = customers_exposure(customer_ids=limit_of)
     UtilisationSnapshot.objects.bulk_create(
         [UtilisationSnapshot(customer_id=cid, day=today, exposure=exposure[cid], limit_amount=limit_of[cid]) for cid in limit_of],
         batch_size=2000, update_conflicts=True, unique_fields=["customer", "day"], update_fields=["exposure", "limit_amount"])

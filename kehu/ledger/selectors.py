@@ -1,6 +1,7 @@
 """Reads of the sales ledger, through the user's visibility."""
 
 import datetime
+from collections.abc import Iterable
 from decimal import Decimal
 
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
@@ -77,14 +78,21 @@ def customer_exposure(*, customer_id: int) -> Decimal:
     Counts every order and receivable of the customer, whoever entered it; the order being
     checked is added by the caller.
     """
-    orders = Order.objects.filter(
-        customer_id=customer_id, status__in=[OrderStatus.CONFIRMED, OrderStatus.DELIVERED]
-    ).aggregate(total_orders=Sum("total"))["total_orders"] or ZERO
-    recv = Receivable.objects.filter(customer_id=customer_id, settled_on__isnull=True).aggregate(
-        total_amount=Sum("amount"), total_paid=Sum("paid"), total_off=Sum("written_off")
-    )
-    open_items = (recv["total_amount"] or ZERO) - (recv["total_paid"] or ZERO) - (recv["total_off"] or ZERO)
-    return orders + open_items
+    return customers_exposure(customer_ids=[customer_id])[customer_id]
+
+
+def customers_exposure(*, customer_ids: Iterable[int]) -> dict[int, Decimal]:
+    """``customer_exposure`` of many customers in two grouped queries, zero for those with none."""
+    ids = list(customer_ids)
+    exposure = dict.fromkeys(ids, ZERO)
+    for cid, total in (Order.objects.filter(customer_id__in=ids, status__in=[OrderStatus.CONFIRMED, OrderStatus.DELIVERED])
+                       .values("customer_id").annotate(t=Sum("total")).values_list("customer_id", "t")):
+        exposure[cid] += total or ZERO
+    for cid, amount, paid, off in (Receivable.objects.filter(customer_id__in=ids, settled_on__isnull=True)
+                                   .values("customer_id").annotate(a=Sum("amount"), p=Sum("paid"), w=Sum("written_off"))
+                                   .values_list("customer_id", "a", "p", "w")):
+        exposure[cid] += (amount or ZERO) - (paid or ZERO) - (off or ZERO)
+    return exposure
 
 
 def customer_overdue_items(*, customer_id: int, due_before: datetime.date) -> list[Receivable]:
