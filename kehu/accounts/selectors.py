@@ -3,19 +3,11 @@
 from typing import Any
 
 from django.db.models import Q, QuerySet
-from django.http import Http404
+
+from kehu.core.queries import get_or_404
 
 from .models import Notification, Region, Team, User
 from .permissions import can_manage_organisation
-
-
-def _get(qs: QuerySet, pk: Any):
-    """One row, or 404 (also for an id that is not a number)."""
-    try:
-        return qs.get(pk=pk)
-    except (qs.model.DoesNotExist, ValueError, TypeError):
-        raise Http404 from None
-
 
 REGION_ORDERINGS = {"code": ("code",), "-code": ("-code",), "name": ("name", "code")}
 
@@ -32,7 +24,7 @@ def region_list(*, q: str = "", parent: int | None = None, ordering: str = "code
 
 
 def region_get(*, pk: Any) -> Region:
-    return _get(Region.objects.select_related("parent"), pk)
+    return get_or_404(Region.objects.select_related("parent"), pk)
 
 
 TEAM_ORDERINGS = {"name": ("name",), "-name": ("-name",), "region": ("region__code", "name")}
@@ -49,7 +41,7 @@ def team_list(*, q: str = "", region: int | None = None, ordering: str = "name")
 
 
 def team_get(*, pk: Any) -> Team:
-    return _get(Team.objects.select_related("region", "supervisor"), pk)
+    return get_or_404(Team.objects.select_related("region", "supervisor"), pk)
 
 
 USER_ORDERINGS = {
@@ -85,7 +77,7 @@ def user_list(*, viewer: User, q: str = "", role: str = "", team: int | None = N
 
 def user_get(*, viewer: User, pk: Any) -> User:
     """A person in ``viewer``'s directory; a switched-off account looks like none to non-admins."""
-    return _get(user_directory(viewer=viewer), pk)
+    return get_or_404(user_directory(viewer=viewer), pk)
 
 
 def notification_list(*, user: User, unread: bool | None = None) -> QuerySet[Notification]:
@@ -97,4 +89,4 @@ def notification_list(*, user: User, unread: bool | None = None) -> QuerySet[Not
 
 
 def notification_get(*, user: User, pk: Any) -> Notification:
-    return _get(Notification.objects.filter(user=user), pk)
+    return get_or_404(Notification.objects.filter(user=user), pk)

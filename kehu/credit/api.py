@@ -13,7 +13,6 @@ from typing import Any
 
 from django.core.validators import ProhibitNullCharactersValidator
 from django.db.models import Prefetch, QuerySet
-from django.http import Http404
 from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -26,6 +25,7 @@ from rest_framework.routers import SimpleRouter
 from rest_framework.views import APIView
 
 from kehu.core.money import ZERO
+from kehu.core.queries import get_or_404
 from kehu.customers.api import VisibleCustomerField
 from kehu.customers.models import Customer
 from kehu.ledger.api import DateRangeFilterSerializer, VisibleReceivableField
@@ -58,14 +58,6 @@ from .models import (
 def _decimal(**kwargs) -> serializers.DecimalField:
     """Parsed as a decimal of any size; the services say what is believable (and why not)."""
     return serializers.DecimalField(max_digits=None, decimal_places=None, **kwargs)
-
-
-def _get(qs: QuerySet, pk: Any):
-    """One row of a selector's queryset, or 404: another person's record looks like none at all."""
-    try:
-        return qs.get(pk=pk)
-    except (qs.model.DoesNotExist, ValueError, TypeError):
-        raise Http404 from None
 
 
 def _named_choices(choices: type, component_name: str, *, blank: bool = False) -> type[serializers.ChoiceField]:
@@ -200,7 +192,7 @@ class InvestigationViewSet(viewsets.GenericViewSet):
         return self.get_paginated_response(InvestigationSerializer(page, many=True).data)
 
     def retrieve(self, request: Request, pk: str) -> Response:
-        return Response(InvestigationSerializer(_get(_investigations(selectors.investigation_visible(user=request.user)), pk)).data)
+        return Response(InvestigationSerializer(get_or_404(_investigations(selectors.investigation_visible(user=request.user)), pk)).data)
 
     def create(self, request: Request) -> Response:
         form = InvestigationCreateSerializer(data=request.data, context=self.get_serializer_context())
@@ -208,7 +200,7 @@ class InvestigationViewSet(viewsets.GenericViewSet):
         data = dict(form.validated_data)
         customer = data.pop("customer")
         investigation = services.investigation_create(user=request.user, customer=customer, data=data)
-        return Response(InvestigationSerializer(_get(_investigations(selectors.investigation_visible(user=request.user)), investigation.pk)).data,
+        return Response(InvestigationSerializer(get_or_404(_investigations(selectors.investigation_visible(user=request.user)), investigation.pk)).data,
                         status=status.HTTP_201_CREATED)
 
 
@@ -289,7 +281,7 @@ class ApplicationViewSet(viewsets.GenericViewSet):
         return self.get_paginated_response(ApplicationSerializer(page, many=True).data)
 
     def retrieve(self, request: Request, pk: str) -> Response:
-        return Response(ApplicationSerializer(_get(_applications(selectors.application_open_to(user=request.user)), pk)).data)
+        return Response(ApplicationSerializer(get_or_404(_applications(selectors.application_open_to(user=request.user)), pk)).data)
 
     def create(self, request: Request) -> Response:
         form = ApplicationSubmitSerializer(data=request.data, context=self.get_serializer_context())
@@ -299,14 +291,14 @@ class ApplicationViewSet(viewsets.GenericViewSet):
         if investigation is None:
             raise serializers.ValidationError({"investigation": [_("Investigate the customer's credit first.")]})
         application = services.application_submit(user=request.user, investigation=investigation, **data)
-        return Response(ApplicationSerializer(_get(_applications(selectors.application_open_to(user=request.user)), application.pk)).data,
+        return Response(ApplicationSerializer(get_or_404(_applications(selectors.application_open_to(user=request.user)), application.pk)).data,
                         status=status.HTTP_201_CREATED)
 
     @extend_schema(summary=_("Approve or reject an application (the applicant's supervisor, or higher by amount)"),
                    request=DecisionSerializer, responses=ApplicationSerializer)
     @action(detail=True, methods=["post"])
     def decide(self, request: Request, pk: str) -> Response:
-        application = _get(selectors.application_open_to(user=request.user), pk)
+        application = get_or_404(selectors.application_open_to(user=request.user), pk)
         form = DecisionSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = form.validated_data
@@ -358,7 +350,7 @@ class LimitViewSet(viewsets.GenericViewSet):
 
     def retrieve(self, request: Request, pk: str) -> Response:
         qs = selectors.limit_visible(user=request.user).select_related("customer", "approved_by")
-        return Response(LimitSerializer(_get(qs, pk)).data)
+        return Response(LimitSerializer(get_or_404(qs, pk)).data)
 
 
 # --- credit checks of an order ---------------------------------------------------------------
@@ -473,20 +465,20 @@ class ExceptionViewSet(viewsets.GenericViewSet):
         return self.get_paginated_response(ExceptionSerializer(page, many=True).data)
 
     def retrieve(self, request: Request, pk: str) -> Response:
-        return Response(ExceptionSerializer(_get(_exceptions(selectors.exception_open_to(user=request.user)), pk)).data)
+        return Response(ExceptionSerializer(get_or_404(_exceptions(selectors.exception_open_to(user=request.user)), pk)).data)
 
     def create(self, request: Request) -> Response:
         form = ExceptionRequestSerializer(data=request.data, context=self.get_serializer_context())
         form.is_valid(raise_exception=True)
         exc = services.exception_request(user=request.user, **form.validated_data)
-        return Response(ExceptionSerializer(_get(_exceptions(selectors.exception_open_to(user=request.user)), exc.pk)).data,
+        return Response(ExceptionSerializer(get_or_404(_exceptions(selectors.exception_open_to(user=request.user)), exc.pk)).data,
                         status=status.HTTP_201_CREATED)
 
     @extend_schema(summary=_("Approve or reject an exception (never by who asked for it or handled the order)"),
                    request=ExceptionDecisionSerializer, responses=ExceptionSerializer)
     @action(detail=True, methods=["post"])
     def decide(self, request: Request, pk: str) -> Response:
-        exc = _get(selectors.exception_open_to(user=request.user), pk)
+        exc = get_or_404(selectors.exception_open_to(user=request.user), pk)
         form = ExceptionDecisionSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         decided = services.exception_decide(user=request.user, exception=exc,
@@ -536,8 +528,8 @@ class ReviewTaskViewSet(viewsets.GenericViewSet):
     @extend_schema(summary=_("Mark a review prompt done (credit control)"), request=None, responses=ReviewTaskSerializer)
     @action(detail=True, methods=["post"])
     def done(self, request: Request, pk: str) -> Response:
-        task = services.review_task_done(user=request.user, task=_get(selectors.review_task_visible(user=request.user), pk))
-        return Response(ReviewTaskSerializer(_get(selectors.review_task_visible(user=request.user).select_related(
+        task = services.review_task_done(user=request.user, task=get_or_404(selectors.review_task_visible(user=request.user), pk))
+        return Response(ReviewTaskSerializer(get_or_404(selectors.review_task_visible(user=request.user).select_related(
             "customer", "done_by"), task.pk)).data)
 
 
@@ -710,7 +702,7 @@ class CreditPolicyViewSet(viewsets.GenericViewSet):
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def retrieve(self, request: Request, pk: str) -> Response:
-        return Response(self.get_serializer(_get(selectors.policy_list(), pk)).data)
+        return Response(self.get_serializer(get_or_404(selectors.policy_list(), pk)).data)
 
     @extend_schema(summary=_("Open the version of the credit policy in force today"))
     @action(detail=False, methods=["get"])
@@ -724,7 +716,7 @@ class CreditPolicyViewSet(viewsets.GenericViewSet):
         base = selectors.policy_list().filter(effective_from__lte=given["effective_from"]).first() or CreditPolicy()
         policy = services.policy_create(user=request.user,
                                         data={**{name: getattr(base, name) for name in POLICY_FIELDS}, **given})
-        return Response(self.get_serializer(_get(selectors.policy_list(), policy.pk)).data,
+        return Response(self.get_serializer(get_or_404(selectors.policy_list(), policy.pk)).data,
                         status=status.HTTP_201_CREATED)
 
 
@@ -776,7 +768,7 @@ class CreditAccountViewSet(viewsets.GenericViewSet):
     lookup_url_kwarg = "customer_id"
 
     def _customer(self, request: Request, customer_id: str) -> Customer:
-        return _get(selectors.credit_account_list(user=request.user), customer_id)
+        return get_or_404(selectors.credit_account_list(user=request.user), customer_id)
 
     def _position(self, customer: Customer) -> Response:
         return Response(CreditAccountSerializer(_account_rows([customer])[0]).data)
@@ -950,26 +942,26 @@ class WriteOffViewSet(viewsets.GenericViewSet):
 
     def retrieve(self, request: Request, pk: str) -> Response:
         qs = _write_offs(selectors.write_off_visible(user=request.user), user=request.user)
-        return Response(WriteOffSerializer(_get(qs, pk)).data)
+        return Response(WriteOffSerializer(get_or_404(qs, pk)).data)
 
     def create(self, request: Request) -> Response:
         form = WriteOffCreateSerializer(data=request.data, context=self.get_serializer_context())
         form.is_valid(raise_exception=True)
         write_off = services.write_off_create(user=request.user, **form.validated_data)
-        return Response(WriteOffSerializer(_get(_write_offs(selectors.write_off_visible(user=request.user), user=request.user), write_off.pk)).data,
+        return Response(WriteOffSerializer(get_or_404(_write_offs(selectors.write_off_visible(user=request.user), user=request.user), write_off.pk)).data,
                         status=status.HTTP_201_CREATED)
 
     @extend_schema(summary=_("Record money recovered on a write-off; liabilities shrink in proportion"),
                    request=RecoveryCreateSerializer, responses={201: WriteOffSerializer})
     @action(detail=True, methods=["post"])
     def recoveries(self, request: Request, pk: str) -> Response:
-        write_off = _get(selectors.write_off_visible(user=request.user), pk)
+        write_off = get_or_404(selectors.write_off_visible(user=request.user), pk)
         form = RecoveryCreateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = form.validated_data
         services.recovery_record(user=request.user, write_off=write_off, amount=data["amount"],
                                  day=data.get("received_on"), note=data["note"])
-        return Response(WriteOffSerializer(_get(_write_offs(selectors.write_off_visible(user=request.user), user=request.user), write_off.pk)).data,
+        return Response(WriteOffSerializer(get_or_404(_write_offs(selectors.write_off_visible(user=request.user), user=request.user), write_off.pk)).data,
                         status=status.HTTP_201_CREATED)
 
 
@@ -1002,7 +994,7 @@ class LiabilityViewSet(viewsets.GenericViewSet):
         return self.get_paginated_response(LiabilitySerializer(page, many=True).data)
 
     def retrieve(self, request: Request, pk: str) -> Response:
-        return Response(LiabilitySerializer(_get(selectors.liabilities_visible(user=request.user), pk)).data)
+        return Response(LiabilitySerializer(get_or_404(selectors.liabilities_visible(user=request.user), pk)).data)
 
 
 # --- audit trail -----------------------------------------------------------------------------
@@ -1051,7 +1043,7 @@ class AuditEntryViewSet(viewsets.GenericViewSet):
         return self.get_paginated_response(AuditEntrySerializer(page, many=True).data)
 
     def retrieve(self, request: Request, pk: str) -> Response:
-        return Response(AuditEntrySerializer(_get(selectors.audit_entries(user=request.user), pk)).data)
+        return Response(AuditEntrySerializer(get_or_404(selectors.audit_entries(user=request.user), pk)).data)
 
 
 router = SimpleRouter(trailing_slash=False)

@@ -44,6 +44,21 @@ class _Load:
     pk: int
 
 
+def _provinces_covered() -> dict[int, set[str]]:
+    """Each region's provinces, its subregions' (at any depth) included."""
+    regions = list(Region.objects.all())
+    own = {r.pk: set(r.province_list()) for r in regions}
+    parent_of = {r.pk: r.parent_id for r in regions}
+    covers = {r.pk: set(own[r.pk]) for r in regions}
+    for r in regions:
+        parent, seen = r.parent_id, {r.pk}
+        while parent is not None and parent not in seen and parent in covers:  # up the tree, never round it
+            covers[parent] |= own[r.pk]
+            seen.add(parent)
+            parent = parent_of[parent]
+    return covers
+
+
 class OwnerAssigner:
     """``owner_for(province)`` gives the owner of the next new customer under ``rule``."""
 
@@ -76,11 +91,7 @@ class OwnerAssigner:
         self.everyone = self._heap(self.loads.values())
         self.by_province: dict[str, list[_Load]] = {}
         if self.rule == REGION:
-            covers: dict[int, list[str]] = {}
-            for region in Region.objects.all():
-                covers[region.pk] = region.province_list()
-            for parent in Region.objects.filter(parent__isnull=False).values_list("parent_id", "pk"):
-                covers.setdefault(parent[0], []).extend(covers.get(parent[1], []))  # a region covers its parts
+            covers = _provinces_covered()
             members: dict[str, list[_Load]] = {}
             for pk, u in pool.items():
                 team = getattr(u, "team", None)
@@ -121,5 +132,5 @@ def rule_choices(*, user: User, owners: list[User]) -> list[tuple[str, str]]:
     others = [o for o in owners if o.pk != user.pk]
     if others:
         choices += [(BALANCE, str(RULE_LABELS[BALANCE])), (REGION, str(RULE_LABELS[REGION]))]
-        choices += [(f"rep:{o.pk}", _("to %(name)s") % {"name": o.display_name or o.username}) for o in others]
+        choices += [(f"rep:{o.pk}", _("to %(name)s") % {"name": o}) for o in others]
     return choices

@@ -5,10 +5,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Q, QuerySet
-from django.http import Http404
 
-from kehu.accounts.models import User
+from kehu.accounts.models import Region, User
 from kehu.accounts.permissions import customer_scope
+from kehu.core.queries import get_or_404
 from kehu.core.text import normalize, pinyin_full
 
 from .models import Contact, Customer, CustomerNeed, Industry
@@ -22,10 +22,7 @@ def customer_visible(*, user: User) -> QuerySet[Customer]:
 
 def customer_get(*, user: User, pk: int) -> Customer:
     """The customer if ``user`` may see it; otherwise 404, so its existence is not revealed."""
-    try:
-        return customer_visible(user=user).select_related("owner__team", "region", "industry").get(pk=pk)
-    except (Customer.DoesNotExist, ValueError, TypeError):
-        raise Http404 from None
+    return get_or_404(customer_visible(user=user).select_related("owner__team", "region", "industry"), pk)
 
 
 def search_terms(query: str) -> list[str]:
@@ -120,10 +117,7 @@ def search_text_of(*, code: str, name: str, short_name: str, pinyin: str, initia
 
 def contact_get(*, user: User, pk: int | str) -> Contact:
     """The contact if ``user`` may see its customer; otherwise 404."""
-    try:
-        return contact_visible(user=user).select_related("customer__owner__team").get(pk=pk)
-    except (Contact.DoesNotExist, ValueError, TypeError):
-        raise Http404 from None
+    return get_or_404(contact_visible(user=user).select_related("customer__owner__team"), pk)
 
 
 def need_visible(*, user: User) -> QuerySet[CustomerNeed]:
@@ -150,10 +144,7 @@ def need_list(*, user: User, customer: int | None = None, category: str = "",
 
 def need_get(*, user: User, pk: Any) -> CustomerNeed:
     """The need if ``user`` may see its customer; otherwise 404."""
-    try:
-        return need_visible(user=user).select_related("customer__owner__team").get(pk=pk)
-    except (CustomerNeed.DoesNotExist, ValueError, TypeError):
-        raise Http404 from None
+    return get_or_404(need_visible(user=user).select_related("customer__owner__team"), pk)
 
 
 INDUSTRY_ORDERINGS = {"code": ("code",), "-code": ("-code",), "name": ("name", "code")}
@@ -171,7 +162,13 @@ def industry_list(*, q: str = "", sunset: bool | None = None, ordering: str = "c
 
 
 def industry_get(*, pk: Any) -> Industry:
-    try:
-        return Industry.objects.get(pk=pk)
-    except (Industry.DoesNotExist, ValueError, TypeError):
-        raise Http404 from None
+    return get_or_404(Industry.objects, pk)
+
+
+def province_regions() -> dict[str, int]:
+    """The region each province belongs to: the first region, by code, that lists it."""
+    out: dict[str, int] = {}
+    for region in Region.objects.order_by("code"):
+        for province in region.province_list():
+            out.setdefault(province, region.pk)
+    return out

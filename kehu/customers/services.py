@@ -16,7 +16,7 @@ from kehu.core.text import pinyin_full, pinyin_initials
 from kehu.core.uscc import normalize_uscc
 
 from .models import Contact, Customer, CustomerCodeSequence, CustomerNeed, GeoSource, Industry
-from .selectors import build_search_text
+from .selectors import build_search_text, province_regions
 
 CUSTOMER_FIELDS = {
     "code", "name", "short_name", "uscc", "industry", "region", "owner", "phone", "website", "address",
@@ -56,12 +56,8 @@ def customer_next_code(*, prefix: str = CODE_PREFIX) -> str:
 
 
 def _region_for_province(province: str) -> Region | None:
-    if not province:
-        return None
-    for region in Region.objects.all():
-        if province in region.province_list():
-            return region
-    return None
+    pk = province_regions().get(province) if province else None
+    return Region.objects.get(pk=pk) if pk else None
 
 
 def _apply_customer_fields(customer: Customer, data: dict[str, Any], *, user: User) -> None:

@@ -16,7 +16,6 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kehu.accounts.models import Region
 from kehu.accounts.permissions import (
     assignable_owners,
     can_edit_customer,
@@ -36,7 +35,7 @@ from kehu.customers.models import (
     Lifecycle,
     SourceMethod,
 )
-from kehu.customers.selectors import build_search_text
+from kehu.customers.selectors import build_search_text, province_regions
 from kehu.customers.services import customer_reserve_codes
 from kehu.ledger.models import (
     Order,
@@ -126,8 +125,7 @@ class CustomerImporter(Importer):
             for key in (ind.code, ind.name, ind.name_en):
                 if key:
                     self.industries[normalize(key)] = ind.pk
-        self.regions = list(Region.objects.all())
-        self.region_of: dict[str, int | None] = {}
+        self.region_of = province_regions()
         self.addresses = fast.Addresses()
         self.file_codes: set[str] = set()
         self.assigner: OwnerAssigner | None = None
@@ -280,9 +278,7 @@ class CustomerImporter(Importer):
             self.write(creates, updates, new_contacts)
 
     def _region(self, province: str) -> int | None:
-        if province not in self.region_of:
-            self.region_of[province] = next((r.pk for r in self.regions if province in r.province_list()), None)
-        return self.region_of[province]
+        return self.region_of.get(province)
 
     def _locate(self, customers: list[Customer]) -> None:
         """As customers.services._locate does for one, for many: each distinct address parsed once."""

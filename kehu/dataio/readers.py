@@ -130,19 +130,18 @@ def _probe_xls(source: Path | bytes) -> None:
     """Open an .xls in a child process with capped memory first. On some damaged .xls files calamine
     asks for terabytes and aborts the whole process, which no ``except`` can catch: the child
     dies instead of the server."""
-    with tempfile.NamedTemporaryFile(suffix=".xls") as tmp:
-        if isinstance(source, bytes):
+    if isinstance(source, bytes):
+        with tempfile.NamedTemporaryFile(suffix=".xls") as tmp:
             tmp.write(source)
             tmp.flush()
-            path = tmp.name
-        else:
-            path = str(source)
-        try:
-            done = subprocess.run([sys.executable, "-c", _PROBE, path], capture_output=True, timeout=120,
-                                  preexec_fn=_limit_memory if os.name == "posix" else None)  # noqa: PLW1509
-        except subprocess.TimeoutExpired:
-            raise ReadError(_("The file is damaged or cut short: open it in Excel or WPS, save it again and upload that.")) from None
-    if done.returncode != 0:
+            _probe_xls(Path(tmp.name))
+        return
+    try:
+        done = subprocess.run([sys.executable, "-c", _PROBE, str(source)], capture_output=True, timeout=120,
+                              preexec_fn=_limit_memory if os.name == "posix" else None)  # noqa: PLW1509
+    except subprocess.TimeoutExpired:
+        done = None
+    if done is None or done.returncode != 0:
         raise ReadError(_("The file is damaged or cut short: open it in Excel or WPS, save it again and upload that."))
 
 

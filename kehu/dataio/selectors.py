@@ -11,6 +11,7 @@ from kehu.accounts.permissions import (
     can_record_payments,
 )
 from kehu.credit.selectors import is_credit_staff
+from kehu.customers.assignment import rule_choices
 
 from .mapping import KIND_CHOICES, Kind
 from .models import ImportJob
@@ -40,8 +41,6 @@ def import_kinds(*, user: User) -> list[tuple[str, str]]:
 
 def assign_choices(*, user: User, kind: str) -> list[tuple[str, str]]:
     """Where new customers without an owner column may go, for a file of customers or prospects."""
-    from kehu.customers.assignment import rule_choices
-
     if kind not in (Kind.CUSTOMERS, Kind.PROSPECTS):
         return []
     return rule_choices(user=user, owners=list(assignable_owners(user).order_by("username")))

@@ -5,11 +5,11 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
-from django.http import Http404
 from django.utils import timezone
 
 from kehu.accounts.models import User
 from kehu.core.money import ZERO
+from kehu.core.queries import get_or_404
 from kehu.customers.models import Customer
 from kehu.customers.selectors import customer_visible
 
@@ -25,10 +25,7 @@ def order_visible(*, user: User) -> QuerySet[Order]:
 
 
 def order_get(*, user: User, pk: int) -> Order:
-    try:
-        return order_visible(user=user).select_related("customer", "handler").get(pk=pk)
-    except (Order.DoesNotExist, ValueError, TypeError):
-        raise Http404 from None
+    return get_or_404(order_visible(user=user).select_related("customer", "handler"), pk)
 
 
 def payment_visible(*, user: User) -> QuerySet[Payment]:
@@ -163,17 +160,11 @@ def payment_list(*, user: User, customer: int | None = None, date_from: datetime
 
 def payment_get(*, user: User, pk: int | str) -> Payment:
     """A payment ``user`` may see, with its allocations; otherwise 404."""
-    try:
-        return _with_allocations(payment_visible(user=user)).get(pk=pk)
-    except (Payment.DoesNotExist, ValueError, TypeError):
-        raise Http404 from None
+    return get_or_404(_with_allocations(payment_visible(user=user)), pk)
 
 
 def product_get(*, pk: int | str) -> Product:
-    try:
-        return Product.objects.get(pk=pk)
-    except (Product.DoesNotExist, ValueError, TypeError):
-        raise Http404 from None
+    return get_or_404(Product.objects, pk)
 
 
 def order_with_lines(*, order: Order) -> Order:
@@ -224,10 +215,7 @@ def receivable_list(*, user: User, customer: int | None = None, open: bool | Non
 
 
 def receivable_get(*, user: User, pk: int | str) -> Receivable:
-    try:
-        return receivable_visible(user=user).select_related("customer", "order").get(pk=pk)
-    except (Receivable.DoesNotExist, ValueError, TypeError):
-        raise Http404 from None
+    return get_or_404(receivable_visible(user=user).select_related("customer", "order"), pk)
 
 
 def allocation_list(*, user: User, payment: int | None = None, receivable: int | None = None,

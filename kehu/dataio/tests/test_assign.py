@@ -119,3 +119,15 @@ def _file(data):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return SimpleUploadedFile("c.xlsx", xlsx(data))
+
+
+def test_region_rule_counts_a_subregion_s_provinces_as_its_parent_s(org):
+    """A team of the East region also covers the provinces of East's subregions, at any depth."""
+    from kehu.accounts.models import Region
+
+    anhui = Region.objects.create(code="E-AH", name="皖区", parent=org.east, provinces="安徽省")
+    Region.objects.create(code="E-AH-S", name="皖南", parent=anhui, provinces="江西省")
+    done = run(org.ada, rows(["安徽省合肥市蜀山区1号"] + [f"江西省南昌市东湖区{i}号" for i in range(2, 6)]), commit=True,
+               assign="region")
+    assert done.committed, done.errors
+    assert set(owners()) <= {"alice", "bob"}

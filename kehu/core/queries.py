@@ -1,0 +1,15 @@
+"""Reading one row the way every page and endpoint does."""
+
+from typing import Any
+
+from django.db.models import Model, QuerySet
+from django.http import Http404
+
+
+def get_or_404(qs: QuerySet, pk: Any) -> Model:
+    """The row of ``qs`` (a selector's visible rows) with this key, or 404 — also for a key that is
+    not a number, and for someone else's record, whose existence is not revealed."""
+    try:
+        return qs.get(pk=pk)
+    except (qs.model.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
