@@ -112,6 +112,15 @@ class Customer(TimeStampedModel):
     pursuit = models.CharField(_("pursuit decision"), max_length=12, choices=PursuitDecision.choices, blank=True)
     pursuit_reason = models.CharField(_("reason for the decision"), max_length=200, blank=True)
     is_key_account = models.BooleanField(_("key account"), default=False)
+    # C3: who runs a key account and which senior manager visits it; visit planning reads these.
+    key_account_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("key-account manager"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="managed_key_accounts",
+    )
+    key_account_sponsor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("senior-manager sponsor"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="sponsored_key_accounts",
+    )
     abc_grade = models.CharField(_("ABC grade"), max_length=1, choices=AbcGrade.choices, blank=True)
     abc_graded_at = models.DateTimeField(_("graded at"), null=True, blank=True)
 
