@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     "kehu.core",
     "kehu.accounts",
     "kehu.customers",
@@ -214,3 +216,7 @@ LOGGING = {
 KEHU_CURRENCY = "CNY"
 KEHU_PAGE_SIZE = 50
 
+
+# Long work (imports, large exports, re-grading, route planning) runs as tasks in a worker process
+# (`kehu db_worker`, started by `make run` beside the web server), queued in the database itself.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
