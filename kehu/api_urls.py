@@ -9,5 +9,9 @@ urlpatterns = [
     path("", include("kehu.ledger.api")),
     path("", include("kehu.credit.api")),
     path("", include("kehu.dataio.api")),
+    path("", include("kehu.engagement.api")),
+    path("", include("kehu.prospecting.api")),
+    path("", include("kehu.keyaccounts.api")),
+    path("", include("kehu.visits.api")),
     path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi"),
 ]

@@ -18,4 +18,8 @@ urlpatterns = [
     path("orders/", include("kehu.ledger.urls")),
     path("credit/", include("kehu.credit.urls")),
     path("import/", include("kehu.dataio.urls")),
+    path("touchpoints/", include("kehu.engagement.urls")),
+    path("prospecting/", include("kehu.prospecting.urls")),
+    path("key-accounts/", include("kehu.keyaccounts.urls")),
+    path("visits/", include("kehu.visits.urls")),
 ]

@@ -5,7 +5,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent / "kehu"
-ORDER = ["core", "accounts", "customers", "ledger", "credit"]  # each may import only those before it
+ORDER = ["core", "accounts", "customers", "ledger", "credit", "engagement", "prospecting", "keyaccounts", "visits"]  # each may import only those before it
 TOP = {"demo", "analytics", "dataio"}  # over everything; no app imports them
 
 

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class KeyAccountsConfig(AppConfig):
+    """The key-account programme (C3): candidates, confirmation, account plans."""
+
+    name = "kehu.keyaccounts"
+    label = "keyaccounts"
+    verbose_name = _("Key accounts")

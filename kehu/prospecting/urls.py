@@ -1,0 +1,2 @@
+app_name = "prospecting"
+urlpatterns: list = []

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class VisitsConfig(AppConfig):
+    """Visit cadence (C2), plans, daily routes, the pre-departure checklist (F1), visit logs and day sheets (F2)."""
+
+    name = "kehu.visits"
+    label = "visits"
+    verbose_name = _("Field work")
