@@ -2,7 +2,8 @@
 confirming orders with the check switched off (the baseline), measured in the same run.
 
 Both runs go through the same server — gunicorn (4 processes × 4 threads) serving Kehu's API
-on loopback — once as Kehu is and once with the credit app left out (benchmarks/nocredit_settings.py),
+on loopback — once as Kehu is and once with the confirm step switched to the ledger's unchecked state change
+(benchmarks/nocredit_settings.py names it explicitly; the product has no such step),
 so the only difference is the check. Each of the 20 clients confirms its orders one after the
 other (POST /api/v1/orders/{id}/confirm with a token). Clients share customers (two per customer)
 so the per-customer lock is contended as it is when a team enters orders at once.

@@ -224,3 +224,7 @@ KEHU_PAGE_SIZE = 50
 # Long work (imports, large exports, re-grading, route planning) runs as tasks in a worker process
 # (`kehu db_worker`, started by `make run` beside the web server), queued in the database itself.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# The confirm step of every order (DESIGN.md: every path that makes an order count passes the credit
+# check). Fixed here, not read from the environment; the ledger has no fallback without it.
+ORDER_CONFIRM_STEP = "kehu.credit.services.order_confirm_checked"

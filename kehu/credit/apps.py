@@ -9,11 +9,9 @@ class CreditConfig(AppConfig):
 
     def ready(self) -> None:
         from kehu.core import daily
-        from kehu.ledger import confirmation
 
         from . import card, services
 
-        # Credit owns the confirm step of every order (DESIGN.md, K1–K4).
-        confirmation.register(services.order_confirm_checked)
+        # Credit owns the confirm step of every order (DESIGN.md, K1–K4): settings.ORDER_CONFIRM_STEP.
         daily.register("credit-review", services.credit_daily_review)
         card.register()

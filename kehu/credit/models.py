@@ -462,6 +462,7 @@ class AuditEntry(models.Model):
         "investigation.import": _("Investigation carried over from the previous system"),
         "application.import": _("Approved application carried over from the previous system"),
         "limit.import": _("Credit limit imported from the previous system"),
+        "order.import_history": _("Order history brought in from the ERP"),
         "exception.request": _("Exception requested"),
         "exception.approve": _("Exception approved"),
         "exception.reject": _("Exception rejected"),

@@ -52,6 +52,7 @@ class Outcome:
     committed: bool = False
     problem: str = ""  # a file-level problem (unreadable, a required column missing, not allowed)
     assigned: dict[str, int] = field(default_factory=dict)  # new customers per owner
+    drafted: int = 0  # orders the file gives past draft that arrive as drafts (the importer brings no history)
 
     @property
     def ok(self) -> bool:
@@ -63,6 +64,7 @@ class Outcome:
             "skipped": self.skipped, "error_count": self.error_count, "committed": self.committed,
             "problem": self.problem, "errors": [e.__dict__ for e in self.errors],
             "assigned": sorted(self.assigned.items(), key=lambda kv: (-kv[1], kv[0])),
+            "drafted": self.drafted,
         }
 
 

@@ -20,11 +20,13 @@ from kehu.accounts.permissions import (
     assignable_owners,
     can_edit_customer,
     can_enter_orders,
+    can_import_order_history,
     can_manage_products,
     can_record_payments,
 )
 from kehu.core.text import normalize
 from kehu.core.uscc import normalize_uscc
+from kehu.credit.models import AuditEntry
 from kehu.customers.assignment import ME, REGION, OwnerAssigner, RuleError
 from kehu.customers.models import (
     ColourGrade,
@@ -49,7 +51,15 @@ from kehu.ledger.models import (
     Receivable,
     Unit,
 )
-from kehu.ledger.services import MAX_QUANTITY, MAX_UNIT_PRICE, payment_record
+from kehu.ledger.services import (
+    MAX_QUANTITY,
+    MAX_UNIT_PRICE,
+    customer_apply_unallocated_payments,
+    customers_promote_on_order,
+    due_date,
+    line_amount,
+    payment_record,
+)
 
 from . import bulk as fast
 from . import values as v
@@ -532,10 +542,16 @@ LINE_COLUMNS = ["order_id", "product_id", "quantity", "unit_price", "amount"]
 class OrderImporter(Importer):
     """Rows are order lines, grouped into orders by order number (they need not be adjacent).
 
-    Historical orders keep the status the file gives; with no status column an order is taken as
-    paid (history from an ERP is settled business). Invoiced orders get their receivable, due after
-    the customer's payment terms, so the credit check sees them; confirmed and delivered orders
-    count in the exposure as any order does.
+    Who imports decides what the orders become (DESIGN.md: every path that makes an order count
+    passes the credit check). The back office (``can_import_order_history``: credit control, admin)
+    brings history in from the ERP: orders keep the status the file gives — with no status column
+    they are taken as paid, settled business — and each is recorded in the audit trail as history
+    brought in by that person. Everyone else's orders arrive as drafts whatever the file says, and
+    count only once confirmed through the one confirm step, which checks credit (``ledger.orders_confirm``
+    for many at once). Invoiced history gets its receivable, due after the customer's payment terms
+    (``ledger.due_date``), paid from any money the customer has on account as the ledger pays an
+    invoice; line amounts are the ledger's (``ledger.line_amount``); a prospect with history that
+    counts becomes a customer (``ledger.customers_promote_on_order``).
 
     Each chunk's new orders and lines are written as it goes (only the orders' small state is kept);
     an order whose lines come in a later chunk has its total summed again at the end.
@@ -556,9 +572,10 @@ class OrderImporter(Importer):
         self.touched_pks: set[int] = set()  # orders created in an earlier chunk that got more lines
         self.today = timezone.localdate()
         self.noons: dict[datetime.date, datetime.datetime] = {}
+        self.history = can_import_order_history(self.user)
 
     def check_allowed(self) -> None:
-        if not can_enter_orders(self.user):
+        if not can_enter_orders(self.user) and not self.history:
             raise PermissionDenied(_("Your role does not enter orders."))
 
     def product(self, row: int, data: dict[str, Any]) -> Product | None:
@@ -603,7 +620,7 @@ class OrderImporter(Importer):
         if price > MAX_UNIT_PRICE:
             self.error(row, "unit_price", data.get("unit_price"), _("A price of %(value)s is not believable; check it.") % {"value": price})
             return None
-        computed = (quantity * price).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        computed = line_amount(quantity=quantity, unit_price=price)
         if amount is None:
             amount = computed
         elif abs(amount - computed) > Decimal("1.00") and not v.is_blank(data.get("unit_price")):
@@ -635,9 +652,15 @@ class OrderImporter(Importer):
                     self.error(row, "order_date", "", _("The order date is missing."))
                 elif order_date is not None and order_date > self.today + datetime.timedelta(days=366):
                     self.error(row, "order_date", data.get("order_date"), _("The order date is too far in the future."))
-                status = self.choice(row, data, "status", STATUS_WORDS) or OrderStatus.PAID
-                if status == OrderStatus.HELD:
+                status = self.choice(row, data, "status", STATUS_WORDS)
+                if not self.history:
+                    # Not history: a draft, whatever the file says, confirmed later through the credit check.
+                    if status not in (None, OrderStatus.DRAFT) or "status" not in self.columns:
+                        self.outcome.drafted += 1
+                    status = OrderStatus.DRAFT
+                elif status == OrderStatus.HELD:
                     self.error(row, "status", data.get("status"), _("An imported order cannot be held for credit; import it as a draft."))
+                status = status or OrderStatus.PAID
                 method = self.choice(row, data, "payment_method", PAYMENT_WORDS) or PaymentMethod.CREDIT
                 handler = self.person(row, data, "handler")
                 if self.outcome.error_count > before or order_date is None:
@@ -705,16 +728,34 @@ class OrderImporter(Importer):
             totals = dict(OrderLine.objects.filter(order_id__in=pks).values("order_id").annotate(s=Sum("amount")).values_list("order_id", "s"))
             Order.objects.bulk_update([Order(pk=pk, total=totals[pk]) for pk in pks], ["total"])
         invoiced = [pk for s in self.orders.values() if s.pk and s.status == OrderStatus.INVOICED for pk in [s.pk]]
+        invoiced_customers: set[int] = set()
         for start in range(0, len(invoiced), 2000):
             batch = Order.objects.filter(pk__in=invoiced[start:start + 2000]).values_list("pk", "customer_id", "total", "order_date", "payment_terms_days")
             Receivable.objects.bulk_create([
-                Receivable(order_id=pk, customer_id=cid, amount=total, issued_on=day, due_on=day + datetime.timedelta(days=terms))
+                Receivable(order_id=pk, customer_id=cid, amount=total, issued_on=day, due_on=due_date(issued_on=day, terms_days=terms))
                 for pk, cid, total, day, terms in batch
             ])
+            invoiced_customers.update(cid for _pk, cid, *_rest in batch)
+        # Money already on account pays the imported invoices, as it pays an invoice made in Kehu.
+        with_money = Payment.objects.filter(customer_id__in=invoiced_customers, unallocated__gt=0).values_list("customer_id", flat=True)
+        for customer_id in sorted(set(with_money)):
+            customer_apply_unallocated_payments(customer_id=customer_id, day=self.today)
         live = {s.customer_id for s in self.orders.values() if s.pk and s.status not in (OrderStatus.DRAFT, OrderStatus.CANCELLED)}
-        ids = sorted(live)
-        for start in range(0, len(ids), 5000):
-            Customer.objects.filter(pk__in=ids[start:start + 5000], lifecycle=Lifecycle.PROSPECT).update(lifecycle=Lifecycle.CUSTOMER)
+        customers_promote_on_order(customer_ids=sorted(live))
+        self.audit_history()
+
+    def audit_history(self) -> None:
+        """Each order brought in past draft is on the credit audit trail as history, with who brought it."""
+        pks = [s.pk for s in self.orders.values() if s.pk and s.status != OrderStatus.DRAFT]
+        for start in range(0, len(pks), 2000):
+            rows = Order.objects.filter(pk__in=pks[start:start + 2000]).values_list(
+                "pk", "customer_id", "number", "status", "total", "order_date")
+            AuditEntry.objects.bulk_create([
+                AuditEntry(user=self.user, action="order.import_history", object_type="order", object_id=pk,
+                           customer_id=cid, after={"number": number, "status": status, "total": str(total),
+                                                   "order_date": day.isoformat(), "source": "import"})
+                for pk, cid, number, status, total, day in rows
+            ], batch_size=2000)
 
 
 # ── payments ─────────────────────────────────────────────────────────────────────────────────

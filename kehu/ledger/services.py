@@ -2,19 +2,27 @@
 
 Status flow (DESIGN.md): draft → confirmed → delivered → invoiced → paid, or cancelled from
 draft, held or confirmed; an order the credit check stops is held until an exception releases it.
-Confirming is where the ledger meets credit: the credit app owns that step. It registers its
-checked confirmation here (``confirmation.register``) and calls ``order_mark_confirmed`` or
-``order_mark_held`` after its check, so the ledger never imports credit.
+Confirming is where the ledger meets credit: the credit app owns that step. ``order_confirm``
+calls the step named by ``settings.ORDER_CONFIRM_STEP`` (the credit check; there is no fallback), and
+that step calls ``order_mark_confirmed`` or ``order_mark_held`` after its check, so the ledger never
+imports credit. Nothing else calls those two (tests/test_architecture.py).
+
+The ledger's own rules are written once here and used by every path that writes orders, the
+import included: a line's amount (``line_amount``), a receivable's due date (``due_date``), a
+prospect's first order (``customers_promote_on_order``) and money received before its invoice
+(``customer_apply_unallocated_payments``).
 """
 
 import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
@@ -23,7 +31,6 @@ from kehu.core.money import ZERO, check_amount, to_money
 from kehu.customers.models import Customer, Lifecycle
 from kehu.customers.selectors import customer_visible
 
-from . import confirmation
 from .models import (
     NumberSequence,
     Order,
@@ -48,6 +55,25 @@ def next_number(*, prefix: str) -> str:
         NumberSequence.objects.filter(pk=seq.pk).update(next_value=F("next_value") + 1)
         seq.refresh_from_db()
         return f"{prefix}{seq.next_value - 1:06d}"
+
+
+def line_amount(*, quantity: Decimal, unit_price: Decimal) -> Decimal:
+    """A line's amount: quantity (to the millilitre) times the unit price, to the fen, half up."""
+    return (quantity.quantize(Decimal("0.001")) * unit_price).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def due_date(*, issued_on: datetime.date, terms_days: int) -> datetime.date:
+    """A receivable falls due the order's payment terms after it is invoiced."""
+    return issued_on + datetime.timedelta(days=terms_days)
+
+
+def customers_promote_on_order(*, customer_ids: list[int]) -> int:
+    """A prospect with an order that counts (confirmed or later) becomes a customer."""
+    promoted = 0
+    for start in range(0, len(customer_ids), 5000):
+        promoted += Customer.objects.filter(pk__in=customer_ids[start:start + 5000],
+                                            lifecycle=Lifecycle.PROSPECT).update(lifecycle=Lifecycle.CUSTOMER)
+    return promoted
 
 
 def _order_prefix(day: datetime.date) -> str:
@@ -100,7 +126,7 @@ def _clean_lines(lines: list[dict[str, Any]]) -> list[OrderLine]:
             errors.append(_("Line %(n)d: %(msg)s") % {"n": index, "msg": exc.messages[0]})
             continue
         quantity = quantity.quantize(Decimal("0.001"))
-        amount = (quantity * price).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        amount = line_amount(quantity=quantity, unit_price=price)
         out.append(OrderLine(product=product, quantity=quantity, unit_price=price, amount=amount))
     if errors:
         raise ValidationError({"lines": errors})
@@ -191,7 +217,7 @@ def order_mark_confirmed(*, order: Order, expect_total: Decimal | None = None) -
     """The ledger's own state change; the confirm step (credit) owns the check that comes first."""
     order = _transition(order, allowed_from={OrderStatus.DRAFT, OrderStatus.HELD}, to=OrderStatus.CONFIRMED,
                         expect_total=expect_total, confirmed_at=timezone.now())
-    Customer.objects.filter(pk=order.customer_id, lifecycle=Lifecycle.PROSPECT).update(lifecycle=Lifecycle.CUSTOMER)
+    customers_promote_on_order(customer_ids=[order.customer_id])
     return order
 
 
@@ -211,17 +237,39 @@ def order_check_confirmable(*, user: User, order: Order) -> None:
         raise ValidationError(_("An order with nothing to charge cannot be confirmed."))
 
 
+def confirm_step() -> Any:
+    """The confirm step named in the settings: the credit check (``kehu.credit.services``). It is
+    read from the settings, never registered at run time, and there is no default: without it no
+    order can be confirmed at all."""
+    path = getattr(settings, "ORDER_CONFIRM_STEP", "")
+    if not path:
+        raise ImproperlyConfigured("ORDER_CONFIRM_STEP names no confirm step; orders cannot be confirmed.")
+    return import_string(path)
+
+
 @transaction.atomic
 def order_confirm(*, user: User, order: Order) -> Order:
-    """Confirm an order through the registered confirm step (the credit check when installed).
+    """Confirm an order through the confirm step (the credit check).
 
     Returns the order, confirmed or held; a held order carries the reasons in its latest check.
     """
     order_check_confirmable(user=user, order=order)
-    step = confirmation.registered()
-    if step is not None:
-        return step(user=user, order=order)
-    return order_mark_confirmed(order=order)
+    return confirm_step()(user=user, order=order)
+
+
+def orders_confirm(*, user: User, orders: list[Order]) -> list[tuple[Order, str]]:
+    """Confirm many orders, each through the same confirm step and lock as one confirmed alone,
+    one transaction each, in customer order (so two bulk runs never wait on each other in a circle).
+    Returns each order with its outcome: its new status, or the reason it could not be confirmed."""
+    out: list[tuple[Order, str]] = []
+    for order in sorted(orders, key=lambda o: (o.customer_id, o.pk)):
+        try:
+            order = order_confirm(user=user, order=Order.objects.select_related("customer").get(pk=order.pk))
+        except (ValidationError, PermissionDenied) as exc:
+            out.append((order, " ".join(getattr(exc, "messages", None) or [str(exc)])))
+        else:
+            out.append((order, order.status))
+    return out
 
 
 @transaction.atomic
@@ -239,9 +287,9 @@ def order_invoice(*, user: User, order: Order, day: datetime.date | None = None)
     order = _transition(order, allowed_from={OrderStatus.DELIVERED}, to=OrderStatus.INVOICED, invoiced_on=day)
     Receivable.objects.create(
         order=order, customer_id=order.customer_id, amount=order.total, issued_on=day,
-        due_on=day + datetime.timedelta(days=order.payment_terms_days),
+        due_on=due_date(issued_on=day, terms_days=order.payment_terms_days),
     )
-    _apply_unallocated_credit(customer_id=order.customer_id, day=day)
+    customer_apply_unallocated_payments(customer_id=order.customer_id, day=day)
     return order
 
 
@@ -261,8 +309,8 @@ def _allocate(payment: Payment, receivable: Receivable, amount: Decimal, day: da
         Order.objects.filter(pk=receivable.order_id, status=OrderStatus.INVOICED).update(status=OrderStatus.PAID)
 
 
-def _apply_unallocated_credit(*, customer_id: int, day: datetime.date) -> None:
-    """Money received before the invoice pays it as soon as it exists."""
+def customer_apply_unallocated_payments(*, customer_id: int, day: datetime.date) -> None:
+    """Money received before the invoice pays it as soon as it exists, oldest due first."""
     payments = Payment.objects.select_for_update().filter(customer_id=customer_id, unallocated__gt=0).order_by("received_on", "id")
     for payment in payments:
         _allocate_fifo(payment, day=day)

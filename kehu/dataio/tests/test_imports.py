@@ -161,16 +161,16 @@ def _order_rows(org):
 def test_orders_grouped_by_number_with_status_and_idempotent(org):
     customer = make_customer(org.alice, "甲公司", code="A1", payment_terms_days=30)
     rows = _order_rows(org)
-    preview = run(org.alice, "orders", rows)
+    preview = run(org.cathy, "orders", rows)
     assert preview.ok and preview.created == 3
-    assert run(org.alice, "orders", rows, commit=True).committed
+    assert run(org.cathy, "orders", rows, commit=True).committed
     so1 = Order.objects.get(number="SO1")
     assert (so1.status, so1.total, so1.lines.count(), so1.handler) == ("invoiced", Decimal("16200.00"), 2, org.alice)
     receivable = Receivable.objects.get(order=so1)
     assert receivable.due_on == datetime.date(2026, 11, 7) and receivable.amount == Decimal("16200.00")
     assert Order.objects.get(number="SO2").status == "paid"  # history with no status is settled business
     assert Order.objects.get(number="SO2").total == Decimal("840.00")
-    again = run(org.alice, "orders", rows, commit=True)
+    again = run(org.cathy, "orders", rows, commit=True)
     assert (again.created, again.skipped) == (0, 3)
     assert OrderLine.objects.count() == 3
     assert customer.orders.count() == 2
@@ -197,7 +197,7 @@ def test_order_errors(org):
 
 def test_payments_pay_oldest_first_and_reimport_is_skipped(org):
     make_customer(org.alice, "甲公司", code="A1", payment_terms_days=30)
-    run(org.alice, "orders", _order_rows(org), commit=True)
+    run(org.cathy, "orders", _order_rows(org), commit=True)
     rows = [["客户编码", "回款日期", "回款金额", "方式", "凭证号"], ["A1", "2026-11-01", "¥10,000", "银行转账", "B001"]]
     assert "does not record payments" in run(org.alice, "payments", rows).problem
     assert run(org.cathy, "payments", rows, commit=True).created == 1
