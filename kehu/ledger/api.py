@@ -41,6 +41,7 @@ from .selectors import (
     allocation_list,
     order_get,
     order_list,
+    order_visible,
     order_with_lines,
     payment_get,
     payment_list,
@@ -57,6 +58,7 @@ from .services import (
     order_deliver,
     order_invoice,
     order_update_lines,
+    orders_confirm,
     payment_record,
     product_save,
 )
@@ -212,6 +214,22 @@ class OrderCreateSerializer(OrderLinesSerializer):
     notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
 
 
+class OrdersConfirmSerializer(serializers.Serializer):
+    orders = serializers.ListField(child=serializers.IntegerField(min_value=1), min_length=1, max_length=500,
+                                   help_text=_("Ids of draft or held orders, at most 500."))
+
+
+class OrderConfirmResultSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.CharField(allow_null=True)
+    status = serializers.CharField(allow_null=True, help_text=_("The order's status after the check: confirmed or held."))
+    error = serializers.CharField(allow_blank=True, help_text=_("Why the order could not be confirmed; empty when it was checked."))
+
+
+class OrdersConfirmResultSerializer(serializers.Serializer):
+    results = OrderConfirmResultSerializer(many=True)
+
+
 class OrderDaySerializer(serializers.Serializer):
     day = serializers.DateField(required=False, allow_null=True, help_text=_("Today if left out."))
 
@@ -278,6 +296,26 @@ class OrderViewSet(viewsets.GenericViewSet):
     def confirm(self, request: Request, pk: str) -> Response:
         order = order_confirm(user=request.user, order=order_get(user=request.user, pk=pk))
         return Response(OrderSerializer(order_with_lines(order=order)).data)
+
+    @extend_schema(summary=_("Confirm many orders at once; each passes the credit check as if confirmed alone"),
+                   request=OrdersConfirmSerializer, responses=OrdersConfirmResultSerializer)
+    @action(detail=False, methods=["post"], url_path="confirm")
+    def confirm_many(self, request: Request) -> Response:
+        form = OrdersConfirmSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        wanted = list(dict.fromkeys(form.validated_data["orders"]))
+        found = {o.pk: o for o in order_visible(user=request.user).filter(pk__in=wanted).select_related("customer")}
+        outcome = {order.pk: (order, result) for order, result in orders_confirm(user=request.user, orders=list(found.values()))}
+        results = []
+        for pk in wanted:
+            if pk not in outcome:
+                results.append({"id": pk, "number": None, "status": None, "error": str(_("No such order."))})
+                continue
+            order, result = outcome[pk]
+            checked = result in (OrderStatus.CONFIRMED, OrderStatus.HELD)
+            results.append({"id": pk, "number": order.number, "status": result if checked else order.status,
+                            "error": "" if checked else result})
+        return Response({"results": results})
 
     @_order_action(_("Mark a confirmed order delivered"), request=OrderDaySerializer)
     @action(detail=True, methods=["post"])

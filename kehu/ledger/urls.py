@@ -8,6 +8,7 @@ urlpatterns = [
     path("export.csv", views.order_export, name="order_export"),
     path("export.xlsx", views.order_export, {"fmt": "xlsx"}, name="order_export_xlsx"),
     path("new/", views.order_new, name="order_new"),
+    path("confirm/", views.orders_confirm, name="orders_confirm"),
     path("new/line/", views.order_line_row, name="order_line_row"),
     path("<int:pk>/", views.order_detail, name="order_detail"),
     path("<int:pk>/<str:action>/", views.order_action, name="order_action"),

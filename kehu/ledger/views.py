@@ -5,7 +5,9 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -43,9 +45,32 @@ def order_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    confirmable = [o for o in page.object_list if o.status == OrderStatus.DRAFT] if can_enter_orders(request.user) else []
     return render(request, "ledger/order_list.html", {
         "form": form, "page": page, "customer": customer, "query": query.urlencode(), "nav": "orders",
+        "confirmable": confirmable,
     })
+
+
+@login_required
+@require_POST
+def orders_confirm(request: HttpRequest) -> HttpResponse:
+    """Confirm the drafts a list showed, each through the credit check (ledger.orders_confirm)."""
+    if not can_enter_orders(request.user):
+        raise PermissionDenied
+    ids = [int(x) for x in request.POST.getlist("order") if x.isdigit()][:500]
+    orders = list(selectors.order_visible(user=request.user).filter(pk__in=ids))
+    results = services.orders_confirm(user=request.user, orders=orders)
+    confirmed = sum(1 for _o, r in results if r == OrderStatus.CONFIRMED)
+    held = sum(1 for _o, r in results if r == OrderStatus.HELD)
+    failed = [f"{o.number}: {r}" for o, r in results if r not in (OrderStatus.CONFIRMED, OrderStatus.HELD)]
+    messages.success(request, _("Confirmed: %(ok)d. Held by the credit check: %(held)d.") % {"ok": confirmed, "held": held})
+    for line in failed[:20]:
+        messages.error(request, line)
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        target = reverse("ledger:order_list")
+    return redirect(target)
 
 
 def export_columns() -> list[tuple[str, object]]:
