@@ -2,15 +2,15 @@ import datetime
 from collections.abc import Iterable
 from decimal import Decimal
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import DateField, Exists, F, Min, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from kehu.accounts.models import Role, User
-from kehu.core.money import ZERO
+from kehu.core.money import ZERO, to_money
 from kehu.customers.models import Customer
 from kehu.customers.selectors import customer_visible
-from kehu.ledger.models import Order, OrderStatus, Receivable
-from kehu.ledger.selectors import customers_exposure
+from kehu.ledger.models import Receivable
+from kehu.ledger.selectors import customers_exposure, exposure_expression
 
 from .models import (
     ApplicationStatus,
@@ -29,36 +29,40 @@ from .models import (
 )
 
 
+def limits_in_force(*, on: datetime.date) -> QuerySet[CreditLimit]:
+    """The one definition of "the limit in force" on a day: the customer's current limit, not past
+    its review date. The order check, the card and the API read it from here."""
+    return CreditLimit.objects.filter(is_current=True, review_on__gte=on)
+
+
+def policies_in_force(*, on: datetime.date) -> QuerySet[CreditPolicy]:
+    """The versions of the credit policy in force on a day, the one that applies first (its grace
+    days are the ones the order check uses)."""
+    return CreditPolicy.objects.filter(effective_from__lte=on).order_by("-effective_from")
+
+
 def position_for_check(*, customer_id: int, today: datetime.date) -> dict:
     """Everything the order-time check needs, in one statement, read after the customer's lock
-    is granted: confirmed and delivered orders, open receivables, the earliest unpaid due date,
-    the current limit and the grace period of the policy in force."""
-    from django.db import connection
-
-    order_t = Order._meta.db_table
-    recv_t = Receivable._meta.db_table
-    limit_t = CreditLimit._meta.db_table
-    policy_t = CreditPolicy._meta.db_table
-    open_recv = f"FROM {recv_t} r WHERE r.customer_id = %s AND r.settled_on IS NULL AND r.amount > r.paid + r.written_off"
-    sql = f"""SELECT
-        (SELECT COALESCE(SUM(o.total), 0) FROM {order_t} o WHERE o.customer_id = %s AND o.status IN (%s, %s)),
-        (SELECT COALESCE(SUM(r.amount - r.paid - r.written_off), 0) {open_recv}),
-        (SELECT MIN(r.due_on) {open_recv}),
-        (SELECT l.id FROM {limit_t} l WHERE l.customer_id = %s AND l.is_current = %s AND l.review_on >= %s),
-        (SELECT l.amount FROM {limit_t} l WHERE l.customer_id = %s AND l.is_current = %s AND l.review_on >= %s),
-        (SELECT p.grace_days FROM {policy_t} p WHERE p.effective_from <= %s ORDER BY p.effective_from DESC LIMIT 1)"""
-    params = [customer_id, OrderStatus.CONFIRMED, OrderStatus.DELIVERED, customer_id, customer_id,
-              customer_id, True, today, customer_id, True, today, today]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        orders, receivables, earliest_due, limit_id, limit_amount, grace = cursor.fetchone()
-    if isinstance(earliest_due, str):  # SQLite returns dates as text
-        earliest_due = datetime.date.fromisoformat(earliest_due)
+    is granted: the exposure (``ledger.exposure_expression``, as every reader computes it), the
+    earliest unpaid due date, the limit in force (``limits_in_force``) and the grace days of the
+    policy in force (``policies_in_force``)."""
+    in_force = limits_in_force(on=today).filter(customer_id=OuterRef("pk"))
+    unpaid = (Receivable.objects.filter(customer_id=OuterRef("pk"), settled_on__isnull=True,
+                                        amount__gt=F("paid") + F("written_off"))
+              .order_by().values("customer_id").annotate(d=Min("due_on")).values("d"))
+    row = (Customer.objects.filter(pk=customer_id).order_by()
+           .annotate(exposure=exposure_expression(),
+                     earliest_due=Subquery(unpaid, output_field=DateField()),
+                     limit_id=Subquery(in_force.values("pk")[:1]),
+                     limit_amount=Subquery(in_force.values("amount")[:1]),
+                     grace=Subquery(policies_in_force(on=today).values("grace_days")[:1]))
+           .values_list("exposure", "earliest_due", "limit_id", "limit_amount", "grace").get())
+    exposure, earliest_due, limit_id, limit_amount, grace = row
     return {
-        "exposure": Decimal(str(orders)) + Decimal(str(receivables)),
+        "exposure": to_money(exposure),
         "earliest_due": earliest_due,
         "limit_id": limit_id,
-        "limit_amount": Decimal(str(limit_amount)).quantize(Decimal("0.01")) if limit_amount is not None else None,
+        "limit_amount": to_money(limit_amount) if limit_amount is not None else None,
         "grace_days": grace,
     }
 
@@ -71,7 +75,8 @@ def credit_positions(*, customer_ids: Iterable[int], today: datetime.date | None
     ids = list(customer_ids)
     today = today or timezone.localdate()
     limits = {limit.customer_id: limit for limit in
-              CreditLimit.objects.filter(customer_id__in=ids, is_current=True).select_related("approved_by", "customer")}
+              CreditLimit.objects.filter(customer_id__in=ids, is_current=True).select_related("approved_by", "customer")
+              .annotate(in_force=Exists(limits_in_force(on=today).filter(pk=OuterRef("pk"))))}
     accounts = {account.customer_id: account for account in CreditAccount.objects.filter(customer_id__in=ids)}
     exposure = customers_exposure(customer_ids=ids)
     positions = {}
@@ -79,7 +84,7 @@ def credit_positions(*, customer_ids: Iterable[int], today: datetime.date | None
         limit, account = limits.get(cid), accounts.get(cid)
         positions[cid] = {
             "limit": limit,
-            "limit_expired": bool(limit and limit.review_on < today),
+            "limit_expired": bool(limit and not limit.in_force),
             "frozen": bool(account and account.frozen),
             "frozen_reason": account.frozen_reason if account else "",
             "exposure": exposure[cid],

@@ -52,7 +52,7 @@ from .models import (
     UtilisationSnapshot,
     WriteOff,
 )
-from .selectors import is_credit_staff
+from .selectors import is_credit_staff, limits_in_force, policies_in_force, position_for_check
 
 MAX_LIMIT = Decimal("1000000000.00")
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
@@ -86,7 +86,7 @@ def audit(*, user: User | None, action: str, obj: Any, before: Any = None, custo
 
 def policy_in_force(*, on: datetime.date | None = None) -> CreditPolicy:
     on = on or timezone.localdate()
-    policy = CreditPolicy.objects.filter(effective_from__lte=on).order_by("-effective_from").first()
+    policy = policies_in_force(on=on).first()
     if policy is None:
         policy, _created = CreditPolicy.objects.get_or_create(effective_from=datetime.date(2000, 1, 1))
     return policy
@@ -421,7 +421,7 @@ def _check_investigation_still_good(application: LimitApplication, *, policy: Cr
 def limit_current(*, customer_id: int, on: datetime.date | None = None) -> CreditLimit | None:
     """The approved limit in force: current and not past its review date."""
     on = on or timezone.localdate()
-    return CreditLimit.objects.filter(customer_id=customer_id, is_current=True, review_on__gte=on).first()
+    return limits_in_force(on=on).filter(customer_id=customer_id).first()
 
 
 # ── order-time check ───────────────────────────────────────────────────────────────────────
@@ -452,8 +452,6 @@ def _reason(code: str, params: dict[str, Any] | None = None, **figures: Any) -> 
 
 def credit_assess(*, account: CreditAccount, order: Order, today: datetime.date) -> dict[str, Any]:
     """Exposure, limit and overdue items for ``order``; the caller holds the account lock."""
-    from .selectors import position_for_check
-
     position = position_for_check(customer_id=account.customer_id, today=today)
     grace = position["grace_days"] if position["grace_days"] is not None else policy_in_force(on=today).grace_days
     due_before = today - datetime.timedelta(days=grace)

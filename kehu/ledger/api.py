@@ -297,7 +297,7 @@ class OrderViewSet(viewsets.GenericViewSet):
         order = order_confirm(user=request.user, order=order_get(user=request.user, pk=pk))
         return Response(OrderSerializer(order_with_lines(order=order)).data)
 
-    @extend_schema(summary=_("Confirm many orders at once; each passes the credit check as if confirmed alone"),
+    @extend_schema(operation_id="orders_confirm_many", summary=_("Confirm many orders at once; each passes the credit check as if confirmed alone"),
                    request=OrdersConfirmSerializer, responses=OrdersConfirmResultSerializer)
     @action(detail=False, methods=["post"], url_path="confirm")
     def confirm_many(self, request: Request) -> Response:

@@ -4,11 +4,24 @@ import datetime
 from collections.abc import Iterable
 from decimal import Decimal
 
-from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models import (
+    Count,
+    DecimalField,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.expressions import CombinedExpression
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from kehu.accounts.models import User
-from kehu.core.money import ZERO
+from kehu.core.money import ZERO, to_money
 from kehu.core.queries import get_or_404
 from kehu.customers.models import Customer
 from kehu.customers.selectors import customer_visible
@@ -69,26 +82,41 @@ def customer_payments(*, customer: Customer, limit: int = 20) -> list[Payment]:
     return list(Payment.objects.filter(customer=customer).order_by("-received_on", "-id")[:limit])
 
 
-def customer_exposure(*, customer_id: int) -> Decimal:
-    """DESIGN.md: delivered or invoiced amounts not yet paid + confirmed orders not yet invoiced.
+# Orders that count in the exposure before they are invoiced (after, their receivable counts).
+EXPOSURE_ORDER_STATUSES = [OrderStatus.CONFIRMED, OrderStatus.DELIVERED]
+_MONEY = DecimalField(max_digits=14, decimal_places=2)
 
-    Counts every order and receivable of the customer, whoever entered it; the order being
-    checked is added by the caller.
-    """
+
+def exposure_expression(customer: str = "pk") -> CombinedExpression:
+    """The one definition of a customer's credit exposure (DESIGN.md): delivered or invoiced amounts
+    not yet paid (open receivables: amount − paid − written off) + confirmed and delivered orders not
+    yet invoiced. An expression over the customer named by ``customer`` (an outer reference), so the
+    locked order check (``credit.selectors.position_for_check``) and every reader — the card, the
+    API, the daily review, an exception's decision — compute it in the same SQL. The order being
+    checked is added by the caller."""
+    orders = (Order.objects.filter(customer_id=OuterRef(customer), status__in=EXPOSURE_ORDER_STATUSES)
+              .order_by().values("customer_id").annotate(s=Sum("total")).values("s"))
+    receivables = (Receivable.objects.filter(customer_id=OuterRef(customer), settled_on__isnull=True)
+                   .order_by().values("customer_id")
+                   .annotate(s=Sum(F("amount") - F("paid") - F("written_off"), output_field=_MONEY)).values("s"))
+    return (Coalesce(Subquery(orders, output_field=_MONEY), Value(ZERO), output_field=_MONEY)
+            + Coalesce(Subquery(receivables, output_field=_MONEY), Value(ZERO), output_field=_MONEY))
+
+
+def customer_exposure(*, customer_id: int) -> Decimal:
+    """``exposure_expression`` of one customer; zero for a customer with nothing open."""
     return customers_exposure(customer_ids=[customer_id])[customer_id]
 
 
 def customers_exposure(*, customer_ids: Iterable[int]) -> dict[int, Decimal]:
-    """``customer_exposure`` of many customers in two grouped queries, zero for those with none."""
+    """``exposure_expression`` of many customers, one query per 5,000."""
     ids = list(customer_ids)
     exposure = dict.fromkeys(ids, ZERO)
-    for cid, total in (Order.objects.filter(customer_id__in=ids, status__in=[OrderStatus.CONFIRMED, OrderStatus.DELIVERED])
-                       .values("customer_id").annotate(t=Sum("total")).values_list("customer_id", "t")):
-        exposure[cid] += total or ZERO
-    for cid, amount, paid, off in (Receivable.objects.filter(customer_id__in=ids, settled_on__isnull=True)
-                                   .values("customer_id").annotate(a=Sum("amount"), p=Sum("paid"), w=Sum("written_off"))
-                                   .values_list("customer_id", "a", "p", "w")):
-        exposure[cid] += (amount or ZERO) - (paid or ZERO) - (off or ZERO)
+    for start in range(0, len(ids), 5000):
+        rows = (Customer.objects.filter(pk__in=ids[start:start + 5000]).order_by()
+                .annotate(exposure=exposure_expression()).values_list("pk", "exposure"))
+        for cid, value in rows:
+            exposure[cid] = to_money(value)
     return exposure
 
 
