@@ -5,6 +5,7 @@ and admin all. A key-account manager sees the key accounts and any customer they
 """
 
 from django.db.models import Q
+from django.utils.translation import gettext_lazy
 
 from .models import Role, User
 
@@ -43,9 +44,19 @@ def can_edit_customer(user: User, customer) -> bool:
     return False
 
 
+OWNER_ROLES = frozenset({Role.REP, Role.SUPERVISOR, Role.KEY_ACCOUNT})  # the roles that keep a book
+
+
+def can_give_customers(user: User) -> bool:
+    """Whether the role keeps a book or hands customers out (``assignable_owners`` says to whom)."""
+    return user.is_active and (user.is_superuser or user.role in OWNER_ROLES | {Role.ADMIN, Role.SENIOR})
+
+
 def assignable_owners(user: User):
     """The reps ``user`` may give a customer to."""
-    qs = User.objects.filter(is_active=True, role__in=[Role.REP, Role.SUPERVISOR, Role.KEY_ACCOUNT])
+    if not can_give_customers(user):
+        return User.objects.none()
+    qs = User.objects.filter(is_active=True, role__in=OWNER_ROLES)
     if user.is_superuser or user.role in {Role.ADMIN, Role.SENIOR}:
         return qs
     if user.role == Role.SUPERVISOR:
@@ -75,3 +86,19 @@ def can_manage_products(user: User) -> bool:
 def can_manage_organisation(user: User) -> bool:
     """Users, teams, regions and industries are the administrators' (DESIGN.md: admin)."""
     return user.is_active and (user.is_superuser or user.role == Role.ADMIN)
+
+
+def sees_every_customer(user: User) -> bool:
+    """Senior managers, credit control and administrators see every customer (DESIGN.md)."""
+    return bool(user.is_authenticated and user.is_active and user.sees_all)
+
+
+RULES = [
+    (gettext_lazy("see every customer (else: own book; supervisors their team's)"), sees_every_customer),
+    (gettext_lazy("change other reps' customers"), can_edit_customers_of_others),
+    (gettext_lazy("enter and confirm orders"), can_enter_orders),
+    (gettext_lazy("bring order history past draft in from the ERP"), can_import_order_history),
+    (gettext_lazy("record payments"), can_record_payments),
+    (gettext_lazy("change the product catalogue"), can_manage_products),
+    (gettext_lazy("manage users, teams, regions and industries"), can_manage_organisation),
+]

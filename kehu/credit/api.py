@@ -32,6 +32,7 @@ from kehu.ledger.api import DateRangeFilterSerializer, VisibleReceivableField
 from kehu.ledger.models import Order
 from kehu.ledger.selectors import order_get, order_visible
 
+from . import permissions as credit_permissions
 from . import selectors, services
 from .models import (
     ApplicationStatus,
@@ -92,7 +93,7 @@ class IsCreditStaff(permissions.BasePermission):
     message = _("Only credit control, senior managers and administrators see this.")
 
     def has_permission(self, request, view) -> bool:
-        return bool(request.user and request.user.is_authenticated and selectors.is_credit_staff(request.user))
+        return bool(request.user and request.user.is_authenticated and credit_permissions.is_credit_staff(request.user))
 
 
 class CustomerFilterSerializer(serializers.Serializer):

@@ -2,17 +2,16 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from kehu.accounts.models import Role
 from kehu.customers.card import CardSection, register_section
 
 
 def _credit(request, customer):
-    from . import selectors
+    from . import permissions, selectors
 
     user = request.user
     return {**selectors.credit_summary(customer=customer),
-            "can_freeze": user.is_superuser or user.role in {Role.CREDIT, Role.SENIOR},
-            "can_write_off": user.is_superuser or user.role == Role.CREDIT}
+            "can_freeze": permissions.can_freeze(user),
+            "can_write_off": permissions.can_write_off(user)}
 
 
 def register() -> None:

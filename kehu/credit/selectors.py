@@ -5,13 +5,14 @@ from decimal import Decimal
 from django.db.models import DateField, Exists, F, Min, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
-from kehu.accounts.models import Role, User
+from kehu.accounts.models import User
 from kehu.core.money import ZERO, to_money
 from kehu.customers.models import Customer
 from kehu.customers.selectors import customer_visible
 from kehu.ledger.models import Receivable
 from kehu.ledger.selectors import customers_exposure, exposure_expression
 
+from . import permissions
 from .models import (
     ApplicationStatus,
     AuditEntry,
@@ -131,21 +132,18 @@ def credit_summary(*, customer: Customer) -> dict:
 
 def applications_to_decide(*, user: User) -> QuerySet[LimitApplication]:
     """Pending applications this person could decide (never their own)."""
-    qs = LimitApplication.objects.filter(status=ApplicationStatus.PENDING).exclude(applicant=user)
-    if user.role == Role.SUPERVISOR:
-        return qs.filter(applicant__team__supervisor=user)
-    if user.role == Role.SENIOR:
-        return qs
-    return qs.none()
+    scope = permissions.decidable_scope(user, requester="applicant")
+    if scope is None:
+        return LimitApplication.objects.none()
+    return LimitApplication.objects.filter(scope, status=ApplicationStatus.PENDING)
 
 
 def exceptions_to_decide(*, user: User) -> QuerySet[CreditException]:
-    qs = CreditException.objects.filter(status=ApplicationStatus.PENDING).exclude(requested_by=user).exclude(order__handler=user)
-    if user.role == Role.SUPERVISOR:
-        return qs.filter(order__handler__team__supervisor=user)
-    if user.role == Role.SENIOR:
-        return qs
-    return qs.none()
+    """Pending exceptions this person could decide: never one they asked for or an order they handle."""
+    scope = permissions.decidable_scope(user, requester="order__handler")
+    if scope is None:
+        return CreditException.objects.none()
+    return CreditException.objects.filter(scope, status=ApplicationStatus.PENDING).exclude(requested_by=user)
 
 
 def application_visible(*, user: User) -> QuerySet[LimitApplication]:
@@ -155,11 +153,8 @@ def application_visible(*, user: User) -> QuerySet[LimitApplication]:
 def liabilities_visible(*, user: User) -> QuerySet[Liability]:
     """Each person sees their own; a supervisor their team's; management and credit all."""
     qs = Liability.objects.select_related("write_off__customer", "write_off__receivable__order", "person")
-    if user.is_superuser or user.role in {Role.SENIOR, Role.CREDIT, Role.ADMIN}:
-        return qs
-    if user.role == Role.SUPERVISOR:
-        return qs.filter(Q(person=user) | Q(person__team__supervisor=user))
-    return qs.filter(person=user)
+    scope = permissions.liability_scope(user)
+    return qs if scope is None else qs.filter(scope)
 
 
 AGEING_BUCKETS = [("current", None, 0), ("1-30", 1, 30), ("31-60", 31, 60), ("61-90", 61, 90), ("90+", 91, None)]
@@ -209,14 +204,6 @@ def liability_total(qs: QuerySet[Liability]) -> Decimal:
 
 # ── reads for the API: each answers only what the user may see ───────────────────────────────
 
-CREDIT_STAFF = {Role.CREDIT, Role.ADMIN, Role.SENIOR}
-
-
-def is_credit_staff(user: User) -> bool:
-    """Credit control, admin and senior managers: the queue, the audit trail, every write-off."""
-    return user.is_active and (user.is_superuser or user.role in CREDIT_STAFF)
-
-
 def investigation_visible(*, user: User) -> QuerySet[Investigation]:
     return Investigation.objects.filter(customer__in=customer_visible(user=user))
 
@@ -243,13 +230,13 @@ def review_task_visible(*, user: User) -> QuerySet[ReviewTask]:
 
 def write_off_visible(*, user: User) -> QuerySet[WriteOff]:
     """Credit staff see every write-off; anyone else those carrying a liability they may see."""
-    if is_credit_staff(user):
+    if permissions.is_credit_staff(user):
         return WriteOff.objects.all()
     return WriteOff.objects.filter(pk__in=liabilities_visible(user=user).values("write_off_id"))
 
 
 def audit_entries(*, user: User) -> QuerySet[AuditEntry]:
     """The audit trail, for credit staff only (anyone else gets nothing)."""
-    if not is_credit_staff(user):
+    if not permissions.is_credit_staff(user):
         return AuditEntry.objects.none()
     return AuditEntry.objects.select_related("user", "customer")

@@ -30,7 +30,7 @@ from kehu.ledger.models import Order, OrderStatus, PaymentAllocation, PaymentMet
 from kehu.ledger.selectors import customer_exposure, customer_overdue_items, customers_exposure
 from kehu.ledger.services import order_mark_confirmed, order_mark_held
 
-from . import scorecard
+from . import permissions, scorecard
 from .models import (
     ApplicationStatus,
     AuditEntry,
@@ -52,12 +52,11 @@ from .models import (
     UtilisationSnapshot,
     WriteOff,
 )
-from .selectors import is_credit_staff, limits_in_force, policies_in_force, position_for_check
+from .permissions import can_approve
+from .selectors import limits_in_force, policies_in_force, position_for_check
 
 MAX_LIMIT = Decimal("1000000000.00")
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
-APPROVER_ROLES = {Role.SUPERVISOR, Role.SENIOR}
-CREDIT_ROLES = {Role.CREDIT, Role.ADMIN}
 
 
 # ── audit ──────────────────────────────────────────────────────────────────────────────────
@@ -95,7 +94,7 @@ def policy_in_force(*, on: datetime.date | None = None) -> CreditPolicy:
 @transaction.atomic
 def policy_create(*, user: User, data: dict[str, Any]) -> CreditPolicy:
     """A new version of the policy from a date; versions already in force are never changed."""
-    if not (user.is_superuser or user.role == Role.ADMIN):
+    if not permissions.can_set_policy(user):
         raise PermissionDenied(_("Only an administrator sets the credit policy."))
     policy = CreditPolicy(created_by=user, **data)
     if policy.effective_from and policy.effective_from < timezone.localdate():
@@ -121,23 +120,6 @@ def _require_visible(user: User, customer: Customer) -> None:
         raise ValidationError({"customer": [_("No such customer in your book.")]})
 
 
-def can_approve(user: User, *, requester: User, amount: Decimal) -> tuple[bool, str]:
-    """Whether ``user`` may approve ``amount`` asked for by ``requester`` (K1): never their own
-    request; the requester's supervisor within their authority, or a senior manager within theirs."""
-    if user.pk == requester.pk:
-        return False, _("Nobody approves their own request.")
-    if not user.is_active or user.role not in APPROVER_ROLES:
-        return False, _("Only a supervisor or a senior manager approves credit.")
-    if user.role == Role.SUPERVISOR:
-        team = requester.team
-        if requester.role not in {Role.REP, Role.KEY_ACCOUNT} or team is None or team.supervisor_id != user.pk:
-            return False, _("A supervisor approves only the requests of their own team's reps.")
-    if amount > user.approval_limit:
-        return False, _("%(amount)s is above your approval authority of %(authority)s; a senior manager must decide.") % {
-            "amount": f"¥{amount:,.2f}", "authority": f"¥{user.approval_limit:,.2f}"}
-    return True, ""
-
-
 # ── K1: investigations and applications ────────────────────────────────────────────────────
 
 INVESTIGATION_FIELDS = [
@@ -150,7 +132,7 @@ INVESTIGATION_FIELDS = [
 def investigation_create(*, user: User, customer: Customer, data: dict[str, Any],
                          attachments: list[tuple[str, str, bytes]] | None = None) -> Investigation:
     _require_visible(user, customer)
-    if user.role not in {Role.REP, Role.SUPERVISOR, Role.KEY_ACCOUNT, Role.CREDIT, Role.SENIOR, Role.ADMIN}:
+    if not permissions.can_investigate(user):
         raise PermissionDenied(_("Your role does not investigate credit."))
     unknown = set(data) - set(INVESTIGATION_FIELDS)
     if unknown:
@@ -230,7 +212,7 @@ def application_submit(*, user: User, customer: Customer, investigation: Investi
     except IntegrityError:  # another application went in a moment ago
         raise ValidationError({"customer": [_("This customer already has an application waiting for approval.")]}) from None
     audit(user=user, action="application.submit", obj=application)
-    approvers = [u for u in User.objects.filter(is_active=True, role__in=APPROVER_ROLES)
+    approvers = [u for u in User.objects.filter(is_active=True, role__in=permissions.APPROVER_ROLES)
                  if can_approve(u, requester=user, amount=limit)[0]]
     notify(users=approvers, text=_("Credit application for %(customer)s: %(amount)s, %(days)d days, waits for your decision.")
            % {"customer": customer.name, "amount": f"¥{limit:,.2f}", "days": terms},
@@ -362,7 +344,7 @@ def limit_import_record(*, user: User, customer: Customer, amount: Any, terms_da
     application approved by ``approver`` on ``approved_on`` for ``applicant`` (the customer's rep
     if None), and the limit, put in force as an approval in Kehu puts it. The audit trail says it
     was imported and by whom. Only credit staff import limits."""
-    if not is_credit_staff(user):
+    if not permissions.can_import_limits(user):
         raise PermissionDenied(_("Only credit control, senior managers and administrators import credit limits."))
     _require_visible(user, customer)
     try:
@@ -553,7 +535,7 @@ def exception_request(*, user: User, order: Order, reason: str) -> CreditExcepti
     exc = CreditException.objects.create(order=order, requested_by=user, reason=reason.strip(),
                                          order_amount=order.total, exposure_after=exposure_after)
     audit(user=user, action="exception.request", obj=exc, customer=order.customer)
-    approvers = [u for u in User.objects.filter(is_active=True, role__in=APPROVER_ROLES)
+    approvers = [u for u in User.objects.filter(is_active=True, role__in=permissions.APPROVER_ROLES)
                  if can_approve(u, requester=order.handler, amount=exposure_after)[0] and u.pk != user.pk]
     notify(users=approvers, text=_("Exception requested for held order %(number)s (%(customer)s).")
            % {"number": order.number, "customer": order.customer.name}, link=f"/orders/{order.pk}/")
@@ -621,7 +603,7 @@ def _split(amount: Decimal, pct: Decimal) -> Decimal:
 def write_off_create(*, user: User, receivable: Receivable, amount: Any, kind: str, reason: str,
                      day: datetime.date | None = None) -> WriteOff:
     """K3: write off (part of) a receivable and charge it to those responsible."""
-    if not (user.is_superuser or user.role == Role.CREDIT):
+    if not permissions.can_write_off(user):
         raise PermissionDenied(_("Only a credit controller writes off receivables."))
     receivable = Receivable.objects.select_for_update(of=("self",)).select_related("order__handler").get(pk=receivable.pk)
     try:
@@ -663,7 +645,7 @@ def write_off_create(*, user: User, receivable: Receivable, amount: Any, kind: s
 def recovery_record(*, user: User, write_off: WriteOff, amount: Any, day: datetime.date | None = None,
                     note: str = "") -> Recovery:
     """Money recovered on a written-off debt reduces every liability in proportion."""
-    if not (user.is_superuser or user.role == Role.CREDIT):
+    if not permissions.can_record_recovery(user):
         raise PermissionDenied(_("Only a credit controller records recoveries."))
     write_off = WriteOff.objects.select_for_update().get(pk=write_off.pk)
     try:
@@ -774,7 +756,7 @@ def credit_daily_review(*, today: datetime.date) -> dict[str, int]:
 
 @transaction.atomic
 def credit_freeze(*, user: User, customer: Customer, reason: str, frozen: bool = True) -> CreditAccount:
-    if not (user.is_superuser or user.role in {Role.CREDIT, Role.SENIOR}):
+    if not permissions.can_freeze(user):
         raise PermissionDenied(_("Only credit control or a senior manager freezes credit."))
     if frozen and not (reason or "").strip():
         raise ValidationError({"reason": [_("Give the reason for the freeze.")]})
@@ -788,7 +770,7 @@ def credit_freeze(*, user: User, customer: Customer, reason: str, frozen: bool =
 
 @transaction.atomic
 def review_task_done(*, user: User, task: ReviewTask) -> ReviewTask:
-    if not (user.is_superuser or user.role in {Role.CREDIT, Role.SENIOR, Role.ADMIN}):
+    if not permissions.can_close_review(user):
         raise PermissionDenied(_("Only credit control closes review tasks."))
     before = _jsonable(task)
     if ReviewTask.objects.filter(pk=task.pk, done_at__isnull=True).update(done_at=timezone.now(), done_by=user):

@@ -14,13 +14,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from kehu.accounts.models import Role
 from kehu.core.forms import apply_errors
 from kehu.customers.selectors import customer_get, customer_visible
 from kehu.ledger.models import OrderStatus, Receivable
 from kehu.ledger.selectors import order_get, order_visible
 
-from . import scorecard, selectors, services
+from . import permissions, scorecard, selectors, services
 from .forms import (
     ApplicationForm,
     DecisionForm,
@@ -40,7 +39,7 @@ from .models import (
     WriteOff,
 )
 
-_is_credit_staff = selectors.is_credit_staff
+_is_credit_staff = permissions.is_credit_staff
 
 
 def queue_lists(request: HttpRequest) -> dict[str, QuerySet]:
@@ -173,7 +172,7 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
         return _pdf_response(application_pdf(application, request=request), f"application-{application.pk}.pdf")
     can_decide = (application.status == ApplicationStatus.PENDING
-                  and services.can_approve(request.user, requester=application.applicant, amount=application.requested_limit)[0])
+                  and permissions.can_approve(request.user, requester=application.applicant, amount=application.requested_limit)[0])
     may_try = application.status == ApplicationStatus.PENDING and selectors.applications_to_decide(user=request.user).filter(pk=pk).exists()
     form = DecisionForm(request.POST or None)
     if request.method == "POST":
@@ -243,7 +242,7 @@ def exception_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect("credit:exception_detail", pk=pk)
     limit = services.limit_current(customer_id=exc.order.customer_id)
     over = exc.exposure_after - limit.amount if limit and exc.exposure_after > limit.amount else None
-    can_decide = may_try and services.can_approve(request.user, requester=exc.order.handler, amount=exc.exposure_after)[0]
+    can_decide = may_try and permissions.can_approve(request.user, requester=exc.order.handler, amount=exc.exposure_after)[0]
     return render(request, "credit/exception_detail.html", {
         "exc": exc, "form": form, "may_try": may_try, "can_decide": can_decide, "limit": limit, "over": over,
         "nav": "inbox"})
@@ -300,7 +299,7 @@ def ageing(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def write_off_new(request: HttpRequest, pk: int) -> HttpResponse:
-    if not (request.user.is_superuser or request.user.role == Role.CREDIT):
+    if not permissions.can_write_off(request.user):
         raise PermissionDenied
     try:
         receivable = Receivable.objects.select_related("order", "customer").get(pk=pk)
@@ -326,7 +325,7 @@ def write_off_detail(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404
     form = RecoveryForm(request.POST or None)
     if request.method == "POST":
-        if not (request.user.is_superuser or request.user.role == Role.CREDIT):
+        if not permissions.can_record_recovery(request.user):
             raise PermissionDenied
         if form.is_valid():
             try:
@@ -339,7 +338,7 @@ def write_off_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect("credit:write_off_detail", pk=pk)
     return render(request, "credit/write_off_detail.html", {
         "write_off": write_off, "liabilities": liabilities, "form": form,
-        "can_recover": request.user.is_superuser or request.user.role == Role.CREDIT, "nav": "credit"})
+        "can_recover": permissions.can_record_recovery(request.user), "nav": "credit"})
 
 
 @login_required

@@ -2,7 +2,7 @@ from django import forms
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
-from kehu.accounts.models import Region, Team, User
+from kehu.accounts.models import Region, Role, Team, User
 from kehu.accounts.permissions import assignable_owners
 
 from .models import AbcGrade, ColourGrade, Contact, Customer, CustomerNeed, Industry, Lifecycle
@@ -28,7 +28,7 @@ class CustomerFilterForm(forms.Form):
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = owner_choices(user)
-        if not (user.sees_all or user.role == "supervisor"):
+        if not (user.sees_all or user.role == Role.SUPERVISOR):
             del self.fields["team"]
         if not self.fields["owner"].queryset.exclude(pk=user.pk).exists():
             del self.fields["owner"]
@@ -65,7 +65,7 @@ class CustomerForm(forms.ModelForm):
         self.fields["code"].help_text = _("Leave empty and Kehu assigns the next code.")
         # Unique checks are the service's and the database's; the form only parses.
         self._validate_unique = False
-        if user.role == "rep":
+        if user.role == Role.REP:
             # Payment terms come from an approved credit application, not from the rep.
             del self.fields["payment_terms_days"]
             del self.fields["is_key_account"]

@@ -19,10 +19,7 @@ from django.utils.translation import gettext as _
 from kehu.accounts.permissions import (
     assignable_owners,
     can_edit_customer,
-    can_enter_orders,
     can_import_order_history,
-    can_manage_products,
-    can_record_payments,
 )
 from kehu.core.text import normalize
 from kehu.core.uscc import normalize_uscc
@@ -66,6 +63,7 @@ from . import values as v
 from .base import CustomerResolver, Importer, Row
 from .limits import CreditLimitImporter
 from .mapping import Kind
+from .permissions import can_import
 
 # ── value vocabularies typed in Chinese or English ────────────────────────────────────────────
 
@@ -459,7 +457,7 @@ class ProductImporter(Importer):
     kind = Kind.PRODUCTS
 
     def check_allowed(self) -> None:
-        if not can_manage_products(self.user):
+        if not can_import(self.user, self.kind):
             raise PermissionDenied(_("Only an administrator changes the product catalogue."))
 
     def process(self, chunk: list[Row]) -> None:
@@ -575,7 +573,7 @@ class OrderImporter(Importer):
         self.history = can_import_order_history(self.user)
 
     def check_allowed(self) -> None:
-        if not can_enter_orders(self.user) and not self.history:
+        if not can_import(self.user, self.kind):
             raise PermissionDenied(_("Your role does not enter orders."))
 
     def product(self, row: int, data: dict[str, Any]) -> Product | None:
@@ -771,7 +769,7 @@ class PaymentImporter(Importer):
         self.today = timezone.localdate()
 
     def check_allowed(self) -> None:
-        if not can_record_payments(self.user):
+        if not can_import(self.user, self.kind):
             raise PermissionDenied(_("Your role does not record payments."))
 
     def process(self, chunk: list[Row]) -> None:

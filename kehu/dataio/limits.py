@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
 from kehu.credit.models import ApplicationStatus, CreditLimit, LimitApplication
-from kehu.credit.selectors import is_credit_staff
+from kehu.credit.permissions import can_import_limits
 from kehu.credit.services import limit_import_problems, limit_import_record, policy_in_force
 from kehu.customers.models import Customer
 
@@ -62,7 +62,7 @@ class CreditLimitImporter(Importer):
         self.policy = policy_in_force(on=self.today)
 
     def check_allowed(self) -> None:
-        if not is_credit_staff(self.user):
+        if not can_import_limits(self.user):
             raise PermissionDenied(_("Only credit control, senior managers and administrators import credit limits."))
 
     def read_row(self, row: int, data: dict[str, Any]) -> LimitRow | None:

@@ -105,7 +105,7 @@ class _Person:
 
 
 class _Approvers:
-    """Who approves how much for whom (K1), as kehu.credit.services.can_approve decides."""
+    """Who approves how much for whom (K1), as kehu.credit.permissions.can_approve decides."""
 
     def __init__(self, senior: User) -> None:
         people = {}

@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
-from kehu.accounts.models import User
+from kehu.accounts.models import Role, User
 from kehu.accounts.permissions import can_enter_orders, can_manage_products, can_record_payments
 from kehu.core.money import ZERO, check_amount, to_money
 from kehu.customers.models import Customer, Lifecycle
@@ -158,7 +158,7 @@ def order_create(
     order = Order.objects.create(
         number=next_number(prefix=_order_prefix(day)),
         customer=customer,
-        handler=customer.owner if customer.owner_id != user.pk and user.role != "rep" else user,
+        handler=customer.owner if customer.owner_id != user.pk and user.role != Role.REP else user,
         order_date=day,
         payment_method=payment_method,
         payment_terms_days=0 if payment_method == PaymentMethod.CASH else terms,

@@ -21,7 +21,7 @@ KINDS_SEEN = {
     "sam": {"customers", "prospects", "contacts", "orders"},
     "sue": {"customers", "prospects", "contacts", "orders"},
     "kim": {"customers", "prospects", "contacts", "orders"},
-    "cathy": {"payments", "credit_limits"},
+    "cathy": {"orders", "payments", "credit_limits"},  # orders: history from the ERP
     "sid": {"customers", "prospects", "contacts", "orders", "credit_limits"},
     "ada": {"customers", "prospects", "contacts", "products", "orders", "payments", "credit_limits"},
 }

@@ -15,7 +15,7 @@ KINDS_SEEN = {
     "alice": {"customers", "prospects", "contacts", "orders"},
     "sam": {"customers", "prospects", "contacts", "orders"},
     "kim": {"customers", "prospects", "contacts", "orders"},
-    "cathy": {"payments", "credit_limits"},
+    "cathy": {"orders", "payments", "credit_limits"},  # orders: history from the ERP
     "sid": {"customers", "prospects", "contacts", "orders", "credit_limits"},
     "ada": {"customers", "prospects", "contacts", "products", "orders", "payments", "credit_limits"},
 }

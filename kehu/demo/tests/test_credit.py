@@ -20,8 +20,9 @@ from kehu.credit.models import (
     Investigation,
     LimitApplication,
 )
+from kehu.credit.permissions import can_approve
 from kehu.credit.selectors import applications_to_decide
-from kehu.credit.services import INVESTIGATION_FIELDS, can_approve
+from kehu.credit.services import INVESTIGATION_FIELDS
 from kehu.customers.models import Customer, Lifecycle
 from kehu.demo.builder import DemoOptions, build_demo
 from kehu.demo.credit import MINIMUM_LIMIT, ROUND_TO
