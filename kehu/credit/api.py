@@ -33,7 +33,7 @@ from kehu.ledger.models import Order
 from kehu.ledger.selectors import order_get, order_visible
 
 from . import permissions as credit_permissions
-from . import selectors, services
+from . import scorecard, selectors, services
 from .models import (
     ApplicationStatus,
     AuditEntry,
@@ -590,17 +590,6 @@ POLICY_FIELDS = ["investigation_valid_days", "limit_valid_days", "grace_days", "
                  "approver_share_pct", "review_expiry_days", "review_utilisation_pct", "review_utilisation_days",
                  "review_overdue_days", "freeze_overdue_days", "review_lateness_rise_days", "scorecard_rules",
                  "scorecard_bands"]
-RISK_CLASSES = {"low", "medium", "high", "reject"}
-
-
-def _whole(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
 def _has_null_character(value: Any) -> bool:
     """PostgreSQL keeps no NUL in JSON text, so it is refused, as in any text field."""
     if isinstance(value, str):
@@ -653,24 +642,15 @@ class CreditPolicyCreateSerializer(serializers.ModelSerializer):
         return attrs
 
     def validate_scorecard_rules(self, rules: dict[str, Any]) -> dict[str, Any]:
-        problems = []
-        for factor, rule in rules.items():
-            if rule.get("type") == "bands":
-                bands = rule.get("bands")
-                if not (isinstance(bands, list) and all(isinstance(b, list) and len(b) == 2 and _number(b[0])
-                                                        and _whole(b[1]) for b in bands)):
-                    problems.append(_("%(factor)s: bands must be [threshold, points] pairs") % {"factor": factor})
-            elif rule.get("type") == "choice":
-                points = rule.get("points")
-                if not (isinstance(points, dict) and all(_whole(p) for p in points.values())):
-                    problems.append(_("%(factor)s: points must map each answer to points") % {"factor": factor})
+        problems = scorecard.validate_rules(rules, scorecard.DEFAULT_BANDS).get("scorecard_rules")
         if problems:
             raise serializers.ValidationError(problems)
         return rules
 
     def validate_scorecard_bands(self, bands: list[list[Any]]) -> list[list[Any]]:
-        if not all(len(b) == 2 and _whole(b[0]) and isinstance(b[1], str) and b[1] in RISK_CLASSES for b in bands):
-            raise serializers.ValidationError(_("Risk bands must be [minimum score, low|medium|high|reject] pairs"))
+        problems = scorecard.validate_rules({}, bands).get("scorecard_bands")
+        if problems:
+            raise serializers.ValidationError(problems)
         return bands
 
 

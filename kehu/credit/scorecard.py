@@ -38,22 +38,61 @@ DEFAULT_RULES: dict[str, Any] = {
 DEFAULT_BANDS: list[list[Any]] = [[75, "low"], [55, "medium"], [35, "high"], [0, "reject"]]
 
 
-def validate_rules(rules: dict[str, Any], bands: list[list[Any]]) -> list[str]:
-    problems = []
+RISK_CLASSES = ("low", "medium", "high", "reject")
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and abs(value) <= 1_000_000
+
+
+def _number(value: Any) -> bool:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return Decimal(str(value)).is_finite() and abs(value) <= 10**15
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+def validate_rules(rules: Any, bands: Any) -> dict[str, list[str]]:
+    """The one check of a scorecard, for the back office, the API and the service alike: what it
+    lets through, ``score`` scores without failing, whatever the investigation's answers. Returns
+    the problems per field (``scorecard_rules``, ``scorecard_bands``); empty when the card is good."""
+    rule_problems: list[str] = []
+    if not isinstance(rules, dict):
+        rule_problems.append(_("The scorecard must give, per factor, its type and points."))
+        rules = {}
     for factor, rule in rules.items():
         if factor not in DEFAULT_RULES:
-            problems.append(_("Unknown factor: %(factor)s") % {"factor": factor})
-        elif rule.get("type") == "bands":
-            if not all(isinstance(b, list) and len(b) == 2 for b in rule.get("bands", [])):
-                problems.append(_("%(factor)s: bands must be [threshold, points] pairs") % {"factor": factor})
-        elif rule.get("type") == "choice":
-            if not isinstance(rule.get("points"), dict):
-                problems.append(_("%(factor)s: points must map each answer to points") % {"factor": factor})
+            rule_problems.append(_("Unknown factor: %(factor)s") % {"factor": factor})
+        elif not isinstance(rule, dict) or rule.get("type") not in ("bands", "choice"):
+            rule_problems.append(_("%(factor)s: the type must be bands or choice") % {"factor": factor})
+        elif rule["type"] == "bands":
+            pairs = rule.get("bands")
+            if not (isinstance(pairs, list) and pairs and all(
+                    isinstance(b, list) and len(b) == 2 and _number(b[0]) and _whole(b[1]) for b in pairs)):
+                rule_problems.append(_("%(factor)s: bands must be [threshold, points] pairs") % {"factor": factor})
         else:
-            problems.append(_("%(factor)s: the type must be bands or choice") % {"factor": factor})
-    if not bands or any(len(b) != 2 or b[1] not in {"low", "medium", "high", "reject"} for b in bands):
-        problems.append(_("Risk bands must be [minimum score, low|medium|high|reject] pairs"))
-    return problems
+            points = rule.get("points")
+            if not (isinstance(points, dict) and all(isinstance(k, str) and _whole(p) for k, p in points.items())):
+                rule_problems.append(_("%(factor)s: points must map each answer to points") % {"factor": factor})
+    band_problems: list[str] = []
+    if not (isinstance(bands, list) and bands and all(
+            isinstance(b, list) and len(b) == 2 and _whole(b[0]) and isinstance(b[1], str) and b[1] in RISK_CLASSES
+            for b in bands)):
+        band_problems.append(_("Risk bands must be [minimum score, low|medium|high|reject] pairs"))
+    if _has_nul(rules) and not rule_problems:
+        rule_problems.append(_("Null characters are not allowed."))
+    if _has_nul(bands) and not band_problems:
+        band_problems.append(_("Null characters are not allowed."))
+    return {name: found for name, found in (("scorecard_rules", rule_problems), ("scorecard_bands", band_problems)) if found}
 
 
 def score(answers: dict[str, Any], *, rules: dict[str, Any] | None = None,

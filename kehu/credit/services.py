@@ -103,7 +103,7 @@ def policy_create(*, user: User, data: dict[str, Any]) -> CreditPolicy:
         raise ValidationError({"approver_share_pct": [_("The handler's and the approver's shares add up to more than 100%.")]})
     problems = scorecard.validate_rules(policy.scorecard_rules, policy.scorecard_bands)
     if problems:
-        raise ValidationError({"scorecard_rules": problems})
+        raise ValidationError(problems)
     try:
         policy.full_clean(exclude=["created_by"])
     except ValidationError as exc:
