@@ -17,5 +17,12 @@ def jobs() -> dict[str, Callable[..., object]]:
     return dict(_JOBS)
 
 
-def run_all(*, today: datetime.date) -> dict[str, object]:
-    return {name: job(today=today) for name, job in sorted(_JOBS.items())}
+def run_all(*, today: datetime.date, progress: Callable[[int, int, str], None] | None = None) -> dict[str, object]:
+    """Run every registered job in name order; ``progress(n, total, name)`` before each."""
+    results: dict[str, object] = {}
+    names = sorted(_JOBS)
+    for index, name in enumerate(names, start=1):
+        if progress is not None:
+            progress(index, len(names), name)
+        results[name] = _JOBS[name](today=today)
+    return results

@@ -33,10 +33,3 @@ def register_section(section: CardSection) -> None:
 
 def sections() -> list[CardSection]:
     return sorted(_SECTIONS.values(), key=lambda s: (s.order, s.key))
-
-
-def render_sections(request: HttpRequest, customer: Any) -> list[dict[str, Any]]:
-    out = []
-    for section in sections():
-        out.append({"section": section, "context": section.context(request, customer)})
-    return out

@@ -27,10 +27,8 @@ class Command(BaseCommand):
                 if not cursor.fetchone()[0]:
                     raise CommandError("Another `kehu daily` is running; this one stops.")
         try:
-            jobs = daily.jobs()
-            for index, (name, job) in enumerate(sorted(jobs.items()), start=1):
-                self.stderr.write(f"[{index}/{len(jobs)}] {name} …")
-                result = job(today=today)
+            results = daily.run_all(today=today, progress=lambda n, total, name: self.stderr.write(f"[{n}/{total}] {name} …"))
+            for name, result in results.items():
                 self.stdout.write(f"{name}: {result}")
         finally:
             if connection.vendor == "postgresql":
