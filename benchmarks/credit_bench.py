@@ -224,6 +224,22 @@ def _cleanup(orders) -> None:
         Order.objects.filter(pk__in=ids).delete()
 
 
+def _statements(order_id: int, token: str, enforce: bool) -> int:
+    """SQL statements of one confirmation through the API, in-process, with the mode's confirm step."""
+    from django.db import connection
+    from django.test import override_settings
+    from django.test.utils import CaptureQueriesContext
+    from rest_framework.test import APIClient
+
+    step = ("kehu.credit.services.order_confirm_checked" if enforce
+            else "benchmarks.nocredit_confirm.order_confirm_without_credit_check")
+    client = APIClient(HTTP_AUTHORIZATION=f"Token {token}", SERVER_NAME="localhost")
+    with override_settings(ORDER_CONFIRM_STEP=step, ALLOWED_HOSTS=["*"]), CaptureQueriesContext(connection) as ctx:
+        response = client.post(f"/api/v1/orders/{order_id}/confirm")
+    assert response.status_code == 200, response.content[:300]
+    return len(ctx.captured_queries)
+
+
 def run() -> list[dict]:
     from django.db import connections
 
@@ -231,6 +247,8 @@ def run() -> list[dict]:
     for enforce in (False, True):
         customers, budgets, orders = _prepare(enforce, "on" if enforce else "off")
         tokens = _tokens(orders)
+        counted = orders[0].pop()
+        statements = _statements(counted, tokens[counted], enforce)
         connections.close_all()
         port = 18765 + int(enforce)
         server = _server("kehu.settings" if enforce else "benchmarks.nocredit_settings", port,
@@ -255,12 +273,14 @@ def run() -> list[dict]:
             "paced_p95_ms": _percentile(paced_latencies, 95) * 1000,
             "over_limit_customers": _over_limit(customers, budgets, orders) if enforce else None,
             "held": None,
+            "statements": statements,
         })
         if enforce:
             from kehu.ledger.models import Order
 
             ids = [pk for client in orders for pk in client]
             results[-1]["held"] = Order.objects.filter(pk__in=ids, status="held").count()
+        orders[0].append(counted)
         _cleanup(orders)
     return results
 
@@ -277,6 +297,8 @@ def report(results: list[dict]) -> None:
           f"({CLIENTS / PACE_SECONDS:.0f}/s offered):")
     for r in results:
         print(f"{r['mode']:<24}{'':>8}{r['paced_p50_ms']:>10.1f}{r['paced_p95_ms']:>10.1f}")
+    print(f"SQL statements per confirmation through the API: {base['statements']} without the check, "
+          f"{checked['statements']} with it")
     cost = 1 - checked["throughput"] / base["throughput"] if base["throughput"] else 0
     print(f"check costs {cost:.0%} of throughput (target < 25%); p95 {checked['p95_ms']:.1f} ms saturated, "
           f"{checked['paced_p95_ms']:.1f} ms at {CLIENTS / PACE_SECONDS:.0f}/s (target < 50 ms); "
