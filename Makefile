@@ -17,7 +17,7 @@ install: $(BIN)/kehu
 
 run: install
 	$(BIN)/kehu migrate --no-input -v0
-	$(BIN)/kehu demo --if-empty
+	$(BIN)/kehu demo --if-empty --no-logins
 	@echo ""
 	@echo "  Kehu is running at http://$(HOST):$(PORT)/"
 	@$(BIN)/kehu demo --logins
