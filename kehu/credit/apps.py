@@ -11,9 +11,10 @@ class CreditConfig(AppConfig):
         from kehu.core import daily
         from kehu.ledger import confirmation
 
-        from . import card, services
+        from . import card, panels, services
 
         # Credit owns the confirm step of every order (DESIGN.md, K1–K4).
         confirmation.register(services.order_confirm_checked)
         daily.register("credit-review", services.credit_daily_review)
         card.register()
+        panels.register()

@@ -9,6 +9,7 @@ urlpatterns = [
     path("export.xlsx", views.order_export, {"fmt": "xlsx"}, name="order_export_xlsx"),
     path("new/", views.order_new, name="order_new"),
     path("new/line/", views.order_line_row, name="order_line_row"),
+    path("new/products/", views.product_pick, name="product_pick"),
     path("<int:pk>/", views.order_detail, name="order_detail"),
     path("<int:pk>/<str:action>/", views.order_action, name="order_action"),
     path("payments/<int:customer_pk>/new/", views.payment_new, name="payment_new"),

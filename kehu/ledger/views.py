@@ -14,7 +14,7 @@ from kehu.core.forms import apply_errors
 from kehu.core.xlsx import FORMATS, export_response
 from kehu.customers.selectors import customer_get
 
-from . import selectors, services
+from . import panels, selectors, services
 from .forms import OrderFilterForm, OrderHeaderForm, PaymentForm
 from .models import Order, OrderStatus, PaymentMethod, Product
 
@@ -94,8 +94,12 @@ def _lines_from_post(request: HttpRequest) -> list[dict]:
     return lines
 
 
-def _products():
-    return list(Product.objects.filter(active=True).order_by("category", "code"))
+def _rows_with_products(lines: list[dict]) -> list[dict]:
+    """The posted lines again, each with its product, so the form shows what was picked."""
+    pks = {int(line["product"]) for line in lines if str(line.get("product") or "").isdigit()}
+    products = {p.pk: p for p in Product.objects.filter(pk__in=pks)}
+    return [{**line, "product_obj": products.get(int(line["product"])) if str(line.get("product") or "").isdigit() else None}
+            for line in lines]
 
 
 @login_required
@@ -139,16 +143,28 @@ def order_new(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, _("Order %(n)s saved as a draft.") % {"n": order.number})
             return redirect("ledger:order_detail", pk=order.pk)
-    rows = lines or [{}] * 3
+    rows = _rows_with_products(lines) if lines else [{}] * 3
     return render(request, "ledger/order_form.html", {
-        "customer": customer, "form": form, "rows": rows, "products": _products(),
-        "line_errors": line_errors, "nav": "orders",
+        "customer": customer, "form": form, "rows": rows, "line_errors": line_errors, "nav": "orders",
+        "panels": panels.render_panels(request, panels.ORDER_FORM, customer) if customer else [],
     })
 
 
 @login_required
 def order_line_row(request: HttpRequest) -> HttpResponse:
-    return render(request, "ledger/partials/line_row.html", {"row": {}, "products": _products()})
+    return render(request, "ledger/partials/line_row.html", {"row": {}})
+
+
+PICK_LIMIT = 20
+
+
+@login_required
+def product_pick(request: HttpRequest) -> HttpResponse:
+    """The order form's product search: active products by code, name or grade (everyone reads the catalogue)."""
+    q = request.GET.get("product_q", "")[:60]
+    products = list(selectors.product_list(q=q, active=True)[:PICK_LIMIT + 1])
+    return render(request, "ledger/partials/product_results.html", {
+        "products": products[:PICK_LIMIT], "more": len(products) > PICK_LIMIT, "q": q})
 
 
 @login_required
@@ -166,6 +182,7 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
     receivable = getattr(order, "receivable", None) if order.status in (OrderStatus.INVOICED, OrderStatus.PAID) else None
     return render(request, "ledger/order_detail.html", {
         "order": order, "lines": lines, "actions": actions, "receivable": receivable, "nav": "orders",
+        "panels": panels.render_panels(request, panels.ORDER_DETAIL, order),
     })
 
 
