@@ -1,4 +1,5 @@
 import io
+from collections.abc import Iterable
 from decimal import Decimal
 
 from django.contrib import messages
@@ -14,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from kehu.accounts.models import Role
+from kehu.accounts.models import Role, User
 from kehu.core.forms import apply_errors
 from kehu.customers.selectors import customer_get, customer_visible
 from kehu.ledger.models import OrderStatus, Receivable
@@ -43,6 +44,31 @@ from .models import (
 _is_credit_staff = selectors.is_credit_staff
 
 
+def waiting_for(*, requester: User, amount: Decimal, exclude: Iterable[int] = (),
+                seniors: list[User] | None = None) -> dict[str, list[User]]:
+    """Who decides a request of ``requester`` for ``amount`` (K1, as ``services.can_approve`` rules):
+    ``approvers`` may approve it; ``short`` are the requester's supervisor when it is above their
+    authority (they may only reject it, or approve less of a limit)."""
+    if seniors is None:
+        seniors = list(User.objects.filter(is_active=True, role=Role.SENIOR).order_by("display_name", "username"))
+    candidates = list(seniors)
+    team = requester.team
+    if team is not None and team.supervisor_id and team.supervisor is not None and team.supervisor.is_active:
+        candidates.insert(0, team.supervisor)
+    candidates = [u for u in candidates if u.pk != requester.pk and u.pk not in set(exclude)]
+    approvers = [u for u in candidates if services.can_approve(u, requester=requester, amount=amount)[0]]
+    short = [u for u in candidates if u.role == Role.SUPERVISOR and u not in approvers]
+    return {"approvers": approvers, "short": short}
+
+
+def _decision_help(user: User, *, requester: User, amount: Decimal, may_try: bool, exclude: Iterable[int] = ()) -> dict:
+    """Why ``user`` cannot decide here (when they cannot) and who will."""
+    allowed, why = services.can_approve(user, requester=requester, amount=amount)
+    if user.pk in set(exclude) and allowed:  # the handler of an order asked by someone else
+        allowed, why = False, _("Nobody approves their own request.")
+    return {"why_not": "" if (allowed or may_try) else why, **waiting_for(requester=requester, amount=amount, exclude=exclude)}
+
+
 def queue_lists(request: HttpRequest) -> dict[str, QuerySet]:
     """The queue's four lists, whole (the page shows the head of each, its export all); credit staff only."""
     if not _is_credit_staff(request.user):
@@ -59,8 +85,17 @@ def queue_lists(request: HttpRequest) -> dict[str, QuerySet]:
 def queue(request: HttpRequest) -> HttpResponse:
     """The credit controller's queue: held orders, pending decisions, review prompts."""
     lists = queue_lists(request)
+    seniors = list(User.objects.filter(is_active=True, role=Role.SENIOR).order_by("display_name", "username"))
+    pending = list(lists["pending"].select_related("applicant__team__supervisor")[:100])
+    for application in pending:
+        application.waiting = waiting_for(requester=application.applicant, amount=application.requested_limit,
+                                          seniors=seniors)
+    exceptions = list(lists["exceptions"].select_related("order__handler__team__supervisor")[:100])
+    for exc in exceptions:
+        exc.waiting = waiting_for(requester=exc.order.handler, amount=exc.exposure_after,
+                                  exclude=[exc.requested_by_id], seniors=seniors)
     return render(request, "credit/queue.html", {
-        "held": lists["held"][:100], "pending": lists["pending"][:100], "exceptions": lists["exceptions"][:100],
+        "held": lists["held"][:100], "pending": pending, "exceptions": exceptions,
         "reviews": lists["reviews"][:200], "nav": "credit"})
 
 
@@ -193,7 +228,11 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, _("Decision recorded."))
                 return redirect("credit:application_detail", pk=pk)
     return render(request, "credit/application_detail.html", {
-        "application": application, "form": form, "can_decide": can_decide, "may_try": may_try, "nav": "inbox"})
+        "application": application, "form": form, "can_decide": can_decide, "may_try": may_try, "nav": "inbox",
+        "facts": selectors.approval_facts(customer=application.customer),
+        "history": selectors.requester_history(person=application.applicant, viewer=request.user),
+        "decision": _decision_help(request.user, requester=application.applicant, amount=application.requested_limit,
+                                   may_try=may_try) if application.status == ApplicationStatus.PENDING else None})
 
 
 @login_required
@@ -246,7 +285,10 @@ def exception_detail(request: HttpRequest, pk: int) -> HttpResponse:
     can_decide = may_try and services.can_approve(request.user, requester=exc.order.handler, amount=exc.exposure_after)[0]
     return render(request, "credit/exception_detail.html", {
         "exc": exc, "form": form, "may_try": may_try, "can_decide": can_decide, "limit": limit, "over": over,
-        "nav": "inbox"})
+        "nav": "inbox", "facts": selectors.approval_facts(customer=exc.order.customer),
+        "history": selectors.requester_history(person=exc.requested_by, viewer=request.user),
+        "decision": _decision_help(request.user, requester=exc.order.handler, amount=exc.exposure_after, may_try=may_try,
+                                   exclude=[exc.requested_by_id]) if exc.status == ApplicationStatus.PENDING else None})
 
 
 @login_required
