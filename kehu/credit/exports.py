@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from kehu.core.xlsx import FORMATS, export_response
 
-from . import selectors
+from . import audit_text, selectors
 from .models import AuditEntry
 from .views import ageing_group, audit_list, queue_lists
 
@@ -117,12 +117,9 @@ def liabilities_export(request: HttpRequest, fmt: str) -> Export:
 
 
 def _changes(entry: AuditEntry) -> str:
-    """The page's "field old → new" per changed field, values in full."""
-    def shown(value) -> str:
-        return "—" if value is None else str(value)
-
-    return "; ".join(f"{field} {shown(old)} → {shown(new)}" if entry.before else f"{field} {shown(new)}"
-                     for field, old, new in entry.changes)
+    """The page's "field old → new" per changed field, in the reader's words, values in full."""
+    return "; ".join(f"{label} {old} → {new}" if old is not None else f"{label} {new}"
+                     for label, old, new in entry.described)
 
 
 @login_required
@@ -133,7 +130,7 @@ def audit_export(request: HttpRequest, fmt: str) -> Export:
     entries = audit_list(request)
     header = [_("When"), _("Who"), _("What"), _("Object"), _("Object ID"), _("Customer code"), _("Customer"),
               _("Changes")]
-    rows = ([e.at, str(e.user) if e.user else "", e.action_label, e.object_type, e.object_id,
+    rows = ([e.at, str(e.user) if e.user else "", e.action_label, e.object_label, e.object_id,
              e.customer.code if e.customer else "", e.customer.name if e.customer else "", _changes(e)]
-            for e in entries.iterator(chunk_size=CHUNK))
+            for e in audit_text.described(entries.iterator(chunk_size=CHUNK)))
     return _export(fmt, "credit-audit", _("Audit trail"), header, rows)

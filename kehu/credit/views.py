@@ -21,7 +21,7 @@ from kehu.customers.selectors import customer_get, customer_visible
 from kehu.ledger.models import OrderStatus, Receivable
 from kehu.ledger.selectors import order_get, order_visible
 
-from . import scorecard, selectors, services
+from . import audit_text, scorecard, selectors, services
 from .forms import (
     ApplicationForm,
     DecisionForm,
@@ -402,7 +402,8 @@ def audit_list(request: HttpRequest) -> QuerySet[AuditEntry]:
 @login_required
 def audit_trail(request: HttpRequest) -> HttpResponse:
     page = Paginator(audit_list(request), 100).get_page(request.GET.get("page"))
-    return render(request, "credit/audit.html", {"page": page, "nav": "credit"})
+    return render(request, "credit/audit.html", {"page": page, "entries": audit_text.describe(page.object_list),
+                                                 "nav": "credit"})
 
 
 def _pdf_response(content: bytes, filename: str) -> HttpResponse:
