@@ -19,7 +19,7 @@ from kehu.core.xlsx import FORMATS, export_response
 
 from . import audit_text, selectors
 from .models import AuditEntry
-from .views import ageing_group, audit_list, queue_lists
+from .views import ageing_group, ageing_sort, audit_list, queue_lists
 
 Export = HttpResponse | StreamingHttpResponse | FileResponse
 CHUNK = 2000
@@ -91,14 +91,15 @@ def inbox_export(request: HttpRequest, fmt: str) -> Export:
 
 @login_required
 def ageing_export(request: HttpRequest, fmt: str) -> Export:
-    """Open receivables by days past due, in the page's grouping (``?by=customer|rep|team|region``)."""
+    """Open receivables by days past due, in the page's grouping (``?by=customer|rep|team|region``)
+    and order (``?sort=``)."""
     if fmt not in FORMATS:
         raise Http404
     group = ageing_group(request)
     buckets = [b[0] for b in selectors.AGEING_BUCKETS]
     header = [_("Code"), _("Name"), _("Current"), "1–30", "31–60", "61–90", "90+", _("Total")]
     rows = ([r["code"], r["name"], *[r[b] for b in buckets], r["total"]]
-            for r in selectors.receivables_ageing(user=request.user, group_by=group))
+            for r in selectors.receivables_ageing(user=request.user, group_by=group, sort=ageing_sort(request)))
     return _export(fmt, f"ageing-{group}", _("Receivables ageing"), header, rows)
 
 
