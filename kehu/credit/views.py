@@ -40,6 +40,7 @@ from .models import (
     LimitApplication,
     WriteOff,
 )
+from .templatetags.credit_tags import bucket_label
 
 _is_credit_staff = selectors.is_credit_staff
 
@@ -331,26 +332,22 @@ def ageing_sort(request: HttpRequest) -> str:
     return sort if sort.removeprefix("-") in selectors.AGEING_SORTS else "-total"
 
 
-def _bucket_label(bucket: str) -> str:
-    return _("Current") if bucket == "current" else bucket.replace("-", "–")
-
-
 @login_required
 def ageing(request: HttpRequest) -> HttpResponse:
     group, sort = ageing_group(request), ageing_sort(request)
     rows = selectors.receivables_ageing(user=request.user, group_by=group, sort=sort)
     buckets = [b[0] for b in selectors.AGEING_BUCKETS]
     for row in rows:
-        row["cells"] = [(_bucket_label(b), row[b]) for b in buckets]
-    totals = [(_bucket_label(b), sum((r[b] for r in rows), Decimal(0))) for b in buckets]
+        row["cells"] = [(bucket_label(b), row[b]) for b in buckets]
+    totals = [(bucket_label(b), sum((r[b] for r in rows), Decimal(0))) for b in buckets]
     grand_total = sum((r["total"] for r in rows), Decimal(0))
     page = Paginator(rows, 100).get_page(request.GET.get("page"))
     # Each column sorts descending first (the largest, or the oldest debts, on top); again, ascending.
     columns = [(key, label, f"{'' if sort == '-' + key else '-'}{key}", sort.removeprefix("-") == key,
                 sort.startswith("-"))
-               for key, label in [("name", _("Name")), *[(b, _bucket_label(b)) for b in buckets], ("total", _("Total"))]]
+               for key, label in [("name", _("Name")), *[(b, bucket_label(b)) for b in buckets], ("total", _("Total"))]]
     sorts = [(f"-{key}", _("%(column)s, largest first") % {"column": label}) for key, label in
-             [*[(b, _bucket_label(b)) for b in reversed(buckets)], ("total", _("Total"))]] + [("name", _("Name"))]
+             [*[(b, bucket_label(b)) for b in reversed(buckets)], ("total", _("Total"))]] + [("name", _("Name"))]
     return render(request, "credit/ageing.html", {
         "page": page, "group": group, "groups": [(k, str(v)) for k, v in GROUPS], "totals": totals,
         "grand_total": grand_total, "sort": sort, "columns": columns, "sorts": sorts, "nav": "credit"})

@@ -21,3 +21,9 @@ def available_credit(available: Decimal | None) -> str:
     if available < 0:
         return format_html('<b class="over-limit">{}</b>', _("over the limit by %(amount)s") % {"amount": money(-available)})
     return format_html('<span class="available">{}</span>', _("available %(amount)s") % {"amount": money(available)})
+
+
+@register.filter
+def bucket_label(bucket: str) -> str:
+    """An ageing bucket's column heading: "Current", "1–30", …, "90+"."""
+    return _("Current") if bucket == "current" else bucket.replace("-", "–")
