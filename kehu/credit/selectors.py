@@ -238,11 +238,16 @@ def approval_facts(*, customer: Customer, today: datetime.date | None = None) ->
     }
 
 
-def requester_history(*, person: User, viewer: User, limit: int = 5) -> dict:
+def requester_history(*, person: User, viewer: User, limit: int = 5, besides: LimitApplication | CreditException | None = None) -> dict:
     """The credit record of the person asking, as far as ``viewer`` may see it: their limit
-    applications and exceptions and how they were decided, and the bad debts they handled (K3)."""
+    applications and exceptions (``besides`` the one being decided) and how they were decided,
+    and the bad debts they handled (K3)."""
     applications = LimitApplication.objects.filter(applicant=person, customer__in=customer_visible(user=viewer))
     exceptions = CreditException.objects.filter(requested_by=person, order__customer__in=customer_visible(user=viewer))
+    if isinstance(besides, LimitApplication):
+        applications = applications.exclude(pk=besides.pk)
+    elif isinstance(besides, CreditException):
+        exceptions = exceptions.exclude(pk=besides.pk)
     handled = liabilities_visible(user=viewer).filter(person=person, role=LiabilityRole.HANDLER)
     by_status = {status: 0 for status in ApplicationStatus.values}
     for status, n in applications.values_list("status").annotate(n=Count("id")).order_by():

@@ -231,7 +231,8 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "credit/application_detail.html", {
         "application": application, "form": form, "can_decide": can_decide, "may_try": may_try, "nav": "inbox",
         "facts": selectors.approval_facts(customer=application.customer),
-        "history": selectors.requester_history(person=application.applicant, viewer=request.user),
+        "history": selectors.requester_history(person=application.applicant, viewer=request.user,
+                                                besides=application),
         "decision": _decision_help(request.user, requester=application.applicant, amount=application.requested_limit,
                                    may_try=may_try) if application.status == ApplicationStatus.PENDING else None})
 
@@ -287,7 +288,7 @@ def exception_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "credit/exception_detail.html", {
         "exc": exc, "form": form, "may_try": may_try, "can_decide": can_decide, "limit": limit, "over": over,
         "nav": "inbox", "facts": selectors.approval_facts(customer=exc.order.customer),
-        "history": selectors.requester_history(person=exc.requested_by, viewer=request.user),
+        "history": selectors.requester_history(person=exc.requested_by, viewer=request.user, besides=exc),
         "decision": _decision_help(request.user, requester=exc.order.handler, amount=exc.exposure_after, may_try=may_try,
                                    exclude=[exc.requested_by_id]) if exc.status == ApplicationStatus.PENDING else None})
 

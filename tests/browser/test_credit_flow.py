@@ -28,7 +28,7 @@ from kehu.testing import (
     make_customer,
 )
 
-from .conftest import DESKTOP, DEVICES, SCREENSHOTS, Screens, make_page
+from .conftest import DESKTOP, DEVICES, SCREENSHOTS, Screens, make_page, pick_product
 
 pytestmark = pytest.mark.browser
 
@@ -269,7 +269,7 @@ def test_credit_flow(device, device_page, other_browser):
     expect(form.locator("select[name=payment_method]")).to_have_value("credit")  # terms approved: on credit
     form.locator("input[name=order_date]").fill(timezone.localdate().isoformat())
     line = form.locator("#lines .line-row").first
-    line.locator("select[name=product]").select_option(str(org.product.pk))
+    pick_product(line, org.product)
     line.locator("input[name=quantity]").fill("100")  # 100 drums × ¥420 = ¥42,000 > ¥40,000
     alice_shots.shot("credit-order-form")
     form.locator("button[name=confirm]").click()
@@ -440,7 +440,7 @@ def test_held_order_is_not_announced_as_confirmed(device_page):
     form = page.locator("form.order-form")
     form.locator("input[name=order_date]").fill(timezone.localdate().isoformat())
     line = form.locator("#lines .line-row").first
-    line.locator("select[name=product]").select_option(str(org.product.pk))
+    pick_product(line, org.product)
     line.locator("input[name=quantity]").fill("100")
     form.locator("button[name=confirm]").click()
     expect(page.locator("main h1 .status")).to_have_class(re.compile(r"\bst-held\b"))

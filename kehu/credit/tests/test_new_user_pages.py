@@ -67,9 +67,9 @@ def test_application_page_gives_the_approver_the_customers_position_and_the_appl
     assert "Current 1–30 31–60 61–90 90+ Total — ¥6,000.00 — — — ¥6,000.00" in facts
     score = world.investigations["a"].score
     assert f"Credit score {score} · " in facts
-    # alice's record: her first application approved, this one waiting; her exception waiting; a bad debt.
+    # alice's record besides this application: her first one approved; her exception waiting; a bad debt.
     assert "艾丽's record" in facts
-    assert "1 limit application approved, 0 rejected, 1 waiting" in facts
+    assert "1 limit application approved, 0 rejected, 0 waiting" in facts
     assert "0 exceptions approved, 0 rejected, 1 waiting" in facts
     assert "1 bad debt as handler, bearing ¥1,200.00" in facts
 
