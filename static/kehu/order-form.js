@@ -109,6 +109,15 @@
         if (!search || !search.closest(".product").contains(results)) results.innerHTML = "";
       });
     });
+    form.addEventListener("htmx:beforeSwap", function (event) {
+      // Results that arrive after the person has moved on (picked a product, left the field)
+      // would cover the form: only the field being typed in shows its results.
+      var target = event.detail.target;
+      if (target && target.classList.contains("product-results")) {
+        var search = target.closest(".product").querySelector(".product-search");
+        if (document.activeElement !== search) event.detail.shouldSwap = false;
+      }
+    });
     document.body.addEventListener("htmx:afterSwap", function () { recompute(form); });
     recompute(form);
   }

@@ -19,8 +19,8 @@ def available_credit(available: Decimal | None) -> str:
     if available is None:
         return ""
     if available < 0:
-        return format_html('<b class="over-limit">{}</b>', _("over the limit by %(amount)s") % {"amount": money(-available)})
-    return format_html('<span class="available">{}</span>', _("available %(amount)s") % {"amount": money(available)})
+        return format_html('<b class="over-limit nowrap">{}</b>', _("over the limit by %(amount)s") % {"amount": money(-available)})
+    return format_html('<span class="available nowrap">{}</span>', _("available %(amount)s") % {"amount": money(available)})
 
 
 @register.filter
