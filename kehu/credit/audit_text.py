@@ -5,6 +5,7 @@ the reader's time zone. The entries keep what was stored; only their reading cha
 import datetime
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from itertools import islice
 from typing import Any
@@ -51,12 +52,12 @@ def label_of(obj: models.Model) -> str:
     return str(obj)
 
 
-_RELATED = {LimitApplication: (), CreditException: ("order",), Receivable: ("order",)}
+_RELATED: dict[type[models.Model], tuple[str, ...]] = {CreditException: ("order",), Receivable: ("order",)}
 
 
 def _labels(model: type[models.Model], ids: set[Any]) -> dict[Any, str]:
     qs = model._default_manager.filter(pk__in=ids)
-    if _RELATED.get(model):
+    if model in _RELATED:
         qs = qs.select_related(*_RELATED[model])
     return {obj.pk: label_of(obj) for obj in qs}
 
@@ -71,14 +72,20 @@ def _field(model: type[models.Model] | None, name: str) -> models.Field | None:
     return field if isinstance(field, models.Field) else None
 
 
+def _related_model(found: models.Field | None) -> type[models.Model] | None:
+    related = found.related_model if found is not None and found.is_relation else None
+    return related if isinstance(related, type) else None
+
+
 def _value(field: models.Field | None, value: Any, names: dict) -> str:
     """One stored value as the reader reads it."""
     if value is None or value == "":
         return "—"
     if field is None:
         return str(value)
-    if field.is_relation and field.related_model is not None:
-        return names.get((field.related_model, value), f"{capfirst(field.related_model._meta.verbose_name)} {value}")
+    related = _related_model(field)
+    if related is not None:
+        return names.get((related, value), f"{capfirst(related._meta.verbose_name)} {value}")
     if field.choices:
         return str(dict(field.flatchoices).get(value, value))
     if isinstance(field, models.BooleanField):
@@ -99,33 +106,46 @@ def _value(field: models.Field | None, value: Any, names: dict) -> str:
     return str(value)
 
 
-def describe(entries: Iterable[AuditEntry]) -> list[AuditEntry]:
-    """Give each entry ``object_label`` and ``described``: [(field label, before, after)] in the
-    reader's words. Looks names up in one query per kind of record, however many entries."""
+@dataclass
+class DescribedEntry:
+    """An audit entry with what the reader reads: the record it is about, by name, and each change
+    as (field label, before, after); before is None when the entry has no before."""
+
+    entry: AuditEntry
+    object_label: str
+    changes: list[tuple[str, str | None, str]] = field(default_factory=list)
+
+
+def describe(entries: Iterable[AuditEntry]) -> list[DescribedEntry]:
+    """The entries in the reader's words. Looks names up in one query per kind of record, however
+    many entries."""
     entries = list(entries)
+    models_of = {entry.pk: _model(entry.object_type) for entry in entries}
     wanted: dict[type[models.Model], set] = defaultdict(set)
     for entry in entries:
-        model = _model(entry.object_type)
-        entry.described_model = model
+        model = models_of[entry.pk]
         if model is not None:
             wanted[model].add(entry.object_id)
         for key, old, new in entry.changes:
-            field = _field(model, key)
-            if field is not None and field.is_relation and field.related_model is not None:
-                wanted[field.related_model].update(v for v in (old, new) if v not in (None, ""))
-    names = {(model, pk): label for model, ids in wanted.items() for pk, label in _labels(model, ids).items()}
+            related = _related_model(_field(model, key))
+            if related is not None:
+                wanted[related].update(v for v in (old, new) if v not in (None, ""))
+    names: dict[tuple[type[models.Model], Any], str] = {(model, pk): label for model, ids in wanted.items() for pk, label in _labels(model, ids).items()}
+    out = []
     for entry in entries:
-        model = entry.described_model
-        entry.object_label = names.get((model, entry.object_id), f"{entry.object_type} {entry.object_id}")
-        entry.described = []
+        model = models_of[entry.pk]
+        label_of_object = names.get((model, entry.object_id)) if model is not None else None
+        described = DescribedEntry(entry, label_of_object or f"{entry.object_type} {entry.object_id}")
         for key, old, new in entry.changes:
-            field = _field(model, key)
-            label = capfirst(field.verbose_name) if field is not None else key
-            entry.described.append((str(label), _value(field, old, names) if entry.before else None, _value(field, new, names)))
-    return entries
+            found = _field(model, key)
+            label = capfirst(found.verbose_name) if found is not None else key
+            described.changes.append((str(label), _value(found, old, names) if entry.before else None,
+                                      _value(found, new, names)))
+        out.append(described)
+    return out
 
 
-def described(entries: Iterable[AuditEntry], batch: int = 500) -> Iterator[AuditEntry]:
+def described(entries: Iterable[AuditEntry], batch: int = 500) -> Iterator[DescribedEntry]:
     """``describe`` for a long stream (an export), a batch at a time."""
     iterator = iter(entries)
     while chunk := list(islice(iterator, batch)):

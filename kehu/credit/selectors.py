@@ -1,6 +1,7 @@
 import datetime
 from collections.abc import Iterable
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
@@ -48,7 +49,7 @@ def position_for_check(*, customer_id: int, today: datetime.date) -> dict:
         (SELECT l.id FROM {limit_t} l WHERE l.customer_id = %s AND l.is_current = %s AND l.review_on >= %s),
         (SELECT l.amount FROM {limit_t} l WHERE l.customer_id = %s AND l.is_current = %s AND l.review_on >= %s),
         (SELECT p.grace_days FROM {policy_t} p WHERE p.effective_from <= %s ORDER BY p.effective_from DESC LIMIT 1)"""
-    params = [customer_id, OrderStatus.CONFIRMED, OrderStatus.DELIVERED, customer_id, customer_id,
+    params: list[Any] = [customer_id, OrderStatus.CONFIRMED, OrderStatus.DELIVERED, customer_id, customer_id,
               customer_id, True, today, customer_id, True, today, today]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
