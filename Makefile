@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install bench lint messages clean
+.PHONY: run test install bench lint typecheck messages clean
 
 $(BIN)/kehu: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +17,7 @@ install: $(BIN)/kehu
 
 run: install
 	$(BIN)/kehu migrate --no-input -v0
-	$(BIN)/kehu demo --if-empty
+	$(BIN)/kehu demo --if-empty --no-logins
 	@echo ""
 	@echo "  Kehu is running at http://$(HOST):$(PORT)/"
 	@$(BIN)/kehu demo --logins
@@ -34,6 +34,10 @@ bench: install
 
 lint: install
 	$(BIN)/ruff check kehu tests benchmarks
+
+# mypy with django-stubs and djangorestframework-stubs (settings in pyproject.toml).
+typecheck: install
+	$(BIN)/mypy kehu
 
 messages:
 	$(BIN)/kehu makemessages -l zh_Hans --no-obsolete --ignore '.venv/*' --ignore 'var/*'

@@ -3,12 +3,14 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
 from kehu.analytics.views import home
+from kehu.core.views import favicon
 
 admin.site.site_header = _("Kehu back office")
 admin.site.site_title = _("Kehu")
 admin.site.index_title = _("Back office")
 
 urlpatterns = [
+    path("favicon.ico", favicon, name="favicon"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("kehu.api_urls")),

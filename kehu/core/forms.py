@@ -1,8 +1,8 @@
 from django.core.exceptions import ValidationError
-from django.forms import Form
+from django.forms import BaseForm
 
 
-def apply_errors(form: Form, exc: ValidationError) -> None:
+def apply_errors(form: BaseForm, exc: ValidationError) -> None:
     """Show a service's ValidationError on the form: by field where the form has it."""
     if hasattr(exc, "error_dict"):
         for field, errors in exc.message_dict.items():

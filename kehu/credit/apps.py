@@ -10,8 +10,9 @@ class CreditConfig(AppConfig):
     def ready(self) -> None:
         from kehu.core import daily
 
-        from . import card, services
+        from . import card, panels, services
 
         # Credit owns the confirm step of every order (DESIGN.md, K1–K4): settings.ORDER_CONFIRM_STEP.
         daily.register("credit-review", services.credit_daily_review)
         card.register()
+        panels.register()

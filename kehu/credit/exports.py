@@ -11,15 +11,15 @@ from collections.abc import Iterable, Iterator, Sequence
 from itertools import chain
 
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from kehu.accounts.requests import AuthenticatedRequest
 from kehu.core.xlsx import FORMATS, export_response
 
-from . import selectors
-from .models import AuditEntry
-from .views import ageing_group, audit_list, queue_lists
+from . import audit_text, selectors
+from .views import ageing_group, ageing_sort, audit_list, queue_lists
 
 Export = HttpResponse | StreamingHttpResponse | FileResponse
 CHUNK = 2000
@@ -45,7 +45,7 @@ def _day(moment: datetime.datetime | None) -> datetime.date | None:
 
 
 @login_required
-def queue_export(request: HttpRequest, fmt: str) -> Export:
+def queue_export(request: AuthenticatedRequest, fmt: str) -> Export:
     """The credit queue's four lists in one sheet, each row marked with the list it is in."""
     if fmt not in FORMATS:
         raise Http404
@@ -69,7 +69,7 @@ def queue_export(request: HttpRequest, fmt: str) -> Export:
 
 
 @login_required
-def inbox_export(request: HttpRequest, fmt: str) -> Export:
+def inbox_export(request: AuthenticatedRequest, fmt: str) -> Export:
     """What waits for this approver: limit applications, then exceptions for held orders."""
     if fmt not in FORMATS:
         raise Http404
@@ -79,7 +79,7 @@ def inbox_export(request: HttpRequest, fmt: str) -> Export:
     header = [_("Kind"), _("Order"), _("Customer code"), _("Customer"), _("Requested by"), _("Amount (CNY)"),
               _("Terms (days)"), _("Risk"), _("Date"), _("Reason")]
     application_kind, exception_kind = _("Credit-limit applications"), _("Exceptions for held orders")
-    rows = chain(
+    rows: Iterable[Sequence] = chain(
         ([application_kind, "", a.customer.code, a.customer.name, str(a.applicant), a.requested_limit,
           a.requested_terms_days, str(a.investigation.get_risk_class_display()), _day(a.created_at), a.reason]
          for a in applications.iterator(chunk_size=CHUNK)),
@@ -90,20 +90,21 @@ def inbox_export(request: HttpRequest, fmt: str) -> Export:
 
 
 @login_required
-def ageing_export(request: HttpRequest, fmt: str) -> Export:
-    """Open receivables by days past due, in the page's grouping (``?by=customer|rep|team|region``)."""
+def ageing_export(request: AuthenticatedRequest, fmt: str) -> Export:
+    """Open receivables by days past due, in the page's grouping (``?by=customer|rep|team|region``)
+    and order (``?sort=``)."""
     if fmt not in FORMATS:
         raise Http404
     group = ageing_group(request)
     buckets = [b[0] for b in selectors.AGEING_BUCKETS]
     header = [_("Code"), _("Name"), _("Current"), "1–30", "31–60", "61–90", "90+", _("Total")]
     rows = ([r["code"], r["name"], *[r[b] for b in buckets], r["total"]]
-            for r in selectors.receivables_ageing(user=request.user, group_by=group))
+            for r in selectors.receivables_ageing(user=request.user, group_by=group, sort=ageing_sort(request)))
     return _export(fmt, f"ageing-{group}", _("Receivables ageing"), header, rows)
 
 
 @login_required
-def liabilities_export(request: HttpRequest, fmt: str) -> Export:
+def liabilities_export(request: AuthenticatedRequest, fmt: str) -> Export:
     """Bad-debt liabilities: one's own, a supervisor's team's, all for management and credit."""
     if fmt not in FORMATS:
         raise Http404
@@ -116,24 +117,22 @@ def liabilities_export(request: HttpRequest, fmt: str) -> Export:
     return _export(fmt, "liabilities", _("Liabilities"), header, rows)
 
 
-def _changes(entry: AuditEntry) -> str:
-    """The page's "field old → new" per changed field, values in full."""
-    def shown(value) -> str:
-        return "—" if value is None else str(value)
-
-    return "; ".join(f"{field} {shown(old)} → {shown(new)}" if entry.before else f"{field} {shown(new)}"
-                     for field, old, new in entry.changes)
+def _changes(entry: audit_text.DescribedEntry) -> str:
+    """The page's "field old → new" per changed field, in the reader's words, values in full."""
+    return "; ".join(f"{label} {old} → {new}" if old is not None else f"{label} {new}"
+                     for label, old, new in entry.changes)
 
 
 @login_required
-def audit_export(request: HttpRequest, fmt: str) -> Export:
+def audit_export(request: AuthenticatedRequest, fmt: str) -> Export:
     """The credit audit trail (credit staff only), newest first, every entry."""
     if fmt not in FORMATS:
         raise Http404
     entries = audit_list(request)
     header = [_("When"), _("Who"), _("What"), _("Object"), _("Object ID"), _("Customer code"), _("Customer"),
               _("Changes")]
-    rows = ([e.at, str(e.user) if e.user else "", e.action_label, e.object_type, e.object_id,
-             e.customer.code if e.customer else "", e.customer.name if e.customer else "", _changes(e)]
-            for e in entries.iterator(chunk_size=CHUNK))
+    rows = ([d.entry.at, str(d.entry.user) if d.entry.user else "", d.entry.action_label, d.object_label,
+             d.entry.object_id, d.entry.customer.code if d.entry.customer else "",
+             d.entry.customer.name if d.entry.customer else "", _changes(d)]
+            for d in audit_text.described(entries.iterator(chunk_size=CHUNK)))
     return _export(fmt, "credit-audit", _("Audit trail"), header, rows)

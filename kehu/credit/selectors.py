@@ -2,7 +2,7 @@ import datetime
 from collections.abc import Iterable
 from decimal import Decimal
 
-from django.db.models import DateField, Exists, F, Min, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, DateField, Exists, F, Min, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from kehu.accounts.models import User
@@ -23,6 +23,7 @@ from .models import (
     CreditPolicy,
     Investigation,
     Liability,
+    LiabilityRole,
     LimitApplication,
     ReviewTask,
     UtilisationSnapshot,
@@ -160,17 +161,12 @@ def liabilities_visible(*, user: User) -> QuerySet[Liability]:
 AGEING_BUCKETS = [("current", None, 0), ("1-30", 1, 30), ("31-60", 31, 60), ("61-90", 61, 90), ("90+", 91, None)]
 
 
-def receivables_ageing(*, user: User, group_by: str = "customer", today: datetime.date | None = None) -> list[dict]:
-    """Open receivables by days past due, grouped by customer, rep (owner), team or region."""
-    today = today or timezone.localdate()
-    keys = {
-        "customer": ("customer_id", "customer__code", "customer__name"),
-        "rep": ("customer__owner_id", "customer__owner__username", "customer__owner__display_name"),
-        "team": ("customer__owner__team_id", "customer__owner__team__name", "customer__owner__team__name"),
-        "region": ("customer__region_id", "customer__region__code", "customer__region__name"),
-    }[group_by]
+AGEING_SORTS = ["name", "total", *[b[0] for b in AGEING_BUCKETS]]
+
+
+def _ageing_rows(qs: QuerySet[Receivable], keys: tuple[str, str, str], today: datetime.date) -> dict:
+    """Open receivables of ``qs`` by days past due, one row per value of ``keys[0]``."""
     rows: dict = {}
-    qs = Receivable.objects.filter(settled_on__isnull=True, customer__in=customer_visible(user=user))
     for bucket, low, high in AGEING_BUCKETS:
         bucket_qs = qs
         if low is None:
@@ -186,7 +182,88 @@ def receivables_ageing(*, user: User, group_by: str = "customer", today: datetim
             value = (row["a"] or ZERO) - (row["p"] or ZERO) - (row["w"] or ZERO)
             entry[bucket] += value
             entry["total"] += value
-    return sorted(rows.values(), key=lambda r: (-r["total"], str(r["code"])))
+    return rows
+
+
+def receivables_ageing(*, user: User, group_by: str = "customer", today: datetime.date | None = None,
+                       sort: str = "-total") -> list[dict]:
+    """Open receivables by days past due, grouped by customer, rep (owner), team or region.
+
+    ``sort`` is a column of AGEING_SORTS, descending with a leading "-"; ties by code. The
+    default puts the largest balances first; "-90+" the oldest debts."""
+    today = today or timezone.localdate()
+    keys = {
+        "customer": ("customer_id", "customer__code", "customer__name"),
+        "rep": ("customer__owner_id", "customer__owner__username", "customer__owner__display_name"),
+        "team": ("customer__owner__team_id", "customer__owner__team__name", "customer__owner__team__name"),
+        "region": ("customer__region_id", "customer__region__code", "customer__region__name"),
+    }[group_by]
+    qs = Receivable.objects.filter(settled_on__isnull=True, customer__in=customer_visible(user=user))
+    rows = list(_ageing_rows(qs, keys, today).values())
+    column = sort.removeprefix("-")
+    if column not in AGEING_SORTS:
+        column, sort = "total", "-total"
+    rows.sort(key=lambda r: str(r["code"]))
+    if column == "name":
+        rows.sort(key=lambda r: str(r["name"]), reverse=sort.startswith("-"))
+    else:
+        rows.sort(key=lambda r: r[column], reverse=sort.startswith("-"))
+    return rows
+
+
+def customer_ageing(*, customer_id: int, today: datetime.date | None = None) -> dict:
+    """One customer's open receivables by days past due: each bucket, the total and what is overdue."""
+    today = today or timezone.localdate()
+    qs = Receivable.objects.filter(settled_on__isnull=True, customer_id=customer_id)
+    row = _ageing_rows(qs, ("customer_id", "customer__code", "customer__name"), today).get(customer_id)
+    buckets = [(b[0], row[b[0]] if row else ZERO) for b in AGEING_BUCKETS]
+    oldest = (qs.filter(due_on__lt=today).exclude(amount__lte=F("paid") + F("written_off"))
+              .order_by("due_on").values_list("due_on", flat=True).first())
+    return {
+        "buckets": buckets,
+        "total": row["total"] if row else ZERO,
+        "overdue": sum((amount for bucket, amount in buckets if bucket != "current"), ZERO),
+        "oldest_overdue_days": (today - oldest).days if oldest else None,
+    }
+
+
+def approval_facts(*, customer: Customer, today: datetime.date | None = None) -> dict:
+    """What an approver reads before deciding on a customer's credit: the limit in force and what
+    it leaves, the exposure, overdue and ageing of the receivables, the latest investigation's score."""
+    today = today or timezone.localdate()
+    return {
+        **credit_positions(customer_ids=[customer.pk], today=today)[customer.pk],
+        "ageing": customer_ageing(customer_id=customer.pk, today=today),
+        "investigation": Investigation.objects.filter(customer=customer).order_by("-investigated_on", "-id").first(),
+    }
+
+
+def requester_history(*, person: User, viewer: User, limit: int = 5, besides: LimitApplication | CreditException | None = None) -> dict:
+    """The credit record of the person asking, as far as ``viewer`` may see it: their limit
+    applications and exceptions (``besides`` the one being decided) and how they were decided,
+    and the bad debts they handled (K3)."""
+    applications = LimitApplication.objects.filter(applicant=person, customer__in=customer_visible(user=viewer))
+    exceptions = CreditException.objects.filter(requested_by=person, order__customer__in=customer_visible(user=viewer))
+    if isinstance(besides, LimitApplication):
+        applications = applications.exclude(pk=besides.pk)
+    elif isinstance(besides, CreditException):
+        exceptions = exceptions.exclude(pk=besides.pk)
+    handled = liabilities_visible(user=viewer).filter(person=person, role=LiabilityRole.HANDLER)
+    by_status = {status: 0 for status in ApplicationStatus.values}
+    for status, n in applications.values_list("status").annotate(n=Count("id")).order_by():
+        by_status[status] = n
+    exc_status = {status: 0 for status in ApplicationStatus.values}
+    for status, n in exceptions.values_list("status").annotate(n=Count("id")).order_by():
+        exc_status[status] = n
+    return {
+        "person": person,
+        "applications": by_status,
+        "recent_applications": list(applications.select_related("customer", "decided_by").order_by("-created_at", "-id")[:limit]),
+        "exceptions": exc_status,
+        "recent_exceptions": list(exceptions.select_related("order__customer", "decided_by").order_by("-created_at", "-id")[:limit]),
+        "bad_debts": handled.count(),
+        "bad_debt_liability": liability_total(handled),
+    }
 
 
 def checks_of_order(*, order) -> list[CreditCheck]:

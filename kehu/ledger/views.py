@@ -1,9 +1,11 @@
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -12,16 +14,17 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kehu.accounts.permissions import can_enter_orders, can_record_payments
+from kehu.accounts.requests import AuthenticatedRequest
 from kehu.core.forms import apply_errors
 from kehu.core.xlsx import FORMATS, export_response
 from kehu.customers.selectors import customer_get
 
-from . import selectors, services
+from . import panels, selectors, services
 from .forms import OrderFilterForm, OrderHeaderForm, PaymentForm
 from .models import Order, OrderStatus, PaymentMethod, Product
 
 
-def _orders(request: HttpRequest):
+def _orders(request: AuthenticatedRequest):
     """The order list's filters applied to what the user may see: (form, queryset, customer)."""
     form = OrderFilterForm(request.GET)
     data = form.cleaned_data if form.is_valid() else {}
@@ -40,7 +43,7 @@ def _orders(request: HttpRequest):
 
 
 @login_required
-def order_list(request: HttpRequest) -> HttpResponse:
+def order_list(request: AuthenticatedRequest) -> HttpResponse:
     form, qs, customer = _orders(request)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -54,7 +57,7 @@ def order_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def orders_confirm(request: HttpRequest) -> HttpResponse:
+def orders_confirm(request: AuthenticatedRequest) -> HttpResponse:
     """Confirm the drafts a list showed, each through the credit check (ledger.orders_confirm)."""
     if not can_enter_orders(request.user):
         raise PermissionDenied
@@ -73,10 +76,10 @@ def orders_confirm(request: HttpRequest) -> HttpResponse:
     return redirect(target)
 
 
-def export_columns() -> list[tuple[str, object]]:
+def export_columns() -> list[tuple[str, Callable[[Order], object]]]:
     """The order list's export: header (the fields' names in the active language) and cell readers."""
     def title(name: str) -> str:
-        return str(Order._meta.get_field(name).verbose_name)
+        return str(getattr(Order._meta.get_field(name), "verbose_name", name))
 
     return [
         (title("number"), lambda o: o.number),
@@ -95,7 +98,7 @@ def export_columns() -> list[tuple[str, object]]:
 
 
 @login_required
-def order_export(request: HttpRequest, fmt: str = "csv") -> HttpResponse | StreamingHttpResponse | FileResponse:
+def order_export(request: AuthenticatedRequest, fmt: str = "csv") -> HttpResponse | StreamingHttpResponse | FileResponse:
     """The orders the list shows (filters and visibility), every page, as CSV or xlsx."""
     if fmt not in FORMATS:
         raise Http404
@@ -105,7 +108,7 @@ def order_export(request: HttpRequest, fmt: str = "csv") -> HttpResponse | Strea
     return export_response(fmt, "orders", _("Orders"), [t for t, _read in columns], rows)
 
 
-def _lines_from_post(request: HttpRequest) -> list[dict]:
+def _lines_from_post(request: AuthenticatedRequest) -> list[dict]:
     products = request.POST.getlist("product")
     quantities = request.POST.getlist("quantity")
     prices = request.POST.getlist("unit_price")
@@ -119,18 +122,23 @@ def _lines_from_post(request: HttpRequest) -> list[dict]:
     return lines
 
 
-def _products():
-    return list(Product.objects.filter(active=True).order_by("category", "code"))
+def _rows_with_products(lines: list[dict]) -> list[dict]:
+    """The posted lines again, each with its product, so the form shows what was picked."""
+    pks = {int(line["product"]) for line in lines if str(line.get("product") or "").isdigit()}
+    products = {p.pk: p for p in Product.objects.filter(pk__in=pks)}
+    return [{**line, "product_obj": products.get(int(line["product"])) if str(line.get("product") or "").isdigit() else None}
+            for line in lines]
 
 
 @login_required
-def order_new(request: HttpRequest) -> HttpResponse:
+def order_new(request: AuthenticatedRequest) -> HttpResponse:
     if not can_enter_orders(request.user):
         raise PermissionDenied
     raw_customer = request.POST.get("customer") or request.GET.get("customer")
     customer = None
     if raw_customer:
-        customer = customer_get(user=request.user, pk=raw_customer)  # 404 for someone else's customer
+        # 404 for someone else's customer, and for anything that is not a customer's id
+        customer = customer_get(user=request.user, pk=int(raw_customer) if raw_customer.isdigit() else 0)
     # A customer without credit terms buys for cash unless the rep says otherwise.
     initial = {"order_date": timezone.localdate(),
                "payment_method": PaymentMethod.CREDIT if customer and customer.payment_terms_days else PaymentMethod.CASH}
@@ -164,37 +172,51 @@ def order_new(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, _("Order %(n)s saved as a draft.") % {"n": order.number})
             return redirect("ledger:order_detail", pk=order.pk)
-    rows = lines or [{}] * 3
+    rows = _rows_with_products(lines) if lines else [{}] * 3
     return render(request, "ledger/order_form.html", {
-        "customer": customer, "form": form, "rows": rows, "products": _products(),
-        "line_errors": line_errors, "nav": "orders",
+        "customer": customer, "form": form, "rows": rows, "line_errors": line_errors, "nav": "orders",
+        "panels": panels.render_panels(request, panels.ORDER_FORM, customer) if customer else [],
     })
 
 
 @login_required
-def order_line_row(request: HttpRequest) -> HttpResponse:
-    return render(request, "ledger/partials/line_row.html", {"row": {}, "products": _products()})
+def order_line_row(request: AuthenticatedRequest) -> HttpResponse:
+    return render(request, "ledger/partials/line_row.html", {"row": {}})
+
+
+PICK_LIMIT = 20
 
 
 @login_required
-def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def product_pick(request: AuthenticatedRequest) -> HttpResponse:
+    """The order form's product search: active products by code, name or grade (everyone reads the catalogue)."""
+    q = request.GET.get("product_q", "")[:60]
+    products = list(selectors.product_list(q=q, active=True)[:PICK_LIMIT + 1])
+    return render(request, "ledger/partials/product_results.html", {
+        "products": products[:PICK_LIMIT], "more": len(products) > PICK_LIMIT, "q": q})
+
+
+@login_required
+def order_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     order = selectors.order_get(user=request.user, pk=pk)
     lines = order.lines.select_related("product")
-    actions = []
+    actions: list[tuple[str, str]] = []
     if can_enter_orders(request.user):
-        actions = {
+        by_status: dict[str, list[tuple[str, str]]] = {
             OrderStatus.DRAFT: [("confirm", _("Confirm")), ("cancel", _("Cancel order"))],
             OrderStatus.HELD: [("confirm", _("Check credit again")), ("cancel", _("Cancel order"))],
             OrderStatus.CONFIRMED: [("deliver", _("Mark delivered")), ("cancel", _("Cancel order"))],
             OrderStatus.DELIVERED: [("invoice", _("Mark invoiced"))],
-        }.get(order.status, [])
+        }
+        actions = by_status.get(order.status, [])
     receivable = getattr(order, "receivable", None) if order.status in (OrderStatus.INVOICED, OrderStatus.PAID) else None
     return render(request, "ledger/order_detail.html", {
         "order": order, "lines": lines, "actions": actions, "receivable": receivable, "nav": "orders",
+        "panels": panels.render_panels(request, panels.ORDER_DETAIL, order),
     })
 
 
-ACTIONS = {
+ACTIONS: dict[str, Callable[..., Order]] = {
     "confirm": services.order_confirm,
     "deliver": services.order_deliver,
     "invoice": services.order_invoice,
@@ -204,7 +226,7 @@ ACTIONS = {
 
 @login_required
 @require_POST
-def order_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+def order_action(request: AuthenticatedRequest, pk: int, action: str) -> HttpResponse:
     order = selectors.order_get(user=request.user, pk=pk)
     if action not in ACTIONS:
         raise Http404
@@ -219,7 +241,7 @@ def order_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 
 
 @login_required
-def payment_new(request: HttpRequest, customer_pk: int) -> HttpResponse:
+def payment_new(request: AuthenticatedRequest, customer_pk: int) -> HttpResponse:
     customer = customer_get(user=request.user, pk=customer_pk)
     if not can_record_payments(request.user):
         raise PermissionDenied

@@ -186,3 +186,12 @@ def _axes_fresh(transactional_db):
     from axes.utils import reset
 
     reset()
+
+
+def pick_product(line, product) -> None:
+    """Pick ``product`` on an order line as a person does: type part of its grade, tap the match."""
+    from playwright.sync_api import expect
+
+    line.locator("input.product-search").fill(product.grade or product.name)
+    line.locator(f".product-results .product-pick[data-pk='{product.pk}']").click()
+    expect(line.locator("input[name=product]")).to_have_value(str(product.pk))

@@ -278,7 +278,7 @@ def test_money_is_numbers_and_dates_are_dates_in_xlsx(client, org, world):
     assert {r["1–30"] for r in ageing} == {6000.0}
     audit = as_dicts(download(client, "audit", "xlsx"))
     assert all(isinstance(r["When"], datetime.datetime) for r in audit)
-    assert any("pending → approved" in r["Changes"] for r in audit)
+    assert any("Status Waiting for approval → Approved" in r["Changes"] for r in audit)  # labels, not codes
 
 
 def test_csv_money_reads_as_numbers(client, org, world):

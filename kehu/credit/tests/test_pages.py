@@ -135,7 +135,7 @@ def test_inbox_shows_each_approver_what_waits_for_them(org, world, as_user):
 def test_audit_page_lists_entries(org, world, as_user):
     page = text(as_user(org.cathy).get(reverse("credit:audit")))
     assert "Receivable written off" in page and "Limit application approved" in page
-    assert "pending → approved" in page  # the application's status, before and after
+    assert "Waiting for approval → Approved" in page  # the status, before and after, by its label
 
 
 def test_freeze_by_role(org, world, as_user):

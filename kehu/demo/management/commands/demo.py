@@ -3,6 +3,7 @@
     kehu demo                      # 2,000 customers, 300 prospects, 24 months of orders
     kehu demo --if-empty           # the same, unless there are customers already (`make run`)
     kehu demo --logins             # print the demo users and their password, change nothing
+    kehu demo --if-empty --no-logins   # build quietly about logins (`make run` prints them once itself)
     kehu demo --customers 100000 --order-lines 5000000   # the benchmark scale (`make bench`)
 """
 
@@ -47,6 +48,8 @@ class Command(BaseCommand):
                             help="Add the demo company even though there are customers already.")
         parser.add_argument("--logins", action="store_true",
                             help="Only print the demo users and their password.")
+        parser.add_argument("--no-logins", action="store_true",
+                            help="Do not print the demo users after building (the caller prints them).")
         parser.add_argument("--seed", type=int, default=2026, help="Random seed (default 2026).")
         parser.add_argument("--customers", type=int, default=DEFAULT_CUSTOMERS,
                             help=f"Customers, prospects not counted (default {DEFAULT_CUSTOMERS:,}).")
@@ -82,4 +85,5 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         if options["verbosity"] > 0:
             self.stdout.write(self.style.SUCCESS("Demo company added: ") + describe(summary))
-            self.stdout.write(logins_table())
+            if not options["no_logins"]:
+                self.stdout.write(logins_table())
