@@ -224,3 +224,9 @@ KEHU_PAGE_SIZE = 50
 # Long work (imports, large exports, re-grading, route planning) runs as tasks in a worker process
 # (`kehu db_worker`, started by `make run` beside the web server), queued in the database itself.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# Daily routes: without a travel-time matrix, minutes come from the straight-line distance times a
+# road factor at a speed, or from an OSRM routing server when KEHU_OSRM_URL names one.
+KEHU_ROUTE_ROAD_FACTOR = float(os.environ.get("KEHU_ROUTE_ROAD_FACTOR", "1.4"))
+KEHU_ROUTE_SPEED_KMH = float(os.environ.get("KEHU_ROUTE_SPEED_KMH", "25"))
+KEHU_OSRM_URL = os.environ.get("KEHU_OSRM_URL", "")

@@ -81,6 +81,11 @@ def _feasible(route, clients, matrix, vehicle) -> bool:
     return schedule(route, clients, matrix, vehicle) is not None
 
 
+def load_solver() -> None:
+    """Import VROOM (and pandas, which it loads) ahead of the first search."""
+    import vroom  # noqa: F401
+
+
 def vroom_routes(clients: list[Client], matrix: list[list[int]], vehicles: list[Vehicle], search: Search
                  ) -> list[list[int]]:
     """One route of client indices per vehicle, from VROOM; clients it cannot place are left out.

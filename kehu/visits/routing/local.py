@@ -157,7 +157,9 @@ def lns(r: Route, route: list[int], *, deadline: float, rng, clock) -> list[int]
     started = clock()
     values = sorted(c.penalty for c in r.clients if c.penalty > 0)
     threshold = values[0] * 1.5 if values else 0
-    while clock() < deadline and current:
+    patience, idle = 50 + 20 * n, 0  # a small day is done long before the deadline
+    while clock() < deadline and current and idle < patience:
+        idle += 1
         size = rng.randint(2, max(2, min(6, len(current))))
         roll = rng.random()
         if roll < 0.4:  # a stretch of the day, so visits can move to another part of it
@@ -181,5 +183,5 @@ def lns(r: Route, route: list[int], *, deadline: float, rng, clock) -> list[int]
         if cost <= best_cost + threshold * share * share:
             current = trial
             if cost < best_cost:
-                best, best_cost = trial, cost
+                best, best_cost, idle = trial, cost, 0
     return best
