@@ -219,7 +219,7 @@ def ortools_order(problem: dict, seconds: float) -> list[int] | None:
     routing.SetArcCostEvaluatorOfAllVehicles(cost)
     time_cb = routing.RegisterTransitCallback(transit)
     start, end = problem["day"]["start"], problem["day"]["end"]
-    routing.AddDimension(time_cb, end, end, True, "time")
+    routing.AddDimension(time_cb, end, end, False, "time")
     dim = routing.GetDimensionOrDie("time")
     dim.CumulVar(routing.Start(0)).SetRange(start, end)
     dim.CumulVar(routing.End(0)).SetRange(start, end)

@@ -4,7 +4,7 @@ moving visits it swaps a kept visit for a more valuable skipped one."""
 
 from __future__ import annotations
 
-from .engine import Client, Vehicle, schedule
+from .engine import Client, Vehicle, schedule, start_in
 
 
 class Route:
@@ -12,6 +12,9 @@ class Route:
 
     def __init__(self, clients: list[Client], matrix: list[list[int]], vehicle: Vehicle) -> None:
         self.clients, self.matrix, self.vehicle = clients, matrix, vehicle
+        places = [vehicle.depot] + [c.location for c in clients]
+        self.effort = [c.service + min((matrix[p][c.location] for p in places if p != c.location), default=0)
+                       for c in clients]
 
     def loc(self, k: int) -> int:
         return self.clients[k].location
@@ -32,16 +35,62 @@ class Route:
 
     def insertion(self, route: list[int], k: int, limit: int | None = None) -> tuple[int, int] | None:
         """(added travel, position) of the cheapest feasible place for ``k``, or None; positions
-        adding ``limit`` or more are not tried."""
-        m, depot, loc = self.matrix, self.vehicle.depot, self.clients[k].location
-        at = [depot] + [self.clients[i].location for i in route] + [depot]
+        adding ``limit`` or more are not tried.
+
+        Each position is checked in constant time: the earliest departure from the visit before it
+        (forward) against the latest arrival at the visit after it that still keeps the rest of the
+        route (backward). Arriving earlier never hurts, as the rep may wait, so that latest arrival
+        is one number even with several windows."""
+        m, clients, vehicle = self.matrix, self.clients, self.vehicle
+        depot, c = vehicle.depot, clients[k]
+        loc = c.location
+        at = [depot] + [clients[i].location for i in route] + [depot]
+        departs = self._departures(route)
+        if departs is None:
+            return None
+        latest = self._latest_arrivals(route)
         options = sorted((m[at[p]][loc] + m[loc][at[p + 1]] - m[at[p]][at[p + 1]], p) for p in range(len(route) + 1))
         for added, pos in options:
             if limit is not None and added >= limit:
                 return None
-            if self.feasible(route[:pos] + [k] + route[pos:]):
+            start = start_in(departs[pos] + m[at[pos]][loc], c.service, c.windows)
+            if start is not None and start + c.service + m[loc][at[pos + 1]] <= latest[pos]:
                 return added, pos
         return None
+
+    def _departures(self, route: list[int]) -> list[int] | None:
+        """The earliest departure from the base (index 0) and from each visit (index i + 1)."""
+        m, clients = self.matrix, self.clients
+        t, here = self.vehicle.start, self.vehicle.depot
+        out = [t]
+        for k in route:
+            c = clients[k]
+            start = start_in(t + m[here][c.location], c.service, c.windows)
+            if start is None:
+                return None
+            t, here = start + c.service, c.location
+            out.append(t)
+        return out
+
+    def _latest_arrivals(self, route: list[int]) -> list[int]:
+        """The latest arrival at each visit (index i) and back at the base (index n) that keeps the
+        rest of the route; a large negative number where none does."""
+        m, clients, vehicle = self.matrix, self.clients, self.vehicle
+        n = len(route)
+        out = [0] * (n + 1)
+        out[n] = vehicle.end
+        nxt = vehicle.depot
+        for i in range(n - 1, -1, -1):
+            c = clients[route[i]]
+            leave_by = out[i + 1] - m[c.location][nxt]
+            best = -(10**9)
+            for opens, closes in c.windows:
+                last = min(closes, leave_by) - c.service
+                if last >= opens and last > best:
+                    best = last
+            out[i] = best
+            nxt = c.location
+        return out
 
 
 def construct(r: Route) -> list[int]:
@@ -139,25 +188,44 @@ def _reorder(r: Route, route: list[int], base: int) -> tuple[list[int], bool]:
 
 
 def recreate(r: Route, route: list[int], candidates: list[int], rng) -> list[int]:
-    """Insert ``candidates`` most valuable first (ties in random order), each at its cheapest place."""
-    order = sorted(candidates, key=lambda k: (-r.clients[k].penalty, rng.random()))
+    """Insert ``candidates`` each at its cheapest place: mostly the most valuable first (among equals
+    the quicker ones, visit plus nearest approach, tend to go first), sometimes the most value per
+    minute first, so two small visits can take the place of one larger; with noise for variety."""
+    clients, effort = r.clients, r.effort
+    if rng.random() < 0.7:
+        order = sorted(candidates, key=lambda k: (-clients[k].penalty, effort[k] * rng.uniform(0.6, 1.4)))
+    else:
+        order = sorted(candidates, key=lambda k: -clients[k].penalty / max(1, effort[k]) * rng.uniform(0.8, 1.2))
     for k in order:
-        found = r.insertion(route, k, limit=r.clients[k].penalty)
+        found = r.insertion(route, k, limit=clients[k].penalty)
         if found:
             route = route[:found[1]] + [k] + route[found[1]:]
     return route
 
 
 def lns(r: Route, route: list[int], *, deadline: float, rng, clock) -> list[int]:
-    """Ruin and recreate until ``deadline`` (by ``clock``): take out a stretch of the day or a few
-    visits at random, put the most valuable candidates back in, keep the result when it is no worse."""
+    """Ruin and recreate until ``deadline`` (by ``clock``): take out a stretch of the day, the less
+    valuable visits or a few at random, put the most valuable candidates back in. A run that stops
+    improving starts again from ``route``; two fruitless runs in a row end the search early."""
+    best, best_cost = route, r.cost(route)
+    fruitless = 0
+    while clock() < deadline and fruitless < 2:
+        found = _ruin_and_recreate(r, route, deadline=deadline, rng=rng, clock=clock)
+        cost = r.cost(found)
+        if cost < best_cost:
+            best, best_cost, fruitless = found, cost, 0
+        else:
+            fruitless += 1
+    return best
+
+
+def _ruin_and_recreate(r: Route, route: list[int], *, deadline: float, rng, clock) -> list[int]:
     best, best_cost = route, r.cost(route)
     current = route
     n = len(r.clients)
-    started = clock()
     values = sorted(c.penalty for c in r.clients if c.penalty > 0)
     threshold = values[0] * 1.5 if values else 0
-    patience, idle = 50 + 20 * n, 0  # a small day is done long before the deadline
+    patience, idle = 100 + 5 * n, 0
     while clock() < deadline and current and idle < patience:
         idle += 1
         size = rng.randint(2, max(2, min(6, len(current))))
@@ -166,8 +234,7 @@ def lns(r: Route, route: list[int], *, deadline: float, rng, clock) -> list[int]
             at = rng.randrange(len(current))
             removed = current[at:at + size]
         elif roll < 0.7:  # the less valuable visits, so the valuable ones can be placed afresh
-            values = sorted({r.clients[k].penalty for k in current})
-            cut = rng.choice(values)
+            cut = rng.choice(sorted({r.clients[k].penalty for k in current}))
             removed = [k for k in current if r.clients[k].penalty <= cut]
         else:
             removed = rng.sample(current, min(size, len(current)))
@@ -179,7 +246,7 @@ def lns(r: Route, route: list[int], *, deadline: float, rng, clock) -> list[int]
             trial = descend(r, trial)
             cost = r.cost(trial)
         # record-to-record travel: accept a little worse early on, to leave a local optimum
-        share = max(0.0, (deadline - clock()) / max(1e-9, deadline - started))
+        share = max(0.0, 1 - idle / patience)
         if cost <= best_cost + threshold * share * share:
             current = trial
             if cost < best_cost:

@@ -12,7 +12,7 @@ from .problem import Problem, ProblemError, parse_problem
 
 DEFAULT_ROAD_FACTOR = 1.4
 DEFAULT_SPEED_KMH = 25.0
-EXPLORATION = 3  # VROOM's level: 3 leaves most of the budget to Kehu's own search, which does better
+EXPLORATION = 5  # VROOM's most thorough level: the best start for the ruin and recreate that follows
 DEFAULT_TIME_LIMIT = 0.3  # seconds per rep-day: VROOM's search, then ruin and recreate until then
 
 # Why a visit was left out. Fixed sentences, so that a page can translate them.

@@ -7,8 +7,21 @@ import sys
 
 import pytest
 
-from kehu.visits.routing import ProblemError, RoutingBug, parse_problem, solve, solve_many, travel_matrix, verify
-from kehu.visits.routing.solver import REASON_NO_ROOM, REASON_NO_WINDOW, REASON_NOT_WORTH, REASON_UNREACHABLE
+from kehu.visits.routing import (
+    ProblemError,
+    RoutingBug,
+    parse_problem,
+    solve,
+    solve_many,
+    travel_matrix,
+    verify,
+)
+from kehu.visits.routing.solver import (
+    REASON_NO_ROOM,
+    REASON_NO_WINDOW,
+    REASON_NOT_WORTH,
+    REASON_UNREACHABLE,
+)
 
 DAY = {"start": 480, "end": 1080}
 BASE = {"id": "base", "lat": 30.0, "lon": 120.0}
@@ -340,3 +353,30 @@ def test_the_core_imports_no_django():
     code = "import sys, kehu.visits.routing; print(any(m.split('.')[0] == 'django' for m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_constant_time_insertion_agrees_with_checking_every_position():
+    from kehu.visits.routing.engine import Client, Vehicle, schedule
+    from kehu.visits.routing.local import Route
+
+    rng = random.Random(5)
+    for _ in range(200):
+        n = rng.randint(2, 9)
+        p = random_day(rng, n)
+        clients = [Client(service=s["service_min"], windows=[tuple(w) for w in s["time_windows"]],
+                          penalty=s["skip_penalty"], location=i + 1) for i, s in enumerate(p["stops"])]
+        vehicle = Vehicle(start=p["day"]["start"], end=p["day"]["end"])
+        r = Route(clients, p["travel_min"], vehicle)
+        route = [k for k in rng.sample(range(n), rng.randint(0, n - 1))]
+        if schedule(route, clients, p["travel_min"], vehicle) is None:
+            continue
+        k = next(i for i in range(n) if i not in route)
+        expected = None
+        for pos in range(len(route) + 1):
+            trial = route[:pos] + [k] + route[pos:]
+            if schedule(trial, clients, p["travel_min"], vehicle) is not None:
+                added = r.travel(trial) - r.travel(route)
+                if expected is None or added < expected:
+                    expected = added
+        found = r.insertion(route, k)
+        assert (found and found[0]) == expected or (found is None and expected is None)
