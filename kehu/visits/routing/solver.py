@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 
@@ -9,6 +10,8 @@ from .engine import Client, Search, Vehicle, load_solver, repair, schedule, star
 from .local import Route, descend, lns
 from .matrix import osrm_matrix, travel_matrix
 from .problem import Problem, ProblemError, parse_problem
+
+log = logging.getLogger(__name__)
 
 DEFAULT_ROAD_FACTOR = 1.4
 DEFAULT_SPEED_KMH = 25.0
@@ -66,7 +69,7 @@ def _matrix(parsed: Problem, *, road_factor: float, speed_kmh: float, osrm_url: 
         try:
             return osrm_matrix(parsed.points, url=osrm_url)
         except OSError as exc:  # the server is down or answered badly: straight lines still give a plan
-            parsed.notes.append(f"routing server unavailable ({exc}); straight-line travel times used")
+            log.warning("routing server unavailable (%s); straight-line travel times used", exc)
     return travel_matrix(parsed.points, road_factor=road_factor, speed_kmh=speed_kmh)
 
 
@@ -113,8 +116,6 @@ def _plan(parsed: Problem, matrix, r: Route, route: list[int], alone: list[bool]
     penalty = sum(stops[k].penalty for k in range(len(stops)) if k not in inside)
     plan = {"route": entries, "skipped": skipped, "travel_min": travel, "skipped_penalty": penalty,
             "cost": travel + penalty, "seconds": 0.0}
-    if parsed.notes:
-        plan["notes"] = list(parsed.notes)
     return plan
 
 

@@ -248,11 +248,12 @@ def test_travel_matrix():
         travel_matrix([(30, 120)], road_factor=0, speed_kmh=25)
 
 
-def test_an_unreachable_routing_server_falls_back_to_straight_lines():
+def test_an_unreachable_routing_server_falls_back_to_straight_lines(caplog):
     p = {"day": DAY, "base": BASE, "stops": [stop("n", lat=30.1, lon=120.0, penalty=5000)]}
     plan = solve(p, road_factor=1.5, speed_kmh=20, osrm_url="http://127.0.0.1:9")
     assert plan["travel_min"] == 102
-    assert "straight-line" in plan["notes"][0]
+    assert "straight-line travel times used" in caplog.text
+    assert set(plan) == {"route", "skipped", "travel_min", "skipped_penalty", "cost", "seconds"}
 
 
 # -- bad problems ---------------------------------------------------------------------------------
@@ -294,6 +295,9 @@ def bad(path, value):
     (bad(["travel_min"], [[0, "x"], [5, 0]]), r"travel_min\[0\]\[1\]: 'x' is not a number"),
     (bad(["travel_min"], [[0, -5], [5, 0]]), r"travel_min\[0\]\[1\]: -5 is negative"),
     (bad(["travel_min"], [[0, 5.5], [5, 0]]), r"travel_min\[0\]\[1\]: 5.5 is not a whole number"),
+    (bad(["travel_min"], [[0, 10**9], [5, 0]]), r"travel_min\[0\]\[1\]: 1000000000 minutes is too large"),
+    (bad(["stops", 0, "time_windows"], [[-30, 600]]), r"time_windows\[0\]: opens at -30, before midnight"),
+    (bad(["stops", 0, "time_windows"], [[float("nan"), 600]]), r"time_windows\[0\]: nan is not a finite number"),
     ([1, 2], r"must be a JSON object"),
 ])
 def test_bad_problems_are_refused_with_a_clear_message(data, message):

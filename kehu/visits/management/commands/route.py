@@ -69,5 +69,4 @@ class Command(BaseCommand):
             lines.extend(f"  {s['id']}: {s['reason']}" for s in plan["skipped"])
         lines.append(f"Travel {plan['travel_min']} min; skip penalties {plan['skipped_penalty']}; "
                      f"cost {plan['cost']}; found in {plan['seconds']:.2f} s")
-        lines.extend(f"Note: {note}" for note in plan.get("notes", []))
         return "\n".join(lines)
