@@ -33,7 +33,8 @@ class Route:
         inside = set(route)
         return self.travel(route) + sum(c.penalty for k, c in enumerate(self.clients) if k not in inside)
 
-    def insertion(self, route: list[int], k: int, limit: int | None = None) -> tuple[int, int] | None:
+    def insertion(self, route: list[int], k: int, limit: int | None = None, *, by_time: bool = False
+                  ) -> tuple[int, int] | None:
         """(added travel, position) of the cheapest feasible place for ``k``, or None; positions
         adding ``limit`` or more are not tried.
 
@@ -50,6 +51,20 @@ class Route:
             return None
         latest = self._latest_arrivals(route)
         options = sorted((m[at[p]][loc] + m[loc][at[p + 1]] - m[at[p]][at[p + 1]], p) for p in range(len(route) + 1))
+        if by_time:  # the place that pushes the rest of the day back least, to pack a full stretch
+            best = None
+            for added, pos in options:
+                if limit is not None and added >= limit:
+                    break
+                start = start_in(departs[pos] + m[at[pos]][loc], c.service, c.windows)
+                if start is None:
+                    continue
+                arrive_next = start + c.service + m[loc][at[pos + 1]]
+                if arrive_next <= latest[pos]:
+                    shift = arrive_next - (departs[pos] + m[at[pos]][at[pos + 1]])
+                    if best is None or (shift, added) < best[0]:
+                        best = ((shift, added), (added, pos))
+            return best[1] if best else None
         for added, pos in options:
             if limit is not None and added >= limit:
                 return None
@@ -196,8 +211,9 @@ def recreate(r: Route, route: list[int], candidates: list[int], rng) -> list[int
         order = sorted(candidates, key=lambda k: (-clients[k].penalty, effort[k] * rng.uniform(0.6, 1.4)))
     else:
         order = sorted(candidates, key=lambda k: -clients[k].penalty / max(1, effort[k]) * rng.uniform(0.8, 1.2))
+    by_time = rng.random() < 0.3
     for k in order:
-        found = r.insertion(route, k, limit=clients[k].penalty)
+        found = r.insertion(route, k, limit=clients[k].penalty, by_time=by_time)
         if found:
             route = route[:found[1]] + [k] + route[found[1]:]
     return route
@@ -236,8 +252,10 @@ def _ruin_and_recreate(r: Route, route: list[int], *, deadline: float, rng, cloc
         elif roll < 0.7:  # the less valuable visits, so the valuable ones can be placed afresh
             cut = rng.choice(sorted({r.clients[k].penalty for k in current}))
             removed = [k for k in current if r.clients[k].penalty <= cut]
-        else:
+        elif roll < 0.9:
             removed = rng.sample(current, min(size, len(current)))
+        else:  # everything: the day built afresh in another order
+            removed = list(current)
         kept = [k for k in current if k not in removed]
         inside = set(kept)
         trial = recreate(r, kept, [k for k in range(n) if k not in inside], rng)

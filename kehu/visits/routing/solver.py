@@ -81,7 +81,9 @@ def _solve_parsed(parsed: Problem, matrix: list[list[int]], *, deadline: float, 
     r = Route(clients, matrix, vehicle)
     route: list[int] = []
     if any(alone):
-        found = vroom_routes(clients, matrix, [vehicle], Search(exploration=EXPLORATION))[0]
+        # VROOM may take up to half of what is left; Kehu's own search has the rest
+        share = max(0.0, deadline - time.perf_counter()) / 2
+        found = vroom_routes(clients, matrix, [vehicle], Search(time_limit=share or None, exploration=EXPLORATION))[0]
         route = descend(r, repair(found, clients, matrix, vehicle))
         route = lns(r, route, deadline=deadline, rng=random.Random(seed), clock=time.perf_counter)
     plan = _plan(parsed, matrix, r, route, alone)
