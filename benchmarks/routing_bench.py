@@ -7,8 +7,9 @@
 2. Rep-days: seeded, realistic, over-booked days of 15–35 candidate visits around a base in a
    Chinese city (a quarter A customers open only in the morning, some stops closed over lunch,
    20–40-minute visits), scored by the objective (skip penalties + travel minutes): Kehu's plan
-   against OR-Tools, VROOM and PyVRP each given REF seconds per day, and a nearest-neighbour plan.
-   Targets: the best objective on every day, p95 under 200 ms per day.
+   (solve() with its default budget of one second) against OR-Tools, VROOM and PyVRP each given
+   REF seconds per day, and a nearest-neighbour plan. Targets: the best objective on every day,
+   p95 under 200 ms per day.
 
 The reference solvers are the optional extra `bench` (`make bench` installs it); a missing one is
 reported and left out. The issue asks the references at 30 s per day (30 days × 3 solvers = 45
