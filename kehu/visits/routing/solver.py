@@ -1,4 +1,14 @@
-"""solve(): one rep-day; solve_many(): several (a team's day, a week), each on its own."""
+"""solve(): one rep-day; solve_many(): several (a team's day, a week), each on its own.
+
+How a day is planned, chosen by measurement (benchmarks/routing_bench.py, on a 2-core machine
+shared with other work): VROOM (exploration level 5) gives the start, then Kehu's own descent
+(insert, drop, swap a kept visit for a skipped one, move, reverse, exchange) and ruin and recreate
+on the true objective, with restarts. On 30 over-booked days, against the best of OR-Tools, VROOM
+and PyVRP given 30 s each: VROOM alone matched it on 16 days, PyVRP at 30 s on 28 (PyVRP at
+0.15 s matched 3-s references on none of 12 days); VROOM plus Kehu's search in 1 s on 28 (the
+other two within 12 minutes of travel). On Solomon's 100-customer instances with a 9.5 s budget VROOM came within
+0.2 % on C101 and R101 (PyVRP: 0 % and 1.65 %, and no solution within the fleet on RC101).
+"""
 
 from __future__ import annotations
 
