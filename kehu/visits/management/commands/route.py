@@ -21,7 +21,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("problem", help="the problem as a JSON file ('-' reads standard input)")
         parser.add_argument("--time-limit", type=float, default=None, metavar="SECONDS",
-                            help="seconds the search may take (default: the core's own, a fraction of a second)")
+                            help="seconds the search may take (default: one second)")
         parser.add_argument("--json", action="store_true", help="print the plan as JSON")
 
     def handle(self, *args, **options) -> None:
