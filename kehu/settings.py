@@ -228,3 +228,9 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # The confirm step of every order (DESIGN.md: every path that makes an order count passes the credit
 # check). Fixed here, not read from the environment; the ledger has no fallback without it.
 ORDER_CONFIRM_STEP = "kehu.credit.services.order_confirm_checked"
+
+# Daily routes: without a travel-time matrix, minutes come from the straight-line distance times a
+# road factor at a speed, or from an OSRM routing server when KEHU_OSRM_URL names one.
+KEHU_ROUTE_ROAD_FACTOR = float(os.environ.get("KEHU_ROUTE_ROAD_FACTOR", "1.4"))
+KEHU_ROUTE_SPEED_KMH = float(os.environ.get("KEHU_ROUTE_SPEED_KMH", "25"))
+KEHU_OSRM_URL = os.environ.get("KEHU_OSRM_URL", "")
