@@ -215,7 +215,7 @@ class OrderCreateSerializer(OrderLinesSerializer):
 
 
 class OrdersConfirmSerializer(serializers.Serializer):
-    orders = serializers.ListField(child=serializers.IntegerField(min_value=1), min_length=1, max_length=500,
+    orders = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=2**63 - 1), min_length=1, max_length=500,
                                    help_text=_("Ids of draft or held orders, at most 500."))
 
 
