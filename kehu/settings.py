@@ -224,3 +224,14 @@ KEHU_PAGE_SIZE = 50
 # Long work (imports, large exports, re-grading, route planning) runs as tasks in a worker process
 # (`kehu db_worker`, started by `make run` beside the web server), queued in the database itself.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# Field work (visits): the sales map's tiles and travel times for route planning.
+# KEHU_MAP_TILES: a tile URL template ({z}/{x}/{y}, {s} for subdomains); empty = no tiles, the map
+# draws markers and routes over a plain background. KEHU_MAP_TILES_CRS: "wgs84", or "gcj02" for
+# Chinese providers (AMap/Gaode, Tianditu) whose tiles are drawn in GCJ-02.
+KEHU_MAP_TILES = os.environ.get("KEHU_MAP_TILES", "")
+KEHU_MAP_TILES_CRS = os.environ.get("KEHU_MAP_TILES_CRS", "wgs84").lower()
+KEHU_MAP_ATTRIBUTION = os.environ.get("KEHU_MAP_ATTRIBUTION", "")
+KEHU_MAP_SUBDOMAINS = os.environ.get("KEHU_MAP_SUBDOMAINS", "")
+KEHU_ROAD_FACTOR = float(os.environ.get("KEHU_ROAD_FACTOR", "1.4"))
+KEHU_SPEED_KMH = float(os.environ.get("KEHU_SPEED_KMH", "30"))
