@@ -210,11 +210,14 @@ def plan_schedule(*, customers: Iterable[Customer], days: list[datetime.date], p
             start = int(offset * len(stretch))
             ordered = stretch[start:] + stretch[:start]
             fitting = [d for d in ordered if room(d)]
+            if not fitting:  # the stretch is full: the nearest day of the period with room
+                mid = days[(lo + hi - 1) // 2]
+                fitting = sorted((d for d in days if room(d)), key=lambda d: abs((d - mid).days))[:1]
             if fitting:
                 same_area = [d for d in fitting if area and area in areas[d]]
-                day = same_area[0] if same_area else min(fitting, key=lambda d: (load_min[d], ordered.index(d)))
+                day = same_area[0] if same_area else min(fitting, key=lambda d: (load_min[d], fitting.index(d)))
             else:  # over-booked: the least loaded day; the route will say what does not fit
-                day = min(ordered, key=lambda d: (mornings[d] if cadence.morning else 0, load_min[d]))
+                day = min(days, key=lambda d: (mornings[d] if cadence.morning else 0, load_min[d]))
             load_min[day] += cost
             areas[day].add(area)
             if cadence.morning:
@@ -291,9 +294,18 @@ def _week_placements(*, rep: User, workdays: WorkingDays, policy: CadencePolicy,
     if pool:  # the monthly plan said whom to see this week; the week spreads them over its days
         return plan_schedule(customers=pool.values(), days=workdays.days, policy=policy, counts=counts,
                              seniors=seniors)
-    month_start, month_end = month_bounds(start)
-    month_days = len(working_days(start=month_start, end=month_end).days) or 1
-    return plan_schedule(customers=book_of(rep), days=workdays.days, policy=policy, month_days=month_days)
+    # No monthly plan: the month as the policy would plan it says whom to see this week (a week may
+    # span two months).
+    for month_start in sorted({month_bounds(d)[0] for d in workdays.days}):
+        month_end = month_bounds(month_start)[1]
+        month = plan_schedule(customers=book_of(rep), days=working_days(start=month_start, end=month_end).days,
+                              policy=policy)
+        for p in month:
+            if start <= p.date <= end:
+                counts[p.customer.pk] += 1
+                seniors[p.customer.pk] += p.kind == EntryKind.SENIOR
+                pool[p.customer.pk] = p.customer
+    return plan_schedule(customers=pool.values(), days=workdays.days, policy=policy, counts=counts, seniors=seniors)
 
 
 def plan_entry_add(*, user: User, plan: Plan, customer: Customer, date: datetime.date, slot: str = Slot.ANY,
