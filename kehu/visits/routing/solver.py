@@ -1,0 +1,150 @@
+"""solve(): one rep-day; solve_many(): several (a team's day, a week), each on its own."""
+
+from __future__ import annotations
+
+import time
+
+from .engine import Client, Search, Vehicle, best_insertion, improve, pyvrp_routes, repair, schedule, start_in
+from .matrix import osrm_matrix, travel_matrix
+from .problem import Problem, ProblemError, parse_problem
+
+DEFAULT_ROAD_FACTOR = 1.4
+DEFAULT_SPEED_KMH = 25.0
+DEFAULT_TIME_LIMIT = 0.5  # seconds; the search mostly stops earlier, after NO_IMPROVEMENT iterations
+NO_IMPROVEMENT = 2500
+
+# Why a visit was left out. Fixed sentences, so that a page can translate them.
+REASON_NO_WINDOW = "The visit is longer than every one of its time windows."
+REASON_UNREACHABLE = "It cannot be reached and finished inside its time windows and the working day."
+REASON_NO_ROOM = "It does not fit in the day alongside more valuable visits."
+REASON_NOT_WORTH = "Its skip penalty is less than the extra travel it needs."
+REASONS = (REASON_NO_WINDOW, REASON_UNREACHABLE, REASON_NO_ROOM, REASON_NOT_WORTH)
+
+
+class RoutingBug(AssertionError):
+    """A plan that breaks a window, the day or the objective: a bug, never an output."""
+
+
+def solve(problem: dict, *, time_limit: float | None = None, road_factor: float = DEFAULT_ROAD_FACTOR,
+          speed_kmh: float = DEFAULT_SPEED_KMH, osrm_url: str | None = None, seed: int = 0) -> dict:
+    """The plan for one rep-day problem (see the package docstring for both shapes).
+
+    Minimises the skip penalties of the visits left out plus the minutes of travel. Raises
+    :class:`ProblemError` for a problem that cannot be read.
+    """
+    started = time.perf_counter()
+    parsed = parse_problem(problem)
+    matrix = parsed.matrix
+    if matrix is None:
+        matrix = _matrix(parsed, road_factor=road_factor, speed_kmh=speed_kmh, osrm_url=osrm_url)
+    plan = _solve_parsed(parsed, matrix, time_limit=DEFAULT_TIME_LIMIT if time_limit is None else time_limit,
+                         seed=seed)
+    plan["seconds"] = round(time.perf_counter() - started, 3)
+    return plan
+
+
+def solve_many(problems: list[dict], *, time_limit: float | None = None, **options) -> list[dict]:
+    """The plans of several rep-days, in order; ``time_limit`` applies to each."""
+    if not isinstance(problems, list):
+        raise ProblemError("problems: not a list")
+    plans = []
+    for index, problem in enumerate(problems):
+        try:
+            plans.append(solve(problem, time_limit=time_limit, **options))
+        except ProblemError as exc:
+            raise ProblemError(f"problems[{index}]: {exc}") from None
+    return plans
+
+
+def _matrix(parsed: Problem, *, road_factor: float, speed_kmh: float, osrm_url: str | None) -> list[list[int]]:
+    if osrm_url:
+        try:
+            return osrm_matrix(parsed.points, url=osrm_url)
+        except OSError as exc:  # the server is down or answered badly: straight lines still give a plan
+            parsed.notes.append(f"routing server unavailable ({exc}); straight-line travel times used")
+    return travel_matrix(parsed.points, road_factor=road_factor, speed_kmh=speed_kmh)
+
+
+def _solve_parsed(parsed: Problem, matrix: list[list[int]], *, time_limit: float, seed: int) -> dict:
+    clients = [Client(service=s.service, windows=list(s.windows), penalty=s.penalty, location=i + 1)
+               for i, s in enumerate(parsed.stops)]
+    vehicle = Vehicle(start=parsed.start, end=parsed.end)
+    alone = [schedule([k], clients, matrix, vehicle) is not None for k in range(len(clients))]
+    route: list[int] = []
+    if any(alone):
+        found = pyvrp_routes(clients, matrix, [vehicle], Search(time_limit, NO_IMPROVEMENT, seed))[0]
+        route = improve(repair(found, clients, matrix, vehicle), clients, matrix, vehicle)
+    plan = _plan(parsed, matrix, clients, vehicle, route, alone)
+    verify(parsed, matrix, plan)
+    return plan
+
+
+def _plan(parsed: Problem, matrix, clients, vehicle, route: list[int], alone: list[bool]) -> dict:
+    times = schedule(route, clients, matrix, vehicle)
+    if times is None:
+        raise RoutingBug("the route found breaks a window or the day")
+    if times:  # leave the base later rather than wait at the first door
+        arrival, start, end = times[0]
+        times[0] = (start, start, end)
+    stops = parsed.stops
+    entries = [{"id": stops[k].id, "arrival": a, "start": s, "end": e} for k, (a, s, e) in zip(route, times, strict=True)]
+    inside = set(route)
+    skipped = []
+    for k, stop in enumerate(stops):
+        if k in inside:
+            continue
+        if not any(cl - o >= stop.service for o, cl in stop.windows):
+            reason = REASON_NO_WINDOW
+        elif not alone[k]:
+            reason = REASON_UNREACHABLE
+        elif best_insertion(route, k, clients, matrix, vehicle) is not None:
+            reason = REASON_NOT_WORTH
+        else:
+            reason = REASON_NO_ROOM
+        skipped.append({"id": stop.id, "reason": reason})
+    travel = _travel(matrix, [k + 1 for k in route])
+    penalty = sum(stops[k].penalty for k in range(len(stops)) if k not in inside)
+    plan = {"route": entries, "skipped": skipped, "travel_min": travel, "skipped_penalty": penalty,
+            "cost": travel + penalty, "seconds": 0.0}
+    if parsed.notes:
+        plan["notes"] = list(parsed.notes)
+    return plan
+
+
+def _travel(matrix, nodes: list[int]) -> int:
+    if not nodes:
+        return 0
+    path = [0] + nodes + [0]
+    return sum(matrix[a][b] for a, b in zip(path, path[1:], strict=False))
+
+
+def verify(parsed: Problem, matrix: list[list[int]], plan: dict) -> None:
+    """Check a plan against its problem from scratch; raise :class:`RoutingBug` if it breaks anything."""
+    by_id = {str(s.id): (k, s) for k, s in enumerate(parsed.stops)}
+    seen: set[str] = set()
+    t, at, nodes = parsed.start, 0, []
+    for entry in plan["route"]:
+        key = str(entry["id"])
+        if key not in by_id or key in seen:
+            raise RoutingBug(f"stop {entry['id']!r} unknown or visited twice")
+        seen.add(key)
+        k, stop = by_id[key]
+        if entry["arrival"] < t + matrix[at][k + 1] or entry["start"] < entry["arrival"]:
+            raise RoutingBug(f"stop {stop.id!r}: arrives before it can get there")
+        if entry["end"] != entry["start"] + stop.service:
+            raise RoutingBug(f"stop {stop.id!r}: the visit is not its service time")
+        if not any(o <= entry["start"] and entry["end"] <= cl for o, cl in stop.windows):
+            raise RoutingBug(f"stop {stop.id!r}: the visit is not inside one of its windows")
+        if start_in(entry["arrival"], stop.service, list(stop.windows)) is None:
+            raise RoutingBug(f"stop {stop.id!r}: no window fits")
+        t, at = entry["end"], k + 1
+        nodes.append(k + 1)
+    if t + matrix[at][0] > parsed.end:
+        raise RoutingBug("back at the base after the end of the day")
+    skipped = {str(s["id"]) for s in plan["skipped"]}
+    if skipped & seen or len(skipped) + len(seen) != len(parsed.stops):
+        raise RoutingBug("every stop must be either in the route or skipped, once")
+    penalty = sum(s.penalty for s in parsed.stops if str(s.id) in skipped)
+    travel = _travel(matrix, nodes)
+    if (plan["travel_min"], plan["skipped_penalty"], plan["cost"]) != (travel, penalty, travel + penalty):
+        raise RoutingBug("the plan's totals do not add up")
