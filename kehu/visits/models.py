@@ -136,6 +136,20 @@ class EntryStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
+# The routing core's reasons for leaving a visit out (fixed English sentences, kehu.visits.routing.REASONS),
+# worded in the reader's language when shown.
+SKIP_REASONS = {
+    "The visit is longer than every one of its time windows.":
+        _("The visit is longer than every one of its time windows."),
+    "It cannot be reached and finished inside its time windows and the working day.":
+        _("It cannot be reached and finished inside its time windows and the working day."),
+    "It does not fit in the day alongside more valuable visits.":
+        _("It does not fit in the day alongside more valuable visits."),
+    "Its skip penalty is less than the extra travel it needs.":
+        _("Its skip penalty is less than the extra travel it needs."),
+}
+
+
 class PlanEntry(TimeStampedModel):
     """One planned visit to a customer on a day. A senior manager going along is the companion, and
     the visit shows in their plan as well as the rep's."""
@@ -161,6 +175,10 @@ class PlanEntry(TimeStampedModel):
         verbose_name = _("planned visit")
         verbose_name_plural = _("planned visits")
         indexes = [models.Index(fields=["plan", "date"]), models.Index(fields=["customer", "date"])]
+
+    @property
+    def skip_reason_text(self) -> str:
+        return str(SKIP_REASONS.get(self.skip_reason, self.skip_reason))
 
 
 class DayStart(models.Model):

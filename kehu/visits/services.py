@@ -537,7 +537,7 @@ def road_factor() -> float:
 
 
 def speed_kmh() -> float:
-    return float(getattr(settings, "KEHU_SPEED_KMH", 30))
+    return float(getattr(settings, "KEHU_SPEED_KMH", 25))
 
 
 def day_entries(*, rep: User, date: datetime.date):
