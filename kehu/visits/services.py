@@ -9,6 +9,7 @@ step becomes a plan entry).
 """
 
 import datetime
+import functools
 import math
 import zlib
 from collections import defaultdict
@@ -148,35 +149,101 @@ class Placement:
     companion_id: int | None
 
 
+@functools.lru_cache(maxsize=200_000)
+def _travel_minutes(a: tuple[float, float] | None, b: tuple[float, float] | None) -> float:
+    """Driving minutes as the routing core estimates them from coordinates (straight line × road
+    factor at a speed); the planning allowance when a position is unknown."""
+    if a is None or b is None:
+        return TRAVEL_ALLOWANCE_MIN
+    return haversine_m(a, b) / 1000 * road_factor() / speed_kmh() * 60
+
+
+class _Tour:
+    """A tour from the base built by cheapest insertion: a quick estimate of a day's (or a
+    morning's) driving, good enough to decide what the day can hold."""
+
+    def __init__(self, base, *, back: bool):
+        self.base, self.back = base, back
+        self.points: list = []
+        self.travel = 0.0
+        self.service = 0
+
+    def _insertion(self, point) -> tuple[float, int]:
+        seq = [self.base, *self.points] + ([self.base] if self.back else [None])
+        best, where = math.inf, len(self.points)
+        for i in range(len(seq) - 1):
+            a, b = seq[i], seq[i + 1]
+            if b is None:  # open end (a morning need not drive home before noon)
+                delta = _travel_minutes(a, point)
+            else:
+                delta = _travel_minutes(a, point) + _travel_minutes(point, b) - _travel_minutes(a, b)
+            if delta < best:
+                best, where = delta, i
+        return best, where
+
+    def minutes_with(self, point, minutes: int) -> float:
+        return self.travel + self._insertion(point)[0] + self.service + minutes
+
+    def add(self, point, minutes: int) -> None:
+        delta, where = self._insertion(point)
+        self.points.insert(where, point)
+        self.travel += delta
+        self.service += minutes
+
+
+class _DayLoad:
+    """What one day of a plan holds so far, to decide whether a visit still fits."""
+
+    def __init__(self, base, policy: CadencePolicy):
+        self.morning_minutes = _minutes(policy.morning_end) - _minutes(policy.day_start)
+        self.day_minutes = day_capacity_minutes(policy)
+        self.cap_morning = morning_capacity(policy)
+        self.base = base
+        self.morning = _Tour(base, back=False)
+        self.day = _Tour(base, back=True)
+        self.areas: set[str] = set()
+
+    def fits(self, point, minutes: int, morning: bool) -> bool:
+        if morning and (len(self.morning.points) >= self.cap_morning
+                        or self.morning.minutes_with(point, minutes) > self.morning_minutes):
+            return False
+        return self.day.minutes_with(point, minutes) <= self.day_minutes
+
+    def detour(self, point) -> float:
+        return min([_travel_minutes(p, point) for p in self.day.points] or [_travel_minutes(self.base, point)])
+
+    def add(self, point, minutes: int, morning: bool, area: str) -> None:
+        self.day.add(point, minutes)
+        if morning:
+            self.morning.add(point, minutes)
+        self.areas.add(area)
+
+
 def plan_schedule(*, customers: Iterable[Customer], days: list[datetime.date], policy: CadencePolicy,
                   month_days: int | None = None, counts: dict[int, int] | None = None,
-                  seniors: dict[int, int] | None = None) -> list[Placement]:
+                  seniors: dict[int, int] | None = None, base: tuple[float, float] | None = None) -> list[Placement]:
     """Spread the visits the policy asks for over ``days``.
 
     A customer with n visits a month gets one in each of n equal stretches of the working days
-    (scaled down when ``days`` is part of a month, such as a week). Inside its stretch a visit goes
-    to a day that already has its area (so each day's visits are grouped by area) and has room;
-    A visits go in mornings with no more than ``morning_capacity`` a morning. A visits are placed
-    first, then B, prospects and C, so when days are full it is the less valuable visits that
-    crowd. ``counts`` (customer id to visits) overrides the policy's number, as when a week takes
-    its visits from the monthly plan. Deterministic: the same book gives the same plan.
+    (scaled down when ``days`` is part of a month). Inside its stretch a visit goes to a day that
+    still has room — counting the visits' minutes and the driving between them from the rep's
+    ``base`` — preferring a day that already has its area, then the day it adds least driving to,
+    so each day's visits are grouped by area. A visits go in mornings: no more than
+    ``morning_capacity`` a morning, fewer when the driving between them takes the time. A visits
+    are placed first, then B, prospects and C, so when days are full it is the less valuable
+    visits that crowd. ``counts`` (customer id to visits) overrides the policy's number, as when a
+    week takes its visits from the monthly plan. Deterministic: the same book gives the same plan.
     """
     if not days:
         return []
     month_days = month_days or len(days)
     share = len(days) / month_days
-    cap_morning = morning_capacity(policy)
-    cap_day_minutes = day_capacity_minutes(policy)
-    load_min: dict[datetime.date, int] = defaultdict(int)
-    mornings: dict[datetime.date, int] = defaultdict(int)
-    areas: dict[datetime.date, set[str]] = defaultdict(set)
+    loads = {day: _DayLoad(base, policy) for day in days}
     order = {"A": 0, "B": 1, "P": 2, "C": 3}
     rows = []
     for customer in customers:
         cadence = cadence_for(customer, policy)
-        visits = cadence.per_month
-        senior = cadence.senior_per_month
-        count = max(visits, senior)
+        count = max(cadence.per_month, cadence.senior_per_month)
         # Part of a month: the share of the month's visits, rounded by a stable per-customer offset
         # so a fortnightly customer lands in one of the month's weeks and not in every one.
         offset = (zlib.crc32(customer.code.encode()) % 1000) / 1000
@@ -196,32 +263,26 @@ def plan_schedule(*, customers: Iterable[Customer], days: list[datetime.date], p
             senior_left = min(n, math.floor(cadence.senior_per_month * share + offset))
         else:
             senior_left = min(cadence.senior_per_month, n)
+        point = _point(customer)
+        taken: set[datetime.date] = set()
         for k in range(n):
             lo = math.floor(k * len(days) / n)
             hi = max(lo + 1, math.floor((k + 1) * len(days) / n))
-            stretch = days[lo:hi]
-            cost = cadence.minutes + TRAVEL_ALLOWANCE_MIN
-
-            def room(day, cadence=cadence, cost=cost):
-                if cadence.morning and mornings[day] >= cap_morning:
-                    return False
-                return load_min[day] + cost <= cap_day_minutes
-
+            stretch = [d for d in days[lo:hi] if d not in taken] or days[lo:hi]
             start = int(offset * len(stretch))
             ordered = stretch[start:] + stretch[:start]
-            fitting = [d for d in ordered if room(d)]
+            fitting = [d for d in ordered if loads[d].fits(point, cadence.minutes, cadence.morning)]
             if not fitting:  # the stretch is full: the nearest day of the period with room
                 mid = days[(lo + hi - 1) // 2]
-                fitting = sorted((d for d in days if room(d)), key=lambda d: abs((d - mid).days))[:1]
+                fitting = sorted((d for d in days if d not in taken and loads[d].fits(point, cadence.minutes, cadence.morning)),
+                                 key=lambda d: abs((d - mid).days))[:1]
             if fitting:
-                same_area = [d for d in fitting if area and area in areas[d]]
-                day = same_area[0] if same_area else min(fitting, key=lambda d: (load_min[d], fitting.index(d)))
+                day = min(fitting, key=lambda d: (not (area and area in loads[d].areas), round(loads[d].detour(point)),
+                                                  len(loads[d].day.points), fitting.index(d)))
             else:  # over-booked: the least loaded day; the route will say what does not fit
-                day = min(days, key=lambda d: (mornings[d] if cadence.morning else 0, load_min[d]))
-            load_min[day] += cost
-            areas[day].add(area)
-            if cadence.morning:
-                mornings[day] += 1
+                day = min(days, key=lambda d: (len(loads[d].morning.points) if cadence.morning else 0, len(loads[d].day.points)))
+            loads[day].add(point, cadence.minutes, cadence.morning, area)
+            taken.add(day)
             with_senior = senior_left > 0
             senior_left -= 1 if with_senior else 0
             placements.append(Placement(
@@ -266,7 +327,8 @@ def plan_generate(*, user: User, rep: User, kind: str, day: datetime.date) -> Pl
         raise ValidationError(_("This plan has been submitted; it can no longer be regenerated."))
     workdays = working_days(start=start, end=end)
     if kind == PlanKind.MONTH:
-        placements = plan_schedule(customers=book_of(rep), days=workdays.days, policy=policy)
+        book = book_of(rep)
+        placements = plan_schedule(customers=book, days=workdays.days, policy=policy, base=rep_base_point(rep, book))
     else:
         placements = _week_placements(rep=rep, workdays=workdays, policy=policy, start=start, end=end)
     plan.entries.filter(status=EntryStatus.PLANNED).delete()
@@ -293,19 +355,22 @@ def _week_placements(*, rep: User, workdays: WorkingDays, policy: CadencePolicy,
         pool[entry.customer_id] = entry.customer
     if pool:  # the monthly plan said whom to see this week; the week spreads them over its days
         return plan_schedule(customers=pool.values(), days=workdays.days, policy=policy, counts=counts,
-                             seniors=seniors)
+                             seniors=seniors, base=rep_base_point(rep, list(pool.values())))
     # No monthly plan: the month as the policy would plan it says whom to see this week (a week may
     # span two months).
+    book = book_of(rep)
+    base = rep_base_point(rep, book)
     for month_start in sorted({month_bounds(d)[0] for d in workdays.days}):
         month_end = month_bounds(month_start)[1]
-        month = plan_schedule(customers=book_of(rep), days=working_days(start=month_start, end=month_end).days,
-                              policy=policy)
+        month = plan_schedule(customers=book, days=working_days(start=month_start, end=month_end).days,
+                              policy=policy, base=base)
         for p in month:
             if start <= p.date <= end:
                 counts[p.customer.pk] += 1
                 seniors[p.customer.pk] += p.kind == EntryKind.SENIOR
                 pool[p.customer.pk] = p.customer
-    return plan_schedule(customers=pool.values(), days=workdays.days, policy=policy, counts=counts, seniors=seniors)
+    return plan_schedule(customers=pool.values(), days=workdays.days, policy=policy, counts=counts, seniors=seniors,
+                         base=base)
 
 
 def plan_entry_add(*, user: User, plan: Plan, customer: Customer, date: datetime.date, slot: str = Slot.ANY,
