@@ -18,7 +18,7 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
-REPS = 50
+REPS = int(os.environ.get("KEHU_BENCH_REPS", "50"))
 BOOK = 150
 WEEK_OF = datetime.date(2026, 11, 16)  # Monday of a week with five official working days
 TARGET_SECONDS = 60.0
@@ -102,7 +102,9 @@ def run() -> dict:
             planned = time.perf_counter()
             placed = team_routes(reps=reps, dates=days, time_limit=ROUTE_SECONDS)
             finished = time.perf_counter()
-            result = {"reps": len(reps), "days": len(days), "entries": entries, **placed,
+            from kehu.visits.services import morning_capacity, policy_current
+
+            result = {"morning_capacity": morning_capacity(policy_current()), "reps": len(reps), "days": len(days), "entries": entries, **placed,
                       "plan_seconds": planned - started, "route_seconds": finished - planned,
                       "seconds": finished - started}
             raise _Rollback
@@ -121,7 +123,8 @@ def report(result: dict) -> None:
     print(f"  plans generated in {result['plan_seconds']:.1f} s, routed in {result['route_seconds']:.1f} s, "
           f"total {result['seconds']:.1f} s (target < {TARGET_SECONDS:.0f} s): "
           f"{'met' if result['seconds'] < TARGET_SECONDS else 'NOT met'}")
-    print(f"  due A visits placed: {result['placed_a']} of {result['due_a']} ({share:.1%})")
+    print(f"  due A visits placed: {result['placed_a']} of {result['due_a']} ({share:.1%}); five mornings hold "
+          f"at most {5 * result['morning_capacity']} A visits a rep, and {result['due_a'] / result['reps']:.1f} a rep are due")
 
 
 if __name__ == "__main__":

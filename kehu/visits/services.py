@@ -219,6 +219,11 @@ class _DayLoad:
         self.areas.add(area)
 
 
+def _offset(customer: Customer) -> float:
+    """A stable number in [0, 1) per customer, to spread visits the same way every time."""
+    return (zlib.crc32(customer.code.encode()) % 1000) / 1000
+
+
 def plan_schedule(*, customers: Iterable[Customer], days: list[datetime.date], policy: CadencePolicy,
                   month_days: int | None = None, counts: dict[int, int] | None = None,
                   seniors: dict[int, int] | None = None, base: tuple[float, float] | None = None) -> list[Placement]:
@@ -246,7 +251,7 @@ def plan_schedule(*, customers: Iterable[Customer], days: list[datetime.date], p
         count = max(cadence.per_month, cadence.senior_per_month)
         # Part of a month: the share of the month's visits, rounded by a stable per-customer offset
         # so a fortnightly customer lands in one of the month's weeks and not in every one.
-        offset = (zlib.crc32(customer.code.encode()) % 1000) / 1000
+        offset = _offset(customer)
         if counts is not None:
             n = counts.get(customer.pk, 0)
         else:
@@ -356,21 +361,26 @@ def _week_placements(*, rep: User, workdays: WorkingDays, policy: CadencePolicy,
     if pool:  # the monthly plan said whom to see this week; the week spreads them over its days
         return plan_schedule(customers=pool.values(), days=workdays.days, policy=policy, counts=counts,
                              seniors=seniors, base=rep_base_point(rep, list(pool.values())))
-    # No monthly plan: the month as the policy would plan it says whom to see this week (a week may
-    # span two months).
+    # No monthly plan: a customer's k-th visit of the month is due in the week holding the middle of
+    # the k-th stretch of the month's working days at the customer's own offset (so a team's monthly
+    # customers spread over the month's weeks instead of crowding one).
     book = book_of(rep)
-    base = rep_base_point(rep, book)
-    for month_start in sorted({month_bounds(d)[0] for d in workdays.days}):
-        month_end = month_bounds(month_start)[1]
-        month = plan_schedule(customers=book, days=working_days(start=month_start, end=month_end).days,
-                              policy=policy, base=base)
-        for p in month:
-            if start <= p.date <= end:
-                counts[p.customer.pk] += 1
-                seniors[p.customer.pk] += p.kind == EntryKind.SENIOR
-                pool[p.customer.pk] = p.customer
+    months = {m: working_days(start=m, end=month_bounds(m)[1]).days
+              for m in sorted({month_bounds(d)[0] for d in workdays.days})}
+    for customer in book:
+        cadence = cadence_for(customer, policy)
+        n = max(cadence.per_month, cadence.senior_per_month)
+        offset = _offset(customer)
+        for month_days in months.values():
+            for k in range(n if month_days else 0):
+                lo = math.floor(k * len(month_days) / n)
+                hi = max(lo + 1, math.floor((k + 1) * len(month_days) / n))
+                if start <= month_days[lo + int(offset * (hi - lo))] <= end:
+                    counts[customer.pk] += 1
+                    seniors[customer.pk] += k < cadence.senior_per_month
+                    pool[customer.pk] = customer
     return plan_schedule(customers=pool.values(), days=workdays.days, policy=policy, counts=counts, seniors=seniors,
-                         base=base)
+                         base=rep_base_point(rep, book))
 
 
 def plan_entry_add(*, user: User, plan: Plan, customer: Customer, date: datetime.date, slot: str = Slot.ANY,
