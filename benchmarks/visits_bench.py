@@ -82,11 +82,10 @@ def run() -> dict:
     _setup_django()
     from django.db import transaction
 
+    import kehu.visits.routing  # noqa: F401  (loaded before the clock starts, as a running worker has it)
     from kehu.visits.models import PlanKind
     from kehu.visits.services import plan_generate, team_routes
     from kehu.visits.workdays import working_days
-
-    import kehu.visits.routing  # noqa: F401  (loaded before the clock starts, as a running worker has it)
 
     rng = random.Random(SEED)
     result: dict = {}
