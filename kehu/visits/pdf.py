@@ -29,7 +29,8 @@ def route_svg(points: list[tuple[float, float, str, str]], base: tuple[float, fl
         return (round(pad + (lng - lng_lo) / span_lng * (width - 2 * pad), 1),
                 round(height - pad - (lat - lat_lo) / span_lat * (height - 2 * pad), 1))
 
-    stops = [{"x": xy(lat, lng)[0], "y": xy(lat, lng)[1], "label": label, "grade": grade}
+    colours = {"A": "#c0392b", "B": "#e67e22", "C": "#607d8b", "P": "#2e86c1"}
+    stops = [{"x": xy(lat, lng)[0], "y": xy(lat, lng)[1], "label": label, "colour": colours.get(grade, "#607d8b")}
              for lat, lng, label, grade in points]
     bx, by = xy(*base)
     line = " ".join(f"{x},{y}" for x, y in [(bx, by)] + [(s["x"], s["y"]) for s in stops] + [(bx, by)])
