@@ -12,6 +12,7 @@ class VisitsConfig(AppConfig):
     def ready(self) -> None:
         from kehu.core import daily as daily_jobs
 
-        from . import daily
+        from . import card, daily
 
         daily_jobs.register("visits-overdue-a", daily.flag_overdue_a)
+        card.register()

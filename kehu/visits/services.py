@@ -462,7 +462,7 @@ def can_decide_plan(user: User, plan: Plan) -> bool:
 
 @transaction.atomic
 def plan_decide(*, user: User, plan: Plan, approve: bool, note: str = "") -> Plan:
-    plan = Plan.objects.select_for_update().select_related("rep__team").get(pk=plan.pk)
+    plan = Plan.objects.select_for_update(of=("self",)).select_related("rep__team").get(pk=plan.pk)
     if not can_decide_plan(user, plan):
         raise PermissionDenied(_("Plans are approved by the rep's supervisor, and never by the rep."))
     if plan.status != PlanStatus.SUBMITTED:

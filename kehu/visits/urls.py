@@ -20,4 +20,5 @@ urlpatterns = [
     path("map/", views.sales_map, name="map"),
     path("adherence/", views.adherence, name="adherence"),
     path("policy/", views.policy, name="policy"),
+    path("customers/<int:customer_pk>/opening-hours/", views.opening_hours, name="opening_hours"),
 ]

@@ -400,3 +400,18 @@ def policy(request: HttpRequest) -> HttpResponse:
         "history": CadencePolicy.objects.select_related("created_by")[:50],
         "morning_capacity": services.morning_capacity(current)},
         status=400 if request.method == "POST" else 200)
+
+
+@login_required
+@require_POST
+def opening_hours(request: HttpRequest, customer_pk: int) -> HttpResponse:
+    from kehu.customers.selectors import customer_get
+
+    customer = customer_get(user=request.user, pk=customer_pk)
+    try:
+        services.opening_hours_set(user=request.user, customer=customer, windows=request.POST.get("windows", ""))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Opening hours saved."))
+    return redirect(f"{reverse('customers:detail', args=[customer.pk])}#visits")

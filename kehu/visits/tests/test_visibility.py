@@ -176,3 +176,25 @@ def test_api_day_start_route_check_in_and_log(org):
     assert _api(org, "bob").post(f"/api/v1/visits/logs/{visit_id}/log", {"outcome": "progress"},
                                  format="json").status_code == 404
     assert _api(org, "bob").post("/api/v1/visits/logs", {"entry": entry.pk}, format="json").status_code == 404
+
+
+# Who may change alice's customer's card (and so its opening hours); who sees the card at all.
+EDITS_ALICE = {"alice", "sam", "sid", "ada"}
+
+
+@pytest.mark.parametrize("name", EVERYONE)
+def test_card_section_and_opening_hours_by_role(client, org, work, name):
+    from kehu.visits.models import OpeningHours
+
+    c = _client(client, org, name)
+    card = c.get(reverse("customers:detail", args=[work["customer"].pk]))
+    assert card.status_code == (200 if name in SEES_ALICE else 404)
+    if card.status_code == 200:
+        assert 'id="visits"' in card.content.decode()
+    response = c.post(reverse("visits:opening_hours", args=[work["customer"].pk]), {"windows": "08:30-12:00,13:30-17:00"})
+    if name in EDITS_ALICE:
+        assert response.status_code == 302
+        assert OpeningHours.objects.get(customer=work["customer"]).windows == "08:30-12:00,13:30-17:00"
+    else:
+        assert response.status_code == (403 if name in SEES_ALICE else 404)
+        assert not OpeningHours.objects.exists()
