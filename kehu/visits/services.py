@@ -379,6 +379,10 @@ def _week_placements(*, rep: User, workdays: WorkingDays, policy: CadencePolicy,
                     counts[customer.pk] += 1
                     seniors[customer.pk] += k < cadence.senior_per_month
                     pool[customer.pk] = customer
+        if cadence.per_month >= 4 and workdays.days and not counts[customer.pk]:
+            # weekly customers (A) are seen every week, also when the month's stretches straddle it
+            counts[customer.pk] = 1
+            pool[customer.pk] = customer
     return plan_schedule(customers=pool.values(), days=workdays.days, policy=policy, counts=counts, seniors=seniors,
                          base=rep_base_point(rep, book))
 
