@@ -103,3 +103,44 @@ def test_a_reps_day(browser, live_server, request, device):
         assert page.problems == []
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("device", DEVICE_PARAMS)
+def test_a_week_plan_approved_and_the_sales_map(browser, live_server, request, device):
+    """alice generates her weekly plan and submits it; sam approves it and looks at the team's map."""
+    from kehu.visits.models import Plan
+
+    org, customers = _seed()
+    context, page = make_page(browser, device, request, live_server)
+    screens = Screens(page, device)
+    try:
+        log_in(page, "alice")
+        page.goto("/visits/plans/")
+        form = page.locator("main form.card")
+        form.locator("select[name=kind]").select_option("week")
+        form.locator("button[type=submit]").click()
+        expect(page).to_have_url(re.compile(r"/visits/plans/\d+/$"))
+        expect(page.locator(".plan-day").first).to_be_visible()
+        screens.shot("visits-plan")
+        page.locator("form[action$='/submit/'] button").click()
+        plan = Plan.objects.get(rep=org.alice, kind=PlanKind.WEEK)
+        assert plan.status == "submitted"
+        context.clear_cookies()
+
+        log_in(page, "sam")
+        page.goto(f"/visits/plans/{plan.pk}/")
+        page.locator("form[action$='/approve/'] button").click()
+        expect(page.locator(".messages")).to_contain_text(_tr("Plan approved."))
+        plan.refresh_from_db()
+        assert plan.status == "approved" and plan.decided_by == org.sam
+
+        page.goto("/visits/map/")
+        expect(page.locator(".kehu-map path.leaflet-interactive")).to_have_count(len(customers))
+        expect(page.locator("#map-notice")).to_be_visible()
+        screens.shot("visits-map")
+        page.goto("/visits/adherence/")
+        expect(page.locator("#overdue")).to_be_visible()
+        screens.shot("visits-adherence")
+        assert page.problems == []
+    finally:
+        context.close()
