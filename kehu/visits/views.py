@@ -374,6 +374,12 @@ def adherence(request: HttpRequest) -> HttpResponse:
         start, end = end, start
     start = max(start, end - datetime.timedelta(days=366))
     rows = selectors.adherence(user=request.user, start=start, end=end)
+    if request.GET.get("format") in {"xlsx", "csv"}:
+        from kehu.core.xlsx import export_response
+
+        header = [_("rep"), _("week of"), _("ABC grade"), _("planned"), _("done"), "%"]
+        return export_response(request.GET["format"], "adherence", str(_("Adherence")), [str(h) for h in header],
+                               [[str(r["rep"]), r["week"], r["grade"], r["planned"], r["done"], r["pct"]] for r in rows])
     return render(request, "visits/adherence.html", {
         "nav": "visits", "rows": rows, "start": start, "end": end,
         "overdue": selectors.overdue_a(user=request.user, today=today)})

@@ -198,3 +198,17 @@ def test_card_section_and_opening_hours_by_role(client, org, work, name):
     else:
         assert response.status_code == (403 if name in SEES_ALICE else 404)
         assert not OpeningHours.objects.exists()
+
+
+@pytest.mark.parametrize("name", EVERYONE)
+def test_adherence_export_by_role(client, org, work, name):
+    from kehu.visits.models import PlanEntry
+
+    PlanEntry.objects.filter(pk=work["entry"].pk).update(status="done")
+    c = _client(client, org, name)
+    response = c.get(reverse("visits:adherence"), {"from": "2026-11-01", "to": "2026-11-30", "format": "csv"})
+    assert response.status_code == 200
+    body = b"".join(response.streaming_content).decode("utf-8-sig")
+    assert (str(org.alice) in body) == (name in SEES_ALICE)
+    xlsx = c.get(reverse("visits:adherence"), {"from": "2026-11-01", "to": "2026-11-30", "format": "xlsx"})
+    assert xlsx.status_code == 200 and b"".join(xlsx.streaming_content)[:2] == b"PK"
