@@ -342,7 +342,19 @@ class AdherenceView(APIView):
         })
 
 
+@extend_schema_field({"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$", "example": "08:30"})
+class ClockField(serializers.TimeField):
+    """A time of day as HH:MM (local, no zone): what a working day's hours are."""
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%H:%M", input_formats=["%H:%M", "%H:%M:%S"], **kwargs)
+
+
 class PolicySerializer(serializers.ModelSerializer):
+    day_start = ClockField(required=False)
+    day_end = ClockField(required=False)
+    morning_end = ClockField(required=False)
+
     class Meta:
         model = CadencePolicy
         fields = ["id", *services.POLICY_FIELDS, "created_at", "created_by"]
