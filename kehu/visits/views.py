@@ -201,9 +201,12 @@ def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         if not own:
             raise PermissionDenied
+        too_big = [f.name for f in request.FILES.getlist("photos") if f.size > services.MAX_PHOTO_BYTES]
+        if too_big:  # refused before the file is read into memory
+            form.add_error("photos", _("“%(name)s” is larger than 8 MB.") % {"name": too_big[0]})
         if form.is_valid():
             photos = [(f.name, f.content_type or "application/octet-stream", f.read())
-                      for f in request.FILES.getlist("photos") if f.size <= services.MAX_PHOTO_BYTES + 1]
+                      for f in request.FILES.getlist("photos")]
             try:
                 services.visit_log(user=request.user, visit=visit, outcome=form.cleaned_data["outcome"],
                                    summary=form.cleaned_data["summary"], next_step=form.cleaned_data["next_step"],
