@@ -225,7 +225,13 @@ KEHU_PAGE_SIZE = 50
 # (`kehu db_worker`, started by `make run` beside the web server), queued in the database itself.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
-# Field work (visits): the sales map's tiles and travel times for route planning.
+# Daily routes: without a travel-time matrix, minutes come from the straight-line distance times a
+# road factor at a speed, or from an OSRM routing server when KEHU_OSRM_URL names one.
+KEHU_ROUTE_ROAD_FACTOR = float(os.environ.get("KEHU_ROUTE_ROAD_FACTOR", "1.4"))
+KEHU_ROUTE_SPEED_KMH = float(os.environ.get("KEHU_ROUTE_SPEED_KMH", "25"))
+KEHU_OSRM_URL = os.environ.get("KEHU_OSRM_URL", "")
+
+# Field work (visits): the sales map's tiles.
 # KEHU_MAP_TILES: a tile URL template ({z}/{x}/{y}, {s} for subdomains); empty = no tiles, the map
 # draws markers and routes over a plain background. KEHU_MAP_TILES_CRS: "wgs84", or "gcj02" for
 # Chinese providers (AMap/Gaode, Tianditu) whose tiles are drawn in GCJ-02.
@@ -233,5 +239,3 @@ KEHU_MAP_TILES = os.environ.get("KEHU_MAP_TILES", "")
 KEHU_MAP_TILES_CRS = os.environ.get("KEHU_MAP_TILES_CRS", "wgs84").lower()
 KEHU_MAP_ATTRIBUTION = os.environ.get("KEHU_MAP_ATTRIBUTION", "")
 KEHU_MAP_SUBDOMAINS = os.environ.get("KEHU_MAP_SUBDOMAINS", "")
-KEHU_ROAD_FACTOR = float(os.environ.get("KEHU_ROAD_FACTOR", "1.4"))
-KEHU_SPEED_KMH = float(os.environ.get("KEHU_SPEED_KMH", "25"))

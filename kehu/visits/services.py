@@ -603,20 +603,28 @@ def day_problem(*, rep: User, date: datetime.date, entries: list[PlanEntry] | No
         stops.append({"id": str(entry.pk), "lat": point[0], "lon": point[1], "service_min": entry.minutes,
                       "time_windows": _windows_for(entry, policy, hours), "skip_penalty": _penalty(entry, policy)})
     points = [base] + [(s["lat"], s["lon"]) for s in stops]
+    matrix = None
+    if getattr(settings, "KEHU_OSRM_URL", ""):
+        from .routing import osrm_matrix
+
+        try:
+            matrix = osrm_matrix(points, url=settings.KEHU_OSRM_URL)
+        except OSError:  # the routing server is down: straight lines still give a plan
+            matrix = None
     return {
         "day": {"start": _minutes(policy.day_start), "end": _minutes(policy.day_end)},
         "base": {"id": "base", "lat": base[0], "lon": base[1]},
         "stops": stops,
-        "travel_min": travel_matrix(points, road_factor=road_factor(), speed_kmh=speed_kmh()),
+        "travel_min": matrix or travel_matrix(points, road_factor=road_factor(), speed_kmh=speed_kmh()),
     }
 
 
 def road_factor() -> float:
-    return float(getattr(settings, "KEHU_ROAD_FACTOR", 1.4))
+    return float(getattr(settings, "KEHU_ROUTE_ROAD_FACTOR", 1.4))
 
 
 def speed_kmh() -> float:
-    return float(getattr(settings, "KEHU_SPEED_KMH", 25))
+    return float(getattr(settings, "KEHU_ROUTE_SPEED_KMH", 25))
 
 
 def day_entries(*, rep: User, date: datetime.date):

@@ -8,10 +8,11 @@ window opens and ends (start + service) no later than it closes.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from numbers import Real
 
 DEFAULT_SKIP_PENALTY = 1000
+MAX_MINUTES = 100_000  # about ten weeks: anything larger is a mistake in units, not a plan
 
 
 class ProblemError(ValueError):
@@ -37,7 +38,6 @@ class Problem:
     base_lon: float | None
     stops: list[Stop]
     matrix: list[list[int]] | None = None
-    notes: list[str] = field(default_factory=list)
 
     @property
     def points(self) -> list[tuple[float, float]]:
@@ -63,6 +63,8 @@ def _minutes(value: object, where: str) -> int:
     number = _number(value, where)
     if number != int(number):
         raise ProblemError(f"{where}: {value!r} is not a whole number of minutes")
+    if number > MAX_MINUTES:
+        raise ProblemError(f"{where}: {value!r} minutes is too large (at most {MAX_MINUTES})")
     return int(number)
 
 
@@ -140,6 +142,8 @@ def parse_problem(data: object) -> Problem:
                 if not isinstance(window, (list, tuple)) or len(window) != 2:
                     raise ProblemError(f"{at}: not an [open, close] pair")
                 opens, closes = _minutes(window[0], at), _minutes(window[1], at)
+                if opens < 0:
+                    raise ProblemError(f"{at}: opens at {opens}, before midnight")
                 if closes < opens:
                     raise ProblemError(f"{at}: the window ends ({closes}) before it opens ({opens})")
                 windows.append((opens, closes))

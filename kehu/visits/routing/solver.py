@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import logging
+import random
 import time
 
-from .engine import Client, Search, Vehicle, best_insertion, improve, pyvrp_routes, repair, schedule, start_in
+from .engine import Client, Search, Vehicle, load_solver, repair, schedule, start_in, vroom_routes
+from .local import Route, descend, lns
 from .matrix import osrm_matrix, travel_matrix
 from .problem import Problem, ProblemError, parse_problem
 
+log = logging.getLogger(__name__)
+
 DEFAULT_ROAD_FACTOR = 1.4
 DEFAULT_SPEED_KMH = 25.0
-DEFAULT_TIME_LIMIT = 0.5  # seconds; the search mostly stops earlier, after NO_IMPROVEMENT iterations
-NO_IMPROVEMENT = 2500
+EXPLORATION = 5  # VROOM's most thorough level: the best start for the ruin and recreate that follows
+DEFAULT_TIME_LIMIT = 0.3  # seconds per rep-day: VROOM's search, then ruin and recreate until then
 
 # Why a visit was left out. Fixed sentences, so that a page can translate them.
 REASON_NO_WINDOW = "The visit is longer than every one of its time windows."
@@ -32,13 +37,16 @@ def solve(problem: dict, *, time_limit: float | None = None, road_factor: float 
     Minimises the skip penalties of the visits left out plus the minutes of travel. Raises
     :class:`ProblemError` for a problem that cannot be read.
     """
+    load_solver()  # once per process; not part of the time a plan takes
     started = time.perf_counter()
     parsed = parse_problem(problem)
+    if time_limit is not None and (isinstance(time_limit, bool) or not time_limit >= 0):
+        raise ProblemError(f"time_limit: {time_limit!r} is not a non-negative number of seconds")
     matrix = parsed.matrix
     if matrix is None:
         matrix = _matrix(parsed, road_factor=road_factor, speed_kmh=speed_kmh, osrm_url=osrm_url)
-    plan = _solve_parsed(parsed, matrix, time_limit=DEFAULT_TIME_LIMIT if time_limit is None else time_limit,
-                         seed=seed)
+    budget = DEFAULT_TIME_LIMIT if time_limit is None else float(time_limit)
+    plan = _solve_parsed(parsed, matrix, deadline=started + budget, seed=seed)
     plan["seconds"] = round(time.perf_counter() - started, 3)
     return plan
 
@@ -61,26 +69,30 @@ def _matrix(parsed: Problem, *, road_factor: float, speed_kmh: float, osrm_url: 
         try:
             return osrm_matrix(parsed.points, url=osrm_url)
         except OSError as exc:  # the server is down or answered badly: straight lines still give a plan
-            parsed.notes.append(f"routing server unavailable ({exc}); straight-line travel times used")
+            log.warning("routing server unavailable (%s); straight-line travel times used", exc)
     return travel_matrix(parsed.points, road_factor=road_factor, speed_kmh=speed_kmh)
 
 
-def _solve_parsed(parsed: Problem, matrix: list[list[int]], *, time_limit: float, seed: int) -> dict:
+def _solve_parsed(parsed: Problem, matrix: list[list[int]], *, deadline: float, seed: int) -> dict:
     clients = [Client(service=s.service, windows=list(s.windows), penalty=s.penalty, location=i + 1)
                for i, s in enumerate(parsed.stops)]
     vehicle = Vehicle(start=parsed.start, end=parsed.end)
     alone = [schedule([k], clients, matrix, vehicle) is not None for k in range(len(clients))]
+    r = Route(clients, matrix, vehicle)
     route: list[int] = []
     if any(alone):
-        found = pyvrp_routes(clients, matrix, [vehicle], Search(time_limit, NO_IMPROVEMENT, seed))[0]
-        route = improve(repair(found, clients, matrix, vehicle), clients, matrix, vehicle)
-    plan = _plan(parsed, matrix, clients, vehicle, route, alone)
+        # VROOM may take up to half of what is left; Kehu's own search has the rest
+        share = max(0.0, deadline - time.perf_counter()) / 2
+        found = vroom_routes(clients, matrix, [vehicle], Search(time_limit=share or None, exploration=EXPLORATION))[0]
+        route = descend(r, repair(found, clients, matrix, vehicle))
+        route = lns(r, route, deadline=deadline, rng=random.Random(seed), clock=time.perf_counter)
+    plan = _plan(parsed, matrix, r, route, alone)
     verify(parsed, matrix, plan)
     return plan
 
 
-def _plan(parsed: Problem, matrix, clients, vehicle, route: list[int], alone: list[bool]) -> dict:
-    times = schedule(route, clients, matrix, vehicle)
+def _plan(parsed: Problem, matrix, r: Route, route: list[int], alone: list[bool]) -> dict:
+    times = schedule(route, r.clients, matrix, r.vehicle)
     if times is None:
         raise RoutingBug("the route found breaks a window or the day")
     if times:  # leave the base later rather than wait at the first door
@@ -97,7 +109,7 @@ def _plan(parsed: Problem, matrix, clients, vehicle, route: list[int], alone: li
             reason = REASON_NO_WINDOW
         elif not alone[k]:
             reason = REASON_UNREACHABLE
-        elif best_insertion(route, k, clients, matrix, vehicle) is not None:
+        elif r.insertion(route, k) is not None:
             reason = REASON_NOT_WORTH
         else:
             reason = REASON_NO_ROOM
@@ -106,8 +118,6 @@ def _plan(parsed: Problem, matrix, clients, vehicle, route: list[int], alone: li
     penalty = sum(stops[k].penalty for k in range(len(stops)) if k not in inside)
     plan = {"route": entries, "skipped": skipped, "travel_min": travel, "skipped_penalty": penalty,
             "cost": travel + penalty, "seconds": 0.0}
-    if parsed.notes:
-        plan["notes"] = list(parsed.notes)
     return plan
 
 

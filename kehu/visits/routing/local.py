@@ -1,0 +1,272 @@
+"""A construction and a local search over one route, for a rep-day where the skip penalties
+dominate: which visits to keep matters more than the order, so besides inserting, dropping and
+moving visits it swaps a kept visit for a more valuable skipped one."""
+
+from __future__ import annotations
+
+from .engine import Client, Vehicle, schedule, start_in
+
+
+class Route:
+    """One route with its travel, against one matrix and one vehicle."""
+
+    def __init__(self, clients: list[Client], matrix: list[list[int]], vehicle: Vehicle) -> None:
+        self.clients, self.matrix, self.vehicle = clients, matrix, vehicle
+        places = [vehicle.depot] + [c.location for c in clients]
+        self.effort = [c.service + min((matrix[p][c.location] for p in places if p != c.location), default=0)
+                       for c in clients]
+
+    def loc(self, k: int) -> int:
+        return self.clients[k].location
+
+    def travel(self, route: list[int]) -> int:
+        if not route:
+            return 0
+        m, depot = self.matrix, self.vehicle.depot
+        path = [depot] + [self.clients[k].location for k in route] + [depot]
+        return sum(m[a][b] for a, b in zip(path, path[1:], strict=False))
+
+    def feasible(self, route: list[int]) -> bool:
+        return schedule(route, self.clients, self.matrix, self.vehicle) is not None
+
+    def cost(self, route: list[int]) -> int:
+        inside = set(route)
+        return self.travel(route) + sum(c.penalty for k, c in enumerate(self.clients) if k not in inside)
+
+    def insertion(self, route: list[int], k: int, limit: int | None = None, *, by_time: bool = False
+                  ) -> tuple[int, int] | None:
+        """(added travel, position) of the cheapest feasible place for ``k``, or None; positions
+        adding ``limit`` or more are not tried.
+
+        Each position is checked in constant time: the earliest departure from the visit before it
+        (forward) against the latest arrival at the visit after it that still keeps the rest of the
+        route (backward). Arriving earlier never hurts, as the rep may wait, so that latest arrival
+        is one number even with several windows."""
+        m, clients, vehicle = self.matrix, self.clients, self.vehicle
+        depot, c = vehicle.depot, clients[k]
+        loc = c.location
+        at = [depot] + [clients[i].location for i in route] + [depot]
+        departs = self._departures(route)
+        if departs is None:
+            return None
+        latest = self._latest_arrivals(route)
+        options = sorted((m[at[p]][loc] + m[loc][at[p + 1]] - m[at[p]][at[p + 1]], p) for p in range(len(route) + 1))
+        if by_time:  # the place that pushes the rest of the day back least, to pack a full stretch
+            best = None
+            for added, pos in options:
+                if limit is not None and added >= limit:
+                    break
+                start = start_in(departs[pos] + m[at[pos]][loc], c.service, c.windows)
+                if start is None:
+                    continue
+                arrive_next = start + c.service + m[loc][at[pos + 1]]
+                if arrive_next <= latest[pos]:
+                    shift = arrive_next - (departs[pos] + m[at[pos]][at[pos + 1]])
+                    if best is None or (shift, added) < best[0]:
+                        best = ((shift, added), (added, pos))
+            return best[1] if best else None
+        for added, pos in options:
+            if limit is not None and added >= limit:
+                return None
+            start = start_in(departs[pos] + m[at[pos]][loc], c.service, c.windows)
+            if start is not None and start + c.service + m[loc][at[pos + 1]] <= latest[pos]:
+                return added, pos
+        return None
+
+    def _departures(self, route: list[int]) -> list[int] | None:
+        """The earliest departure from the base (index 0) and from each visit (index i + 1)."""
+        m, clients = self.matrix, self.clients
+        t, here = self.vehicle.start, self.vehicle.depot
+        out = [t]
+        for k in route:
+            c = clients[k]
+            start = start_in(t + m[here][c.location], c.service, c.windows)
+            if start is None:
+                return None
+            t, here = start + c.service, c.location
+            out.append(t)
+        return out
+
+    def _latest_arrivals(self, route: list[int]) -> list[int]:
+        """The latest arrival at each visit (index i) and back at the base (index n) that keeps the
+        rest of the route; a large negative number where none does."""
+        m, clients, vehicle = self.matrix, self.clients, self.vehicle
+        n = len(route)
+        out = [0] * (n + 1)
+        out[n] = vehicle.end
+        nxt = vehicle.depot
+        for i in range(n - 1, -1, -1):
+            c = clients[route[i]]
+            leave_by = out[i + 1] - m[c.location][nxt]
+            best = -(10**9)
+            for opens, closes in c.windows:
+                last = min(closes, leave_by) - c.service
+                if last >= opens and last > best:
+                    best = last
+            out[i] = best
+            nxt = c.location
+        return out
+
+
+def construct(r: Route) -> list[int]:
+    """Most valuable first, tightest window first among equals, each at its cheapest place."""
+    order = sorted(range(len(r.clients)), key=lambda k: (-r.clients[k].penalty,
+                                                        min(cl for _, cl in r.clients[k].windows)))
+    route: list[int] = []
+    for k in order:
+        found = r.insertion(route, k, limit=r.clients[k].penalty)
+        if found:
+            route.insert(found[1], k)
+    return route
+
+
+def descend(r: Route, route: list[int]) -> list[int]:
+    """Apply improving moves until none is left: insert, drop, swap in, relocate, 2-opt."""
+    clients = r.clients
+    improved = True
+    while improved:
+        improved = False
+        inside = set(route)
+        skipped = sorted((k for k in range(len(clients)) if k not in inside), key=lambda k: -clients[k].penalty)
+        # insert a skipped visit
+        for k in skipped:
+            found = r.insertion(route, k, limit=clients[k].penalty)
+            if found:
+                route = route[:found[1]] + [k] + route[found[1]:]
+                improved = True
+        if improved:
+            continue
+        base = r.travel(route)
+        # drop a visit whose travel costs more than its penalty
+        for pos in range(len(route)):
+            trial = route[:pos] + route[pos + 1:]
+            if base - r.travel(trial) > clients[route[pos]].penalty and r.feasible(trial):
+                route, improved = trial, True
+                break
+        if improved:
+            continue
+        # swap a kept visit for a skipped one that is worth more or costs less travel
+        for k in skipped:
+            best = None
+            for pos in range(len(route)):
+                lost = clients[route[pos]].penalty
+                if lost > clients[k].penalty:
+                    continue
+                trial = route[:pos] + route[pos + 1:]
+                found = r.insertion(trial, k)
+                if found is None:
+                    continue
+                gain = clients[k].penalty - lost - (r.travel(trial) + found[0] - base)
+                if gain > 0 and (best is None or gain > best[0]):
+                    best = (gain, trial[:found[1]] + [k] + trial[found[1]:])
+            if best:
+                route, improved = best[1], True
+                break
+        if improved:
+            continue
+        # move one visit, or reverse a stretch, for less travel
+        route, improved = _reorder(r, route, base)
+    return route
+
+
+def _reorder(r: Route, route: list[int], base: int) -> tuple[list[int], bool]:
+    n = len(route)
+    for i in range(n):
+        rest = route[:i] + route[i + 1:]
+        for pos in range(n):
+            if pos == i:
+                continue
+            trial = rest[:pos] + [route[i]] + rest[pos:]
+            if r.travel(trial) < base and r.feasible(trial):
+                return trial, True
+    for i in range(n - 1):
+        for j in range(i + 2, n + 1):
+            trial = route[:i] + route[i:j][::-1] + route[j:]
+            if r.travel(trial) < base and r.feasible(trial):
+                return trial, True
+    for length in (2, 3):  # move a run of visits elsewhere
+        for i in range(n - length + 1):
+            run, rest = route[i:i + length], route[:i] + route[i + length:]
+            for pos in range(len(rest) + 1):
+                if pos == i:
+                    continue
+                trial = rest[:pos] + run + rest[pos:]
+                if r.travel(trial) < base and r.feasible(trial):
+                    return trial, True
+    for i in range(n - 1):  # exchange two visits
+        for j in range(i + 1, n):
+            trial = list(route)
+            trial[i], trial[j] = trial[j], trial[i]
+            if r.travel(trial) < base and r.feasible(trial):
+                return trial, True
+    return route, False
+
+
+def recreate(r: Route, route: list[int], candidates: list[int], rng) -> list[int]:
+    """Insert ``candidates`` each at its cheapest place: mostly the most valuable first (among equals
+    the quicker ones, visit plus nearest approach, tend to go first), sometimes the most value per
+    minute first, so two small visits can take the place of one larger; with noise for variety."""
+    clients, effort = r.clients, r.effort
+    if rng.random() < 0.7:
+        order = sorted(candidates, key=lambda k: (-clients[k].penalty, effort[k] * rng.uniform(0.6, 1.4)))
+    else:
+        order = sorted(candidates, key=lambda k: -clients[k].penalty / max(1, effort[k]) * rng.uniform(0.8, 1.2))
+    by_time = rng.random() < 0.3
+    for k in order:
+        found = r.insertion(route, k, limit=clients[k].penalty, by_time=by_time)
+        if found:
+            route = route[:found[1]] + [k] + route[found[1]:]
+    return route
+
+
+def lns(r: Route, route: list[int], *, deadline: float, rng, clock) -> list[int]:
+    """Ruin and recreate until ``deadline`` (by ``clock``): take out a stretch of the day, the less
+    valuable visits or a few at random, put the most valuable candidates back in. A run that stops
+    improving starts again from ``route``; two fruitless runs in a row end the search early."""
+    best, best_cost = route, r.cost(route)
+    fruitless = 0
+    while clock() < deadline and fruitless < 2:
+        found = _ruin_and_recreate(r, route, deadline=deadline, rng=rng, clock=clock)
+        cost = r.cost(found)
+        if cost < best_cost:
+            best, best_cost, fruitless = found, cost, 0
+        else:
+            fruitless += 1
+    return best
+
+
+def _ruin_and_recreate(r: Route, route: list[int], *, deadline: float, rng, clock) -> list[int]:
+    best, best_cost = route, r.cost(route)
+    current = route
+    n = len(r.clients)
+    values = sorted(c.penalty for c in r.clients if c.penalty > 0)
+    threshold = values[0] * 1.5 if values else 0
+    patience, idle = 100 + 5 * n, 0
+    while clock() < deadline and current and idle < patience:
+        idle += 1
+        size = rng.randint(2, max(2, min(6, len(current))))
+        roll = rng.random()
+        if roll < 0.4:  # a stretch of the day, so visits can move to another part of it
+            at = rng.randrange(len(current))
+            removed = current[at:at + size]
+        elif roll < 0.7:  # the less valuable visits, so the valuable ones can be placed afresh
+            cut = rng.choice(sorted({r.clients[k].penalty for k in current}))
+            removed = [k for k in current if r.clients[k].penalty <= cut]
+        elif roll < 0.9:
+            removed = rng.sample(current, min(size, len(current)))
+        else:  # everything: the day built afresh in another order
+            removed = list(current)
+        kept = [k for k in current if k not in removed]
+        inside = set(kept)
+        trial = recreate(r, kept, [k for k in range(n) if k not in inside], rng)
+        cost = r.cost(trial)
+        if cost < best_cost:
+            trial = descend(r, trial)
+            cost = r.cost(trial)
+        # record-to-record travel: accept a little worse early on, to leave a local optimum
+        share = max(0.0, 1 - idle / patience)
+        if cost <= best_cost + threshold * share * share:
+            current = trial
+            if cost < best_cost:
+                best, best_cost, idle = trial, cost, 0
+    return best
