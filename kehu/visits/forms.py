@@ -15,6 +15,23 @@ class TimeInput(forms.TimeInput):
     input_type = "time"
 
 
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files from one input (a visit's photos)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": "image/*"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        if isinstance(data, list | tuple):
+            return [super(MultipleFileField, self).clean(d, initial) for d in data]
+        return super().clean(data, initial)
+
+
 class PolicyForm(forms.ModelForm):
     class Meta:
         model = CadencePolicy
@@ -64,8 +81,7 @@ class VisitLogForm(forms.Form):
                                               widget=forms.CheckboxSelectMultiple)
     next_step = forms.CharField(label=_("next step"), required=False, max_length=200)
     next_step_on = forms.DateField(label=_("next step on"), required=False, widget=DateInput)
-    photos = forms.FileField(label=_("photos"), required=False,
-                             widget=forms.ClearableFileInput(attrs={"accept": "image/*", "capture": "environment"}))
+    photos = MultipleFileField(label=_("photos"), required=False)
 
 
 class CommentForm(forms.Form):

@@ -226,3 +226,26 @@ def test_a_generated_week_routes_end_to_end(org):
     route = day_route_compute(user=org.alice, date=day)
     planned = plan.entries.filter(date=day).count()
     assert len(route.plan["route"]) + len(route.plan["skipped"]) == planned
+
+
+def test_the_log_page_takes_several_photos_and_refuses_a_huge_one(client, org):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    from kehu.visits import services
+
+    customer = graded_customer(org.alice, "B")
+    visit = visit_check_in(user=org.alice, entry=_entry(org.alice, customer))
+    client.force_login(org.alice)
+    url = reverse("visits:visit_detail", args=[visit.pk])
+    photos = [SimpleUploadedFile("a.jpg", b"\xff\xd8\xff1", "image/jpeg"),
+              SimpleUploadedFile("b.jpg", b"\xff\xd8\xff2", "image/jpeg")]
+    response = client.post(url, {"outcome": "progress", "photos": photos})
+    assert response.status_code == 302 and visit.photos.count() == 2
+    big = SimpleUploadedFile("big.jpg", b"0" * (services.MAX_PHOTO_BYTES + 1), "image/jpeg")
+    response = client.post(url, {"outcome": "progress", "photos": [big]})
+    assert response.status_code == 400 and visit.photos.count() == 2
+    assert "big.jpg" in response.content.decode()
+    assert client.get(reverse("visits:visit_photo", args=[visit.pk, visit.photos.first().pk])).status_code == 200
+    client.force_login(org.bob)
+    assert client.get(reverse("visits:visit_photo", args=[visit.pk, visit.photos.first().pk])).status_code == 404
