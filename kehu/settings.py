@@ -234,3 +234,12 @@ ORDER_CONFIRM_STEP = "kehu.credit.services.order_confirm_checked"
 KEHU_ROUTE_ROAD_FACTOR = float(os.environ.get("KEHU_ROUTE_ROAD_FACTOR", "1.4"))
 KEHU_ROUTE_SPEED_KMH = float(os.environ.get("KEHU_ROUTE_SPEED_KMH", "25"))
 KEHU_OSRM_URL = os.environ.get("KEHU_OSRM_URL", "")
+
+# Field work (visits): the sales map's tiles.
+# KEHU_MAP_TILES: a tile URL template ({z}/{x}/{y}, {s} for subdomains); empty = no tiles, the map
+# draws markers and routes over a plain background. KEHU_MAP_TILES_CRS: "wgs84", or "gcj02" for
+# Chinese providers (AMap/Gaode, Tianditu) whose tiles are drawn in GCJ-02.
+KEHU_MAP_TILES = os.environ.get("KEHU_MAP_TILES", "")
+KEHU_MAP_TILES_CRS = os.environ.get("KEHU_MAP_TILES_CRS", "wgs84").lower()
+KEHU_MAP_ATTRIBUTION = os.environ.get("KEHU_MAP_ATTRIBUTION", "")
+KEHU_MAP_SUBDOMAINS = os.environ.get("KEHU_MAP_SUBDOMAINS", "")

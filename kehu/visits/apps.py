@@ -8,3 +8,11 @@ class VisitsConfig(AppConfig):
     name = "kehu.visits"
     label = "visits"
     verbose_name = _("Field work")
+
+    def ready(self) -> None:
+        from kehu.core import daily as daily_jobs
+
+        from . import card, daily
+
+        daily_jobs.register("visits-overdue-a", daily.flag_overdue_a)
+        card.register()

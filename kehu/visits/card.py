@@ -1,0 +1,28 @@
+"""The customer card's field-work section: cadence, last visits, next planned visits, opening hours."""
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from kehu.accounts.permissions import can_edit_customer
+from kehu.customers.card import CardSection, register_section
+
+
+def _visits(request, customer):
+    from .models import EntryStatus, OpeningHours, PlanEntry, Visit
+    from .selectors import cadence_days
+    from .services import cadence_for, policy_current
+
+    cadence = cadence_for(customer, policy_current())
+    hours = OpeningHours.objects.filter(customer=customer).first()
+    return {
+        "cadence": cadence, "cadence_days": cadence_days(cadence.per_month),
+        "last_visits": Visit.objects.filter(customer=customer).select_related("rep")[:5],
+        "next_entries": PlanEntry.objects.filter(customer=customer, status=EntryStatus.PLANNED,
+                                                 date__gte=timezone.localdate()).select_related("companion")[:5],
+        "hours": hours.windows if hours else "",
+        "can_edit_hours": can_edit_customer(request.user, customer),
+    }
+
+
+def register() -> None:
+    register_section(CardSection("visits", _("Visits"), "visits/card.html", _visits, order=40))

@@ -1,0 +1,819 @@
+"""Field work (C2, P5, F1, F2): the cadence policy, plans, daily routes, the checklist, visit logs.
+
+Each rule lives in one function here: ``cadence_for`` (how often and how a customer is visited),
+``plan_schedule`` (working days, A mornings and their capacity, grouping by area),
+``can_decide_plan`` (a supervisor approves, never their own plan), ``day_start`` (the F1 gate),
+``day_route_compute`` (skip penalties by grade; nothing left out silently), ``checkin_distance``
+(how far from the customer a check-in was, and when that is too far) and ``visit_log`` (a next
+step becomes a plan entry).
+"""
+
+import datetime
+import functools
+import math
+import zlib
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kehu.accounts.models import Role, User
+from kehu.accounts.services import notify
+from kehu.core.errors import PermissionDenied, ValidationError
+from kehu.customers.models import Customer, Lifecycle, PursuitDecision
+
+from .models import (
+    CadencePolicy,
+    DayRoute,
+    DayStart,
+    EntryKind,
+    EntryStatus,
+    OpeningHours,
+    Plan,
+    PlanEntry,
+    PlanKind,
+    PlanStatus,
+    RepBase,
+    Slot,
+    Visit,
+    VisitComment,
+    VisitPhoto,
+)
+from .workdays import WorkingDays, month_bounds, week_bounds, working_days
+
+# Driving allowed between two visits when a plan is made (before the route knows the roads).
+TRAVEL_ALLOWANCE_MIN = 12
+MAX_PHOTO_BYTES = 8 * 1024 * 1024
+EDITABLE = {PlanStatus.DRAFT, PlanStatus.RETURNED}
+
+
+# --- the cadence policy ------------------------------------------------------------------------
+
+
+POLICY_FIELDS = [f.name for f in CadencePolicy._meta.get_fields()
+                 if f.concrete and f.name not in {"id", "created_at", "created_by"}]
+
+
+def policy_current() -> CadencePolicy:
+    """The policy in force: the newest row, or the defaults when nobody has set one."""
+    return CadencePolicy.objects.order_by("-created_at", "-id").first() or CadencePolicy()
+
+
+def policy_update(*, user: User, data: dict) -> CadencePolicy:
+    """A new version of the policy (the old ones stay as its history). Administrators only."""
+    if not (user.is_active and (user.is_superuser or user.role == Role.ADMIN)):
+        raise PermissionDenied(_("Only an administrator changes the visit cadence policy."))
+    current = policy_current()
+    values = {name: data.get(name, getattr(current, name)) for name in POLICY_FIELDS}
+    policy = CadencePolicy(created_by=user, **values)
+    policy.full_clean(exclude=["created_by"])
+    if policy.day_start >= policy.day_end or not (policy.day_start < policy.morning_end <= policy.day_end):
+        raise ValidationError({"morning_end": _("The morning must end after the day starts and by the day's end.")})
+    policy.save()
+    return policy
+
+
+@dataclass(frozen=True)
+class Cadence:
+    """How a customer is visited in a month, by the policy."""
+
+    grade: str  # "A", "B", "C" or "P" (prospect): the key of adherence and of the skip penalty
+    per_month: int
+    senior_per_month: int
+    morning: bool
+    minutes: int
+    penalty: int
+
+
+def cadence_for(customer: Customer, policy: CadencePolicy) -> Cadence:
+    """C2 and P5: A weekly and in the morning, B every two weeks, C monthly, prospects by their
+    pursuit decision (continue, keep trying, give up), key accounts with a senior-manager visit."""
+    if customer.lifecycle == Lifecycle.LOST:
+        return Cadence("C", 0, 0, False, policy.c_minutes, policy.c_penalty)
+    if customer.lifecycle == Lifecycle.PROSPECT:
+        per_month = {
+            PursuitDecision.CONTINUE: policy.prospect_continue_per_month,
+            PursuitDecision.GIVE_UP: 0,
+        }.get(customer.pursuit, policy.prospect_low_per_month)
+        return Cadence("P", per_month, 0, False, policy.prospect_minutes, policy.prospect_penalty)
+    senior = policy.key_account_senior_per_month if customer.is_key_account and customer.key_account_sponsor_id else 0
+    if customer.abc_grade == "A":
+        return Cadence("A", policy.a_per_month, senior, policy.a_mornings, policy.a_minutes, policy.a_penalty)
+    if customer.abc_grade == "B":
+        return Cadence("B", policy.b_per_month, senior, False, policy.b_minutes, policy.b_penalty)
+    return Cadence("C", policy.c_per_month, senior, False, policy.c_minutes, policy.c_penalty)
+
+
+def _minutes(t: datetime.time) -> int:
+    return t.hour * 60 + t.minute
+
+
+def morning_capacity(policy: CadencePolicy) -> int:
+    """How many A visits one morning holds: the morning's minutes over a visit plus the drive to it
+    (a 40-minute visit in 08:30–12:00 with 12 minutes' driving: four)."""
+    morning = _minutes(policy.morning_end) - _minutes(policy.day_start)
+    return max(1, morning // (policy.a_minutes + TRAVEL_ALLOWANCE_MIN))
+
+
+def day_capacity_minutes(policy: CadencePolicy) -> int:
+    return _minutes(policy.day_end) - _minutes(policy.day_start)
+
+
+# --- plans -------------------------------------------------------------------------------------
+
+
+def book_of(rep: User) -> list[Customer]:
+    """The customers and prospects a rep visits: their own, not lost."""
+    return list(Customer.objects.filter(owner=rep).exclude(lifecycle=Lifecycle.LOST)
+                .select_related("key_account_sponsor").order_by("code"))
+
+
+def _area(customer: Customer) -> str:
+    return customer.district or customer.city or customer.province or ""
+
+
+@dataclass
+class Placement:
+    customer: Customer
+    date: datetime.date
+    slot: str
+    kind: str
+    grade: str
+    minutes: int
+    companion_id: int | None
+
+
+@functools.lru_cache(maxsize=200_000)
+def _travel_minutes(a: tuple[float, float] | None, b: tuple[float, float] | None) -> float:
+    """Driving minutes as the routing core estimates them from coordinates (straight line × road
+    factor at a speed); the planning allowance when a position is unknown."""
+    if a is None or b is None:
+        return TRAVEL_ALLOWANCE_MIN
+    return haversine_m(a, b) / 1000 * road_factor() / speed_kmh() * 60
+
+
+class _Tour:
+    """A tour from the base built by cheapest insertion: a quick estimate of a day's (or a
+    morning's) driving, good enough to decide what the day can hold."""
+
+    def __init__(self, base, *, back: bool):
+        self.base, self.back = base, back
+        self.points: list = []
+        self.travel = 0.0
+        self.service = 0
+
+    def _insertion(self, point) -> tuple[float, int]:
+        seq = [self.base, *self.points] + ([self.base] if self.back else [None])
+        best, where = math.inf, len(self.points)
+        for i in range(len(seq) - 1):
+            a, b = seq[i], seq[i + 1]
+            if b is None:  # open end (a morning need not drive home before noon)
+                delta = _travel_minutes(a, point)
+            else:
+                delta = _travel_minutes(a, point) + _travel_minutes(point, b) - _travel_minutes(a, b)
+            if delta < best:
+                best, where = delta, i
+        return best, where
+
+    def minutes_with(self, point, minutes: int) -> float:
+        return self.travel + self._insertion(point)[0] + self.service + minutes
+
+    def add(self, point, minutes: int) -> None:
+        delta, where = self._insertion(point)
+        self.points.insert(where, point)
+        self.travel += delta
+        self.service += minutes
+
+
+class _DayLoad:
+    """What one day of a plan holds so far, to decide whether a visit still fits."""
+
+    def __init__(self, base, policy: CadencePolicy):
+        self.morning_minutes = _minutes(policy.morning_end) - _minutes(policy.day_start)
+        self.day_minutes = day_capacity_minutes(policy)
+        self.cap_morning = morning_capacity(policy)
+        self.base = base
+        self.morning = _Tour(base, back=False)
+        self.day = _Tour(base, back=True)
+        self.areas: set[str] = set()
+
+    def fits(self, point, minutes: int, morning: bool) -> bool:
+        if morning and (len(self.morning.points) >= self.cap_morning
+                        or self.morning.minutes_with(point, minutes) > self.morning_minutes):
+            return False
+        return self.day.minutes_with(point, minutes) <= self.day_minutes
+
+    def detour(self, point) -> float:
+        return min([_travel_minutes(p, point) for p in self.day.points] or [_travel_minutes(self.base, point)])
+
+    def add(self, point, minutes: int, morning: bool, area: str) -> None:
+        self.day.add(point, minutes)
+        if morning:
+            self.morning.add(point, minutes)
+        self.areas.add(area)
+
+
+def _offset(customer: Customer) -> float:
+    """A stable number in [0, 1) per customer, to spread visits the same way every time."""
+    return (zlib.crc32(customer.code.encode()) % 1000) / 1000
+
+
+def plan_schedule(*, customers: Iterable[Customer], days: list[datetime.date], policy: CadencePolicy,
+                  month_days: int | None = None, counts: dict[int, int] | None = None,
+                  seniors: dict[int, int] | None = None, base: tuple[float, float] | None = None) -> list[Placement]:
+    """Spread the visits the policy asks for over ``days``.
+
+    A customer with n visits a month gets one in each of n equal stretches of the working days
+    (scaled down when ``days`` is part of a month). Inside its stretch a visit goes to a day that
+    still has room — counting the visits' minutes and the driving between them from the rep's
+    ``base`` — preferring a day that already has its area, then the day it adds least driving to,
+    so each day's visits are grouped by area. A visits go in mornings: no more than
+    ``morning_capacity`` a morning, fewer when the driving between them takes the time. A visits
+    are placed first, then B, prospects and C, so when days are full it is the less valuable
+    visits that crowd. ``counts`` (customer id to visits) overrides the policy's number, as when a
+    week takes its visits from the monthly plan. Deterministic: the same book gives the same plan.
+    """
+    if not days:
+        return []
+    month_days = month_days or len(days)
+    share = len(days) / month_days
+    loads = {day: _DayLoad(base, policy) for day in days}
+    order = {"A": 0, "B": 1, "P": 2, "C": 3}
+    rows = []
+    for customer in customers:
+        cadence = cadence_for(customer, policy)
+        count = max(cadence.per_month, cadence.senior_per_month)
+        # Part of a month: the share of the month's visits, rounded by a stable per-customer offset
+        # so a fortnightly customer lands in one of the month's weeks and not in every one.
+        offset = _offset(customer)
+        if counts is not None:
+            n = counts.get(customer.pk, 0)
+        else:
+            n = math.floor(count * share + offset) if share < 1 else count
+        if n <= 0:
+            continue
+        rows.append((order[cadence.grade], _area(customer), customer.code, customer, cadence, n, offset))
+    rows.sort(key=lambda r: r[:3])
+    placements: list[Placement] = []
+    for _order, area, _code, customer, cadence, n, offset in rows:
+        if seniors is not None:
+            senior_left = seniors.get(customer.pk, 0)
+        elif share < 1:
+            senior_left = min(n, math.floor(cadence.senior_per_month * share + offset))
+        else:
+            senior_left = min(cadence.senior_per_month, n)
+        point = _point(customer)
+        taken: set[datetime.date] = set()
+        for k in range(n):
+            lo = math.floor(k * len(days) / n)
+            hi = max(lo + 1, math.floor((k + 1) * len(days) / n))
+            stretch = [d for d in days[lo:hi] if d not in taken] or days[lo:hi]
+            start = int(offset * len(stretch))
+            ordered = stretch[start:] + stretch[:start]
+            fitting = [d for d in ordered if loads[d].fits(point, cadence.minutes, cadence.morning)]
+            if not fitting:  # the stretch is full: the nearest day of the period with room
+                mid = days[(lo + hi - 1) // 2]
+                fitting = sorted((d for d in days if d not in taken and loads[d].fits(point, cadence.minutes, cadence.morning)),
+                                 key=lambda d: abs((d - mid).days))[:1]
+            if fitting:
+                day = min(fitting, key=lambda d: (not (area and area in loads[d].areas), round(loads[d].detour(point)),
+                                                  len(loads[d].day.points), fitting.index(d)))
+            else:  # over-booked: the least loaded day; the route will say what does not fit
+                day = min(days, key=lambda d: (len(loads[d].morning.points) if cadence.morning else 0, len(loads[d].day.points)))
+            loads[day].add(point, cadence.minutes, cadence.morning, area)
+            taken.add(day)
+            with_senior = senior_left > 0
+            senior_left -= 1 if with_senior else 0
+            placements.append(Placement(
+                customer=customer, date=day, slot=Slot.MORNING if cadence.morning else Slot.ANY,
+                kind=EntryKind.SENIOR if with_senior else (EntryKind.PROSPECT if cadence.grade == "P" else EntryKind.REGULAR),
+                grade=cadence.grade, minutes=cadence.minutes,
+                companion_id=customer.key_account_sponsor_id if with_senior else None,
+            ))
+    return placements
+
+
+def _order_days(entries: list[PlanEntry]) -> None:
+    """Positions within each day: mornings first, then by area, so one area's visits sit together."""
+    by_day: dict[datetime.date, list[PlanEntry]] = defaultdict(list)
+    for entry in entries:
+        by_day[entry.date].append(entry)
+    slot_rank = {Slot.MORNING: 0, Slot.ANY: 1, Slot.AFTERNOON: 2}
+    for day_entries in by_day.values():
+        day_entries.sort(key=lambda e: (slot_rank.get(e.slot, 1), e.area, e.customer.code))
+        for i, entry in enumerate(day_entries):
+            entry.position = i + 1
+
+
+def _require_plan_writer(user: User, rep: User) -> None:
+    if not user.is_active:
+        raise PermissionDenied(_("This account is not active."))
+    if user.pk != rep.pk and not (user.is_superuser or user.role == Role.ADMIN):
+        raise PermissionDenied(_("Reps make and edit their own plans."))
+
+
+@transaction.atomic
+def plan_generate(*, user: User, rep: User, kind: str, day: datetime.date) -> Plan:
+    """The rep's monthly or weekly plan for the period holding ``day``, generated from the cadence
+    policy and the rep's book. A weekly plan takes the week's visits from the monthly plan when
+    there is one. Regenerating a draft replaces its entries; a submitted or approved plan stays."""
+    _require_plan_writer(user, rep)
+    policy = policy_current()
+    start, end = month_bounds(day) if kind == PlanKind.MONTH else week_bounds(day)
+    plan, _created = Plan.objects.select_for_update().get_or_create(
+        rep=rep, kind=kind, starts_on=start, defaults={"ends_on": end})
+    if plan.status not in EDITABLE:
+        raise ValidationError(_("This plan has been submitted; it can no longer be regenerated."))
+    workdays = working_days(start=start, end=end)
+    if kind == PlanKind.MONTH:
+        book = book_of(rep)
+        placements = plan_schedule(customers=book, days=workdays.days, policy=policy, base=rep_base_point(rep, book))
+    else:
+        placements = _week_placements(rep=rep, workdays=workdays, policy=policy, start=start, end=end)
+    plan.entries.filter(status=EntryStatus.PLANNED).delete()
+    entries = [PlanEntry(plan=plan, customer=p.customer, date=p.date, slot=p.slot, kind=p.kind, grade=p.grade,
+                         area=_area(p.customer), minutes=p.minutes, companion_id=p.companion_id)
+               for p in placements]
+    _order_days(entries)
+    PlanEntry.objects.bulk_create(entries)
+    plan.ends_on = end
+    plan.calendar_notice = workdays.notice
+    plan.save(update_fields=["ends_on", "calendar_notice", "updated_at"])
+    return plan
+
+
+def _week_placements(*, rep: User, workdays: WorkingDays, policy: CadencePolicy, start, end) -> list[Placement]:
+    monthly = (PlanEntry.objects.filter(plan__rep=rep, plan__kind=PlanKind.MONTH, date__gte=start, date__lte=end)
+               .exclude(status=EntryStatus.CANCELLED).select_related("customer__key_account_sponsor"))
+    counts: dict[int, int] = defaultdict(int)
+    seniors: dict[int, int] = defaultdict(int)
+    pool: dict[int, Customer] = {}
+    for entry in monthly:
+        counts[entry.customer_id] += 1
+        seniors[entry.customer_id] += entry.kind == EntryKind.SENIOR
+        pool[entry.customer_id] = entry.customer
+    if pool:  # the monthly plan said whom to see this week; the week spreads them over its days
+        return plan_schedule(customers=pool.values(), days=workdays.days, policy=policy, counts=counts,
+                             seniors=seniors, base=rep_base_point(rep, list(pool.values())))
+    # No monthly plan: a customer's k-th visit of the month is due in the week holding the middle of
+    # the k-th stretch of the month's working days at the customer's own offset (so a team's monthly
+    # customers spread over the month's weeks instead of crowding one).
+    book = book_of(rep)
+    months = {m: working_days(start=m, end=month_bounds(m)[1]).days
+              for m in sorted({month_bounds(d)[0] for d in workdays.days})}
+    for customer in book:
+        cadence = cadence_for(customer, policy)
+        n = max(cadence.per_month, cadence.senior_per_month)
+        offset = _offset(customer)
+        for month_days in months.values():
+            for k in range(n if month_days else 0):
+                lo = math.floor(k * len(month_days) / n)
+                hi = max(lo + 1, math.floor((k + 1) * len(month_days) / n))
+                if start <= month_days[lo + int(offset * (hi - lo))] <= end:
+                    counts[customer.pk] += 1
+                    seniors[customer.pk] += k < cadence.senior_per_month
+                    pool[customer.pk] = customer
+        if cadence.per_month >= 4 and workdays.days and not counts[customer.pk]:
+            # weekly customers (A) are seen every week, also when the month's stretches straddle it
+            counts[customer.pk] = 1
+            pool[customer.pk] = customer
+    return plan_schedule(customers=pool.values(), days=workdays.days, policy=policy, counts=counts, seniors=seniors,
+                         base=rep_base_point(rep, book))
+
+
+def plan_entry_add(*, user: User, plan: Plan, customer: Customer, date: datetime.date, slot: str = Slot.ANY,
+                   goal: str = "") -> PlanEntry:
+    _require_plan_writer(user, plan.rep)
+    if plan.status not in EDITABLE:
+        raise ValidationError(_("This plan has been submitted; it can no longer be changed."))
+    if customer.owner_id != plan.rep_id:
+        raise ValidationError({"customer": _("Only the rep's own customers go in their plan.")})
+    if not (plan.starts_on <= date <= plan.ends_on):
+        raise ValidationError({"date": _("The date must be inside the plan's period.")})
+    cadence = cadence_for(customer, policy_current())
+    position = plan.entries.filter(date=date).count() + 1
+    return PlanEntry.objects.create(plan=plan, customer=customer, date=date, slot=slot, goal=goal[:200],
+                                    kind=EntryKind.PROSPECT if cadence.grade == "P" else EntryKind.REGULAR,
+                                    grade=cadence.grade, area=_area(customer), minutes=cadence.minutes,
+                                    position=position)
+
+
+def plan_entry_remove(*, user: User, entry: PlanEntry) -> None:
+    _require_plan_writer(user, entry.plan.rep)
+    if entry.plan.status not in EDITABLE:
+        raise ValidationError(_("This plan has been submitted; it can no longer be changed."))
+    entry.delete()
+
+
+def plan_entry_move(*, user: User, entry: PlanEntry, date: datetime.date, goal: str | None = None) -> PlanEntry:
+    """Another day for a planned visit — also for a visit the day's route could not hold, which is
+    offered for another day rather than dropped. Allowed in an approved plan: the day is the rep's."""
+    _require_plan_writer(user, entry.plan.rep)
+    if entry.status == EntryStatus.DONE:
+        raise ValidationError(_("This visit has been made."))
+    if date < timezone.localdate():
+        raise ValidationError({"date": _("Choose today or a later day.")})
+    plan = entry.plan
+    if not (plan.starts_on <= date <= plan.ends_on):
+        plan = _plan_for(rep=plan.rep, kind=plan.kind, day=date)
+    entry.plan = plan
+    entry.date = date
+    entry.status = EntryStatus.PLANNED
+    entry.skip_reason = ""
+    if goal is not None:
+        entry.goal = goal[:200]
+    entry.position = plan.entries.filter(date=date).count() + 1
+    entry.save()
+    return entry
+
+
+def _plan_for(*, rep: User, kind: str, day: datetime.date) -> Plan:
+    start, end = month_bounds(day) if kind == PlanKind.MONTH else week_bounds(day)
+    plan, _created = Plan.objects.get_or_create(rep=rep, kind=kind, starts_on=start, defaults={"ends_on": end})
+    return plan
+
+
+def plan_submit(*, user: User, plan: Plan) -> Plan:
+    if user.pk != plan.rep_id:
+        raise PermissionDenied(_("Only the rep submits their own plan."))
+    if plan.status not in EDITABLE:
+        raise ValidationError(_("This plan has been submitted already."))
+    plan.status = PlanStatus.SUBMITTED
+    plan.submitted_at = timezone.now()
+    plan.save(update_fields=["status", "submitted_at", "updated_at"])
+    approvers = [plan.rep.team.supervisor] if plan.rep.team_id and plan.rep.team.supervisor_id else []
+    notify(users=[a for a in approvers if a.pk != plan.rep_id],
+           text=_("%(rep)s submitted a visit plan from %(start)s for approval.") % {
+               "rep": plan.rep, "start": plan.starts_on.isoformat()},
+           link=f"/visits/plans/{plan.pk}/")
+    return plan
+
+
+def can_decide_plan(user: User, plan: Plan) -> bool:
+    """The rep's supervisor, a senior manager or an administrator decides a plan — never its own rep."""
+    if not user.is_active or user.pk == plan.rep_id:
+        return False
+    if user.is_superuser or user.role in {Role.SENIOR, Role.ADMIN}:
+        return True
+    return bool(user.role == Role.SUPERVISOR and plan.rep.team_id and plan.rep.team.supervisor_id == user.pk)
+
+
+@transaction.atomic
+def plan_decide(*, user: User, plan: Plan, approve: bool, note: str = "") -> Plan:
+    plan = Plan.objects.select_for_update(of=("self",)).select_related("rep__team").get(pk=plan.pk)
+    if not can_decide_plan(user, plan):
+        raise PermissionDenied(_("Plans are approved by the rep's supervisor, and never by the rep."))
+    if plan.status != PlanStatus.SUBMITTED:
+        raise ValidationError(_("Only a submitted plan can be approved or returned."))
+    if not approve and not note.strip():
+        raise ValidationError({"note": _("Say what to change when returning a plan.")})
+    plan.status = PlanStatus.APPROVED if approve else PlanStatus.RETURNED
+    plan.decided_by = user
+    plan.decided_at = timezone.now()
+    plan.decision_note = note.strip()[:300]
+    plan.save(update_fields=["status", "decided_by", "decided_at", "decision_note", "updated_at"])
+    text = (_("Your visit plan from %(start)s was approved.") if approve
+            else _("Your visit plan from %(start)s was returned: %(note)s"))
+    notify(users=[plan.rep], text=text % {"start": plan.starts_on.isoformat(), "note": plan.decision_note},
+           link=f"/visits/plans/{plan.pk}/")
+    return plan
+
+
+# --- the day: checklist, route -----------------------------------------------------------------
+
+
+def day_start_get(*, rep: User, date: datetime.date) -> DayStart:
+    row = DayStart.objects.filter(rep=rep, date=date).first()
+    return row or DayStart(rep=rep, date=date)
+
+
+def day_start(*, user: User, date: datetime.date, ticked: Iterable[str], reason: str = "") -> DayStart:
+    """F1: the day starts with the pre-departure checklist ticked, or with the rep's written reason
+    why not (which the supervisor sees)."""
+    ticked = set(ticked)
+    unknown = ticked - set(DayStart.ITEMS)
+    if unknown:
+        raise ValidationError(_("Unknown checklist item: %(item)s") % {"item": sorted(unknown)[0]})
+    reason = (reason or "").strip()
+    row = day_start_get(rep=user, date=date)
+    if row.started_at:
+        raise ValidationError(_("This day has been started already."))
+    for item in DayStart.ITEMS:
+        setattr(row, item, item in ticked)
+    if not row.complete and not reason:
+        raise ValidationError({"skip_reason": _(
+            "Tick every item of the pre-departure checklist, or write why you start without it.")})
+    row.skip_reason = reason[:300] if not row.complete else ""
+    row.started_at = timezone.now()
+    row.save()
+    return row
+
+
+def parse_windows(text: str) -> list[tuple[int, int]]:
+    """"08:30-12:00,13:30-17:00" as minutes after midnight; ValidationError when it is not that."""
+    windows = []
+    for part in (text or "").replace("，", ",").replace("–", "-").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        try:
+            a, b = (x.strip() for x in part.split("-"))
+            ha, ma = (int(x) for x in a.split(":"))
+            hb, mb = (int(x) for x in b.split(":"))
+        except ValueError:
+            raise ValidationError({"windows": _("Write opening hours as 08:30-12:00,13:30-17:00.")}) from None
+        lo, hi = ha * 60 + ma, hb * 60 + mb
+        if not (0 <= lo < hi <= 24 * 60):
+            raise ValidationError({"windows": _("An opening window must end after it opens: %(w)s") % {"w": part}})
+        windows.append((lo, hi))
+    windows.sort()
+    for (_a, b), (c, _d) in zip(windows, windows[1:], strict=False):
+        if c < b:
+            raise ValidationError({"windows": _("Opening windows overlap.")})
+    return windows
+
+
+def opening_hours_set(*, user: User, customer: Customer, windows: str) -> OpeningHours | None:
+    from kehu.accounts.permissions import can_edit_customer
+
+    if not can_edit_customer(user, customer):
+        raise PermissionDenied(_("You may not change this customer."))
+    parsed = parse_windows(windows)
+    if not parsed:
+        OpeningHours.objects.filter(customer=customer).delete()
+        return None
+    text = ",".join(f"{a // 60:02d}:{a % 60:02d}-{b // 60:02d}:{b % 60:02d}" for a, b in parsed)
+    row, _created = OpeningHours.objects.update_or_create(customer=customer, defaults={"windows": text})
+    return row
+
+
+def _point(obj) -> tuple[float, float] | None:
+    if obj is None or obj.lat is None or obj.lng is None:
+        return None
+    return float(obj.lat), float(obj.lng)
+
+
+def rep_base_point(rep: User, customers: list[Customer]) -> tuple[float, float]:
+    """The rep's base; without one, the middle of the day's customers (a stand-in, not a guess at an address)."""
+    base = RepBase.objects.filter(user=rep).first()
+    if base:
+        return float(base.lat), float(base.lng)
+    points = [p for p in (_point(c) for c in customers) if p]
+    if not points:
+        return 31.2304, 121.4737
+    return sum(p[0] for p in points) / len(points), sum(p[1] for p in points) / len(points)
+
+
+def _windows_for(entry: PlanEntry, policy: CadencePolicy, hours: dict[int, list[tuple[int, int]]]) -> list[list[int]]:
+    day_lo, day_hi = _minutes(policy.day_start), _minutes(policy.day_end)
+    windows = hours.get(entry.customer_id) or [(day_lo, day_hi)]
+    if entry.slot == Slot.MORNING:
+        windows = [(a, min(b, _minutes(policy.morning_end))) for a, b in windows]
+    elif entry.slot == Slot.AFTERNOON:
+        windows = [(max(a, _minutes(policy.morning_end)), b) for a, b in windows]
+    return [[a, b] for a, b in windows if b > a]
+
+
+def _penalty(entry: PlanEntry, policy: CadencePolicy) -> int:
+    return {"A": policy.a_penalty, "B": policy.b_penalty, "P": policy.prospect_penalty}.get(entry.grade, policy.c_penalty)
+
+
+def day_problem(*, rep: User, date: datetime.date, entries: list[PlanEntry] | None = None,
+                policy: CadencePolicy | None = None) -> dict:
+    """The routing core's problem for a rep's day: the planned visits with their windows (A in the
+    morning, opening hours), durations, and the skip penalty of their grade by the policy."""
+    from .routing import travel_matrix
+
+    policy = policy or policy_current()
+    if entries is None:
+        entries = list(day_entries(rep=rep, date=date).filter(status=EntryStatus.PLANNED))
+    hours = {h.customer_id: parse_windows(h.windows)
+             for h in OpeningHours.objects.filter(customer_id__in=[e.customer_id for e in entries])}
+    customers = [e.customer for e in entries]
+    base = rep_base_point(rep, customers)
+    stops = []
+    for entry in entries:
+        point = _point(entry.customer) or base
+        stops.append({"id": str(entry.pk), "lat": point[0], "lon": point[1], "service_min": entry.minutes,
+                      "time_windows": _windows_for(entry, policy, hours), "skip_penalty": _penalty(entry, policy)})
+    points = [base] + [(s["lat"], s["lon"]) for s in stops]
+    matrix = None
+    if getattr(settings, "KEHU_OSRM_URL", ""):
+        from .routing import osrm_matrix
+
+        try:
+            matrix = osrm_matrix(points, url=settings.KEHU_OSRM_URL)
+        except OSError:  # the routing server is down: straight lines still give a plan
+            matrix = None
+    return {
+        "day": {"start": _minutes(policy.day_start), "end": _minutes(policy.day_end)},
+        "base": {"id": "base", "lat": base[0], "lon": base[1]},
+        "stops": stops,
+        "travel_min": matrix or travel_matrix(points, road_factor=road_factor(), speed_kmh=speed_kmh()),
+    }
+
+
+def road_factor() -> float:
+    return float(getattr(settings, "KEHU_ROUTE_ROAD_FACTOR", 1.4))
+
+
+def speed_kmh() -> float:
+    return float(getattr(settings, "KEHU_ROUTE_SPEED_KMH", 25))
+
+
+def day_entries(*, rep: User, date: datetime.date):
+    """A person's planned visits of a day: their plan's, and those they go along to as a senior manager."""
+    return (PlanEntry.objects.filter(Q(plan__rep=rep) | Q(companion=rep), date=date, plan__kind=PlanKind.WEEK)
+            .exclude(status=EntryStatus.CANCELLED)
+            .select_related("customer", "plan__rep", "companion").order_by("position", "id"))
+
+
+@transaction.atomic
+def day_route_compute(*, user: User, date: datetime.date, time_limit: float | None = None) -> DayRoute:
+    """Order the day's planned visits with the routing core. Visits it leaves out are marked with
+    the core's reason and stay in the plan to be moved to another day; none is dropped silently."""
+    from .routing import solve
+
+    entries = [e for e in day_entries(rep=user, date=date) if e.plan.rep_id == user.pk and e.status in
+               (EntryStatus.PLANNED, EntryStatus.SKIPPED)]
+    problem = day_problem(rep=user, date=date, entries=entries)
+    result = solve(problem, time_limit=time_limit) if entries else {
+        "route": [], "skipped": [], "travel_min": 0, "skipped_penalty": 0, "cost": 0, "seconds": 0.0}
+    _apply_route(entries, result)
+    route, _created = DayRoute.objects.update_or_create(rep=user, date=date, defaults={"plan": result})
+    return route
+
+
+def _apply_route(entries: list[PlanEntry], result: dict) -> None:
+    by_id = {str(e.pk): e for e in entries}
+    for i, stop in enumerate(result.get("route", []), start=1):
+        entry = by_id.get(str(stop["id"]))
+        if entry:
+            entry.position, entry.status, entry.skip_reason = i, EntryStatus.PLANNED, ""
+            entry.save(update_fields=["position", "status", "skip_reason", "updated_at"])
+    for stop in result.get("skipped", []):
+        entry = by_id.get(str(stop["id"]))
+        if entry:
+            entry.status = EntryStatus.SKIPPED
+            entry.skip_reason = str(stop.get("reason", ""))[:200]
+            entry.save(update_fields=["status", "skip_reason", "updated_at"])
+
+
+def team_routes(*, reps: list[User], dates: list[datetime.date], time_limit: float | None = None,
+                progress: Callable[[int, int], None] | None = None) -> dict:
+    """Route every rep-day of a team over some days with one call of the core per day; returns
+    counts. Runs in a worker (tasks.py) for a team's week."""
+    from .routing import solve_many
+
+    policy = policy_current()
+    done = 0
+    total = len(dates)
+    placed_a = due_a = 0
+    for day in dates:
+        jobs = []
+        for rep in reps:
+            entries = [e for e in day_entries(rep=rep, date=day) if e.plan.rep_id == rep.pk
+                       and e.status in (EntryStatus.PLANNED, EntryStatus.SKIPPED)]
+            if entries:
+                jobs.append((rep, entries, day_problem(rep=rep, date=day, entries=entries, policy=policy)))
+        results = solve_many([j[2] for j in jobs], time_limit=time_limit) if jobs else []
+        with transaction.atomic():
+            for (rep, entries, _problem), result in zip(jobs, results, strict=True):
+                _apply_route(entries, result)
+                DayRoute.objects.update_or_create(rep=rep, date=day, defaults={"plan": result})
+                routed = {str(s["id"]) for s in result["route"]}
+                for e in entries:
+                    if e.grade == "A":
+                        due_a += 1
+                        placed_a += str(e.pk) in routed
+        done += 1
+        if progress:
+            progress(done, total)
+    return {"days": total, "reps": len(reps), "due_a": due_a, "placed_a": placed_a}
+
+
+# --- check-in and the visit log ---------------------------------------------------------------
+
+
+def haversine_m(a: tuple[float, float], b: tuple[float, float]) -> float:
+    lat1, lon1, lat2, lon2 = map(math.radians, (a[0], a[1], b[0], b[1]))
+    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    return 2 * 6371008.8 * math.asin(math.sqrt(h))
+
+
+def checkin_distance(*, customer: Customer, lat: float | None, lng: float | None,
+                     policy: CadencePolicy) -> tuple[int | None, bool]:
+    """Metres from the customer to where the phone was, and whether that is too far. Only a customer
+    with exact coordinates can be too far: a district centre is not where the customer is."""
+    target = _point(customer)
+    if lat is None or lng is None or target is None:
+        return None, False
+    metres = round(haversine_m((lat, lng), target))
+    return metres, bool(customer.geo_source == "exact" and metres > policy.far_metres)
+
+
+def _coordinate(value, lo: float, hi: float, field: str) -> float | None:
+    if value in (None, ""):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValidationError({field: _("Not a coordinate: %(value)s") % {"value": value}}) from None
+    if not (lo <= number <= hi) or math.isnan(number):
+        raise ValidationError({field: _("Not a coordinate: %(value)s") % {"value": value}})
+    return number
+
+
+def visit_check_in(*, user: User, entry: PlanEntry | None = None, customer: Customer | None = None,
+                   lat=None, lng=None, accuracy=None) -> Visit:
+    """Arrive at a customer: the time, the phone's position and its distance from the customer."""
+    if entry is not None:
+        if entry.plan.rep_id != user.pk and entry.companion_id != user.pk:
+            raise PermissionDenied(_("This is not your visit."))
+        if hasattr(entry, "visit") and Visit.objects.filter(entry=entry).exists():
+            return entry.visit
+        customer = entry.customer
+    if customer is None:
+        raise ValidationError(_("Choose the customer."))
+    if entry is None and customer.owner_id != user.pk:
+        raise PermissionDenied(_("This is not your customer."))
+    lat_f = _coordinate(lat, -90, 90, "lat")
+    lng_f = _coordinate(lng, -180, 180, "lng")
+    metres, far = checkin_distance(customer=customer, lat=lat_f, lng=lng_f, policy=policy_current())
+    try:
+        accuracy_m = max(0, int(float(accuracy))) if accuracy not in (None, "") else None
+    except (TypeError, ValueError):
+        accuracy_m = None
+    return Visit.objects.create(
+        rep=user, customer=customer, entry=entry, checked_in_at=timezone.now(),
+        lat=Decimal(f"{lat_f:.6f}") if lat_f is not None else None,
+        lng=Decimal(f"{lng_f:.6f}") if lng_f is not None else None,
+        accuracy_m=accuracy_m, distance_m=metres, far=far)
+
+
+@transaction.atomic
+def visit_log(*, user: User, visit: Visit, outcome: str, summary: str = "", next_step: str = "",
+              next_step_on: datetime.date | None = None, products: Iterable = (),
+              photos: Iterable[tuple[str, str, bytes]] = ()) -> Visit:
+    """The visit's outcome, products discussed, photos and next step. A next step with a date
+    becomes a follow-up visit in the rep's weekly plan of that week."""
+    from .models import Outcome
+
+    if visit.rep_id != user.pk:
+        raise PermissionDenied(_("Only the rep who made the visit logs it."))
+    if outcome not in Outcome.values:
+        raise ValidationError({"outcome": _("Choose the outcome of the visit.")})
+    if next_step_on and not next_step.strip():
+        raise ValidationError({"next_step": _("Say what the next step is.")})
+    if next_step_on and next_step_on < visit.checked_in_at.date():
+        raise ValidationError({"next_step_on": _("The next step cannot be before the visit.")})
+    photos = list(photos)
+    for name, _type, data in photos:
+        if len(data) > MAX_PHOTO_BYTES:
+            raise ValidationError({"photos": _("“%(name)s” is larger than 8 MB.") % {"name": name}})
+    visit.outcome = outcome
+    visit.summary = summary.strip()
+    visit.next_step = next_step.strip()[:200]
+    visit.next_step_on = next_step_on
+    visit.logged_at = timezone.now()
+    visit.save()
+    visit.products.set(list(products))
+    VisitPhoto.objects.bulk_create([VisitPhoto(visit=visit, name=name[:200], content_type=ctype[:100], size=len(data),
+                                               data=data) for name, ctype, data in photos])
+    if visit.entry_id:
+        PlanEntry.objects.filter(pk=visit.entry_id).update(status=EntryStatus.DONE, skip_reason="",
+                                                           updated_at=timezone.now())
+    if next_step_on and visit.customer.owner_id == user.pk:
+        plan = _plan_for(rep=user, kind=PlanKind.WEEK, day=next_step_on)
+        cadence = cadence_for(visit.customer, policy_current())
+        PlanEntry.objects.create(plan=plan, customer=visit.customer, date=next_step_on, kind=EntryKind.FOLLOW_UP,
+                                 grade=cadence.grade, area=_area(visit.customer), minutes=cadence.minutes,
+                                 goal=visit.next_step, position=plan.entries.filter(date=next_step_on).count() + 1)
+    return visit
+
+
+def can_comment(user: User, visit: Visit) -> bool:
+    if not user.is_active or user.pk == visit.rep_id:
+        return False
+    if user.is_superuser or user.role in {Role.SENIOR, Role.ADMIN}:
+        return True
+    return bool(user.role == Role.SUPERVISOR and visit.rep.team_id and visit.rep.team.supervisor_id == user.pk)
+
+
+def visit_comment(*, user: User, visit: Visit, text: str) -> VisitComment:
+    """A supervisor's comment on a visit (点评); the rep is told."""
+    if not can_comment(user, visit):
+        raise PermissionDenied(_("Supervisors comment on their team's visits."))
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError({"text": _("Write the comment.")})
+    comment = VisitComment.objects.create(visit=visit, author=user, text=text[:2000])
+    notify(users=[visit.rep], text=_("%(who)s commented on your visit to %(customer)s: %(text)s") % {
+        "who": user, "customer": visit.customer.name, "text": comment.text[:200]}, link=f"/visits/log/{visit.pk}/")
+    return comment
