@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -25,7 +26,6 @@ from django.utils.translation import gettext as _
 
 from kehu.accounts.models import Role, User
 from kehu.accounts.services import notify
-from kehu.core.errors import PermissionDenied, ValidationError
 from kehu.customers.models import Customer, Lifecycle, PursuitDecision
 
 from .models import (

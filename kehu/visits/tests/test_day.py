@@ -2,9 +2,9 @@ import datetime
 
 import pytest
 import time_machine
+from django.core.exceptions import PermissionDenied, ValidationError
 
 from kehu.accounts.models import Notification
-from kehu.core.errors import PermissionDenied, ValidationError
 from kehu.customers.models import Customer
 from kehu.visits import routing
 from kehu.visits.models import (

@@ -2,9 +2,9 @@ import datetime
 from collections import Counter
 
 import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
 
 from kehu.accounts.models import Notification
-from kehu.core.errors import PermissionDenied, ValidationError
 from kehu.customers.models import Customer, Lifecycle, PursuitDecision
 from kehu.visits.models import CadencePolicy, EntryKind, PlanKind, PlanStatus, Slot
 from kehu.visits.services import (
