@@ -1,20 +1,21 @@
 """Imports: check a file (the preview, no writes) and commit it (all rows or none, in one transaction).
 
-The page, the ``kehu import`` command and the background runner all call ``import_file``.
+The page, the ``kehu import`` command and the worker's task (tasks.py) all call ``import_file``.
 """
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import DatabaseError, connection, connections, transaction
+from django.db import DatabaseError, transaction
 from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
+from kehu.core import jobs
+from kehu.core.models import Job
 
 from .base import Column, Outcome, chunks
 from .importers import IMPORTERS
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 CHUNK_ROWS = 10_000
 SYNC_ROWS = 3000  # files up to this many rows are checked and committed within the request
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
+JOB_KIND = "dataio.import"
 
 Progress = Callable[[int, int | None], None]
 
@@ -173,69 +175,44 @@ def job_get(*, user: User, pk: int) -> ImportJob:
     return ImportJob.objects.defer("data").get(pk=pk, user=user)
 
 
-class _ProgressWriter:
-    """Writes progress to the job row from its own thread (its own connection), once a second, so a
-    poll from any app server sees it even while the commit's transaction is open."""
-
-    def __init__(self, job_id: int, *, live: bool) -> None:
-        self.job_id, self.live = job_id, live
-        self.done, self.total = 0, 0
-        self.written = (-1, -1)
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._loop, daemon=True) if live else None
-        if self.thread:
-            self.thread.start()
-
-    def __call__(self, done: int, total: int | None) -> None:
-        self.done, self.total = done, max(total or 0, done)
-
-    def _write(self) -> None:
-        if (self.done, self.total) != self.written:
-            ImportJob.objects.filter(pk=self.job_id).update(done=self.done, total=self.total)
-            self.written = (self.done, self.total)
-
-    def _loop(self) -> None:
-        try:
-            while not self.stop.wait(1.0):
-                self._write()
-        finally:
-            connection.close()
-
-    def close(self) -> None:
-        self.stop.set()
-        if self.thread:
-            self.thread.join()
-
-
-def job_run(*, job: ImportJob, commit: bool) -> Outcome:
-    """Check or commit an uploaded file, keeping its progress and result on the job row."""
+def job_run(*, job: ImportJob, commit: bool, progress: Progress | None = None) -> Outcome:
+    """Check or commit an uploaded file, keeping its result on the job row."""
     job = ImportJob.objects.get(pk=job.pk)
     user = job.user
     ImportJob.objects.filter(pk=job.pk).update(status=JobStatus.COMMITTING if commit else JobStatus.CHECKING, done=0)
-    # SQLite has one writer: while the commit holds it, nobody else can write progress.
-    writer = _ProgressWriter(job.pk, live=not (commit and connection.vendor == "sqlite"))
     started = time.monotonic()
+    counted = [0, job.total]
+
+    def track(done: int, total: int | None) -> None:
+        counted[0], counted[1] = done, max(total or 0, done)
+        if progress is not None:
+            progress(done, total)
+
     try:
         outcome = import_file(user=user, kind=job.kind, name=job.filename, source=bytes(job.data),
-                              mapping=job.mapping, commit=commit, progress=writer, assign=job.assign)
+                              mapping=job.mapping, commit=commit, progress=track, assign=job.assign)
     except Exception:
         log.exception("import job %s failed", job.pk)
-        writer.close()
         ImportJob.objects.filter(pk=job.pk).update(
             status=JobStatus.FAILED, result={"problem": _("The import stopped with an internal error; nothing was written.")})
         raise
-    writer.close()
     result = outcome.as_dict() | {"seconds": round(time.monotonic() - started, 1)}
     if commit:
         status = JobStatus.DONE if outcome.committed else JobStatus.FAILED
     else:
         status = JobStatus.CHECKED
-    ImportJob.objects.filter(pk=job.pk).update(status=status, result=result, done=writer.done, total=max(writer.total, writer.done))
+    ImportJob.objects.filter(pk=job.pk).update(status=status, result=result, done=counted[0], total=max(counted))
     return outcome
 
 
+def job_lost(run: Job) -> None:
+    """The worker running an import died (kehu.core.jobs.sweep): the import failed, nothing written."""
+    ImportJob.objects.filter(run=run, status__in=[JobStatus.CHECKING, JobStatus.COMMITTING]).update(
+        status=JobStatus.FAILED, result={"problem": run.message})
+
+
 def job_start(*, job: ImportJob, commit: bool, mapping: list[str] | None = None, assign: str | None = None) -> bool:
-    """Run the job now (small files) or in a background thread (large ones); True when backgrounded."""
+    """Run the job now (small files) or queue it for the worker (large ones); True when queued."""
     if job.running:
         raise ValidationError(_("This import is already running."))
     if assign is not None and not commit:
@@ -257,17 +234,11 @@ def job_start(*, job: ImportJob, commit: bool, mapping: list[str] | None = None,
     if job.total <= SYNC_ROWS:
         job_run(job=job, commit=commit)
         return False
-    threading.Thread(target=_background, args=(job.pk, commit), daemon=True).start()
+    from .tasks import import_run  # the task module imports this one
+
+    run = jobs.start(kind=JOB_KIND, user=job.user, task=import_run, total=job.total, import_id=job.pk, commit=commit)
+    ImportJob.objects.filter(pk=job.pk).update(run=run)
     return True
-
-
-def _background(job_id: int, commit: bool) -> None:
-    try:
-        job_run(job=ImportJob(pk=job_id), commit=commit)
-    except Exception:  # already logged and recorded on the job
-        pass
-    finally:
-        connections.close_all()
 
 
 def job_rows(job: ImportJob) -> list[dict[str, Any]]:

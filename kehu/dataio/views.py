@@ -6,7 +6,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kehu.core import jobs
 from kehu.core.forms import apply_errors
+from kehu.core.models import Job
 
 from . import services
 from .forms import UploadForm
@@ -24,9 +26,16 @@ def _kinds(request: HttpRequest) -> list[tuple[str, str]]:
 
 def _job(request: HttpRequest, pk: int) -> ImportJob:
     try:
-        return services.job_get(user=request.user, pk=pk)
+        job = services.job_get(user=request.user, pk=pk)
     except ImportJob.DoesNotExist:
         raise Http404 from None
+    if job.running and job.run_id:
+        # A worker that died cannot report it: look, then show the worker's progress.
+        if jobs.sweep(ids=[job.run_id]):
+            return services.job_get(user=request.user, pk=pk)
+        run = Job.objects.get(pk=job.run_id)
+        job.done, job.total = run.done, max(run.total, job.total)
+    return job
 
 
 @login_required
