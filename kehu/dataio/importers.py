@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, Sum
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from kehu.accounts.permissions import (
@@ -60,8 +61,12 @@ from .mapping import Kind
 # ── value vocabularies typed in Chinese or English ────────────────────────────────────────────
 
 def _choices(enum: Any, extra: dict[str, str]) -> dict[str, str]:
+    """Values by their codes, their labels in every language Kehu speaks (so an export in either
+    imports again), and the words other systems use."""
     out = {normalize(str(value)): value for value in enum.values}
-    out.update({normalize(str(label)): value for value, label in enum.choices})
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            out.update({normalize(str(label)): value for value, label in enum.choices})
     out.update({normalize(k): val for k, val in extra.items()})
     return out
 
