@@ -62,6 +62,8 @@ CUSTOMER_FIELDS = [
     _f("contact_name", _("contact"), "联系人", "联系人姓名", "contact", "contact name", "contact person"),
     _f("contact_title", _("contact's title"), "职务", "联系人职务", "title", "position"),
     _f("website", _("website"), "网站", "网址", "website", "web"),
+    _f("lifecycle", _("lifecycle"), "客户状态", "客户阶段", "生命周期", "阶段", "状态", "lifecycle", "stage", "status",
+       "lead status"),
     _f("notes", _("notes"), "备注", "说明", "notes", "remarks", "comment"),
 ]
 PROSPECT_FIELDS = CUSTOMER_FIELDS + [

@@ -12,6 +12,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, pgettext
 
 from kehu.accounts.models import User
 from kehu.core import jobs
@@ -99,7 +100,9 @@ def import_file(*, user: User, kind: str, name: str, source: Path | bytes, mappi
         return outcome
     missing = missing_required(kind, mapping)
     if missing:
-        outcome.problem = _("No column holds: %(fields)s.") % {"fields": ", ".join(str(f.label) for f in missing)}
+        separator = pgettext("list separator", ", ")
+        outcome.problem = ngettext("No column holds: %(fields)s.", "No columns hold: %(fields)s.", len(missing)) % {
+            "fields": separator.join(str(f.label) for f in missing)}
         return outcome
     columns = [Column(i, name_, table.header[i], table.letters[i]) for i, name_ in enumerate(mapping) if name_]
     importer = IMPORTERS[kind](user=user, columns=columns, commit=commit, outcome=outcome, assign=assign)

@@ -3,6 +3,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -12,7 +13,7 @@ from kehu.core.models import Job
 
 from . import services
 from .forms import UploadForm
-from .mapping import FIELDS
+from .mapping import FIELDS, Kind
 from .models import ImportJob
 from .selectors import assign_choices, import_kinds
 
@@ -55,11 +56,22 @@ def upload(request: HttpRequest) -> HttpResponse:
     return render(request, "dataio/upload.html", {"form": form, "recent": recent, "nav": "import"})
 
 
+def result_link(job: ImportJob) -> tuple[str, str] | None:
+    """Where to see what an import brought in: its list, the newest changes first."""
+    if job.kind in (Kind.CUSTOMERS, Kind.CONTACTS):
+        return f"{reverse('customers:list')}?ordering=-updated", _("See the imported customers")
+    if job.kind == Kind.PROSPECTS:
+        return f"{reverse('customers:list')}?lifecycle=prospect&ordering=-updated", _("See the imported prospects")
+    if job.kind == Kind.ORDERS:
+        return reverse("ledger:order_list"), _("See the imported orders")
+    return None
+
+
 def _context(job: ImportJob) -> dict:
     fields = FIELDS[job.kind]
     choices = assign_choices(user=job.user, kind=job.kind)
     return {"job": job, "columns": services.job_rows(job), "fields": fields, "result": job.result or {},
-            "required": [f for f in fields if f.required], "nav": "import",
+            "required": [f for f in fields if f.required], "nav": "import", "result_link": result_link(job),
             "assign_choices": choices if len(choices) > 1 else [], "assign": job.assign or (choices[0][0] if choices else "")}
 
 
