@@ -21,10 +21,11 @@ from kehu.accounts.permissions import (
     assignable_owners,
     can_edit_customer,
     can_enter_orders,
+    can_manage_organisation,
     can_manage_products,
     can_record_payments,
 )
-from kehu.core.text import normalize
+from kehu.core.text import normalize, pinyin_initials
 from kehu.core.uscc import normalize_uscc
 from kehu.customers.assignment import ME, REGION, OwnerAssigner, RuleError
 from kehu.customers.models import (
@@ -37,7 +38,7 @@ from kehu.customers.models import (
     SourceMethod,
 )
 from kehu.customers.selectors import build_search_text, province_regions
-from kehu.customers.services import customer_reserve_codes
+from kehu.customers.services import customer_reserve_codes, industry_save
 from kehu.ledger.models import (
     Order,
     OrderLine,
@@ -56,7 +57,7 @@ from . import bulk as fast
 from . import values as v
 from .base import CustomerResolver, Importer, Row
 from .limits import CreditLimitImporter
-from .mapping import Kind
+from .mapping import CREATE, Kind
 
 # ── value vocabularies typed in Chinese or English ────────────────────────────────────────────
 
@@ -131,6 +132,16 @@ def _lunar_number(text: str) -> int | None:
     return None
 
 
+def _industry_code(name: str) -> str:
+    """A free code for an industry added by an import: its pinyin initials, numbered if taken."""
+    base = (pinyin_initials(name).upper() or "IND")[:14]
+    code, n = base, 1
+    while Industry.objects.filter(code=code).exists():
+        n += 1
+        code = f"{base}-{n}"
+    return code
+
+
 # ── customers and prospects ─────────────────────────────────────────────────────────────────
 
 CUSTOMER_TEXT = {"code": 40, "name": 120, "short_name": 40, "address": 200, "website": 200, "notes": 2000,
@@ -164,6 +175,27 @@ class CustomerImporter(Importer):
         self.file_codes: set[str] = set()
         self.assigner: OwnerAssigner | None = None
         self.file_usccs: dict[str, int] = {}
+
+    def industry(self, row: int, raw: Any) -> int | None:
+        """The industry a cell names, or the one the user mapped it to, or a new one they chose to add."""
+        name = v.text(raw)
+        found = self.industries.get(normalize(name))
+        if found is not None:
+            return found
+        answer = self.answer("industry", raw)
+        if answer and answer.isdigit() and int(answer) in self.industries.values():
+            return int(answer)
+        if answer == CREATE and can_manage_organisation(self.user):
+            if len(name) > 60:
+                self.error(row, "industry", raw, _("Longer than %(n)d characters.") % {"n": 60})
+                return None
+            if not self.writing:
+                return None  # it will be added when the file goes in
+            industry = industry_save(user=self.user, data={"code": _industry_code(name), "name": name})
+            self.industries[normalize(name)] = industry.pk
+            return industry.pk
+        self.unknown(row, "industry", raw, _("No such industry in Kehu's list."))
+        return None
 
     def check_allowed(self) -> None:
         if not self.owners:
@@ -199,10 +231,7 @@ class CustomerImporter(Importer):
         if phone:
             out["phone"] = phone
         if not v.is_blank(data.get("industry")):
-            industry = self.industries.get(normalize(v.text(data["industry"])))
-            if industry is None:
-                self.error(row, "industry", data["industry"], _("No such industry in Kehu's list."))
-            out["industry_id"] = industry
+            out["industry_id"] = self.industry(row, data["industry"])
         owner = self.person(row, data, "owner")
         if owner is not None:
             if owner.pk not in self.owners:

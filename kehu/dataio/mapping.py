@@ -127,6 +127,11 @@ CREDIT_LIMIT_FIELDS = CUSTOMER_REF + [
     _f("notes", _("notes"), "备注", "说明", "notes", "remarks", "comment"),
 ]
 
+# An unknown reference value may be mapped to a known one; an unknown industry may also be added
+# (by those who keep the list). CREATE is that answer.
+CREATE = "+"
+PEOPLE_FIELDS = {"owner", "handler", "applicant", "approver"}
+
 FIELDS: dict[str, list[Field]] = {
     Kind.CUSTOMERS: CUSTOMER_FIELDS,
     Kind.PROSPECTS: PROSPECT_FIELDS,

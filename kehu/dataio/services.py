@@ -21,6 +21,7 @@ from kehu.core.models import Job
 from .base import Column, Outcome, chunks
 from .importers import IMPORTERS
 from .mapping import (
+    CREATE,
     FIELDS,
     KINDS,
     field_names,
@@ -31,6 +32,7 @@ from .mapping import (
 )
 from .models import ImportJob, ImportMapping, JobStatus
 from .readers import ReadError, Table, open_table
+from .selectors import value_options
 
 log = logging.getLogger(__name__)
 CHUNK_ROWS = 10_000
@@ -81,9 +83,10 @@ def read_header(*, kind: str, name: str, source: Path | bytes) -> Table:
 
 def import_file(*, user: User, kind: str, name: str, source: Path | bytes, mapping: list[str] | None = None,
                 commit: bool = False, progress: Progress | None = None, chunk_rows: int = CHUNK_ROWS,
-                assign: str = "") -> Outcome:
+                assign: str = "", values: dict[str, dict[str, str]] | None = None) -> Outcome:
     """Check (``commit=False``) or import a file. A commit writes every row or, on any error, none.
-    ``assign`` is the rule for the owners of new customers without an owner column (customers.assignment)."""
+    ``assign`` is the rule for the owners of new customers without an owner column (customers.assignment);
+    ``values`` what unknown reference values mean (``job_answer_values``), applied to every row with them."""
     if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r}")
     outcome = Outcome(kind=kind)
@@ -105,7 +108,7 @@ def import_file(*, user: User, kind: str, name: str, source: Path | bytes, mappi
             "fields": separator.join(str(f.label) for f in missing)}
         return outcome
     columns = [Column(i, name_, table.header[i], table.letters[i]) for i, name_ in enumerate(mapping) if name_]
-    importer = IMPORTERS[kind](user=user, columns=columns, commit=commit, outcome=outcome, assign=assign)
+    importer = IMPORTERS[kind](user=user, columns=columns, commit=commit, outcome=outcome, assign=assign, values=values)
     try:
         importer.check_allowed()
     except PermissionDenied as exc:
@@ -193,7 +196,8 @@ def job_run(*, job: ImportJob, commit: bool, progress: Progress | None = None) -
 
     try:
         outcome = import_file(user=user, kind=job.kind, name=job.filename, source=bytes(job.data),
-                              mapping=job.mapping, commit=commit, progress=track, assign=job.assign)
+                              mapping=job.mapping, commit=commit, progress=track, assign=job.assign,
+                              values=job.values)
     except Exception:
         log.exception("import job %s failed", job.pk)
         ImportJob.objects.filter(pk=job.pk).update(
@@ -242,6 +246,24 @@ def job_start(*, job: ImportJob, commit: bool, mapping: list[str] | None = None,
     run = jobs.start(kind=JOB_KIND, user=job.user, task=import_run, total=job.total, import_id=job.pk, commit=commit)
     ImportJob.objects.filter(pk=job.pk).update(run=run)
     return True
+
+
+def job_answer_values(*, job: ImportJob, answers: list[tuple[str, str, str]]) -> bool:
+    """Say what the file's unknown values mean, ``(field, value as written, answer)`` each — a known
+    value to map it to, or CREATE to add it (where the user may) — once for every row with that value;
+    an empty answer forgets one. Then check the file again. True when the check runs in the worker."""
+    saved = {name: dict(given) for name, given in (job.values or {}).items()}
+    for field, value, answer in answers:
+        if not answer:
+            saved.get(field, {}).pop(value, None)
+            continue
+        options, can_create = value_options(user=job.user, kind=job.kind, field=field)
+        if answer not in {key for key, _label in options} and not (answer == CREATE and can_create):
+            raise ValidationError(_("“%(value)s” cannot become that: choose one of the values offered.") % {"value": value})
+        saved.setdefault(field, {})[value] = answer
+    ImportJob.objects.filter(pk=job.pk).update(values={k: v for k, v in saved.items() if v})
+    job.values = saved
+    return job_start(job=job, commit=False)
 
 
 def job_rows(job: ImportJob) -> list[dict[str, Any]]:

@@ -15,7 +15,7 @@ from . import services
 from .forms import UploadForm
 from .mapping import FIELDS, Kind
 from .models import ImportJob
-from .selectors import assign_choices, import_kinds
+from .selectors import assign_choices, import_kinds, unknown_values
 
 
 def _kinds(request: HttpRequest) -> list[tuple[str, str]]:
@@ -72,6 +72,7 @@ def _context(job: ImportJob) -> dict:
     choices = assign_choices(user=job.user, kind=job.kind)
     return {"job": job, "columns": services.job_rows(job), "fields": fields, "result": job.result or {},
             "required": [f for f in fields if f.required], "nav": "import", "result_link": result_link(job),
+            "unknown": unknown_values(user=job.user, job=job) if job.status == "checked" else [],
             "assign_choices": choices if len(choices) > 1 else [], "assign": job.assign or (choices[0][0] if choices else "")}
 
 
@@ -94,6 +95,21 @@ def job_check(request: HttpRequest, pk: int) -> HttpResponse:
         if assign and assign not in choices:
             raise ValidationError(_("Choose who gets the new customers from the list."))
         services.job_start(job=job, commit=False, mapping=mapping, assign=assign)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("dataio:job", pk=job.pk)
+
+
+@login_required
+@require_POST
+def job_values(request: HttpRequest, pk: int) -> HttpResponse:
+    """The preview's answers for unknown values: each value once, for all its rows; then check again."""
+    job = _job(request, pk)
+    if job.kind not in dict(_kinds(request)):
+        raise PermissionDenied
+    fields, values, answers = (request.POST.getlist(k) for k in ("field", "value", "answer"))
+    try:
+        services.job_answer_values(job=job, answers=list(zip(fields, values, answers, strict=False)))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     return redirect("dataio:job", pk=job.pk)
