@@ -114,3 +114,22 @@ def test_only_the_uploader_answers_for_their_file(client, org, manufacturing, na
     assert response.status_code == 302 if user == org.ada else response.status_code in (403, 404)
     job.refresh_from_db()
     assert bool(job.values) == (user == org.ada)
+
+
+def test_the_api_shows_unknown_values_and_takes_answers(org, manufacturing):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(org.ada)
+    job = upload(org.ada, "customers", CUSTOMERS[:2])
+    shown = client.get(f"/api/v1/imports/{job.pk}").json()
+    assert shown["result"]["unknown"] == [{"field": "industry", "values": [{"value": "零售", "rows": 1, "row": 2}]},
+                                          {"field": "owner", "values": [{"value": "rep2", "rows": 1, "row": 2}]}]
+    answered = client.post(f"/api/v1/imports/{job.pk}/values",
+                           {"values": [{"field": "industry", "value": "零售", "answer": str(manufacturing.pk)}]},
+                           format="json")
+    assert answered.status_code == 200
+    assert [u["field"] for u in answered.json()["result"]["unknown"]] == ["owner"]
+    refused = client.post(f"/api/v1/imports/{job.pk}/values",
+                          {"values": [{"field": "owner", "value": "rep2", "answer": "999999"}]}, format="json")
+    assert refused.status_code == 400
