@@ -23,7 +23,8 @@ task in its own ``tasks.py``::
 
 The partial ``core/partials/job_progress.html`` shows a progress bar and polls itself with htmx
 while the job runs: render it with ``{"job": job, "poll_url": url}``; ``poll_url`` answers with
-the same partial (see ``kehu.core.views.job_progress`` for a ready one).
+the same partial: ``reverse("job_progress", args=[job.pk])`` is a ready one (kehu.core.views), for
+the job's owner only.
 
 A job whose process dies (killed, out of memory, host restarted) cannot say so itself: ``sweep``
 marks it failed with a message. It runs when `kehu worker` starts, in `kehu daily`, and when a

@@ -113,3 +113,40 @@ def test_the_progress_partial_polls_while_running_and_shows_the_end():
     failed = Job(pk=7, kind="x", status=JobStatus.FAILED, message="没有写入任何数据。")
     html = render_to_string("core/partials/job_progress.html", {"job": failed, "poll_url": "/x/7/"})
     assert "hx-get" not in html and "没有写入任何数据。" in html and 'role="alert"' in html
+
+
+@pytest.mark.parametrize("name", ["alice", "bob", "carol", "sam", "sue", "kim", "cathy", "sid", "ada"])
+def test_only_the_owner_reads_a_job_s_progress(client, org, name):
+    from django.urls import reverse
+
+    job = Job.objects.create(kind="test.other", user=org.alice, status=JobStatus.RUNNING, done=3, total=12,
+                             host=jobs.host_name(), pid=os.getpid())
+    user = getattr(org, name)
+    client.force_login(user)
+    client.cookies["django_language"] = "zh-hans"
+    response = client.get(reverse("job_progress", args=[job.pk]))
+    if user != org.alice:
+        assert response.status_code == 404
+        return
+    html = response.content.decode()
+    assert response.status_code == 200 and "运行中" in html and "3 / 约 12" in html
+    assert f'hx-get="{reverse("job_progress", args=[job.pk])}"' in html
+
+
+def test_the_progress_poll_finds_a_dead_worker_s_job_failed(client, org):
+    from django.urls import reverse
+
+    job = Job.objects.create(kind="test.other", user=org.alice, status=JobStatus.RUNNING, host=jobs.host_name(),
+                             pid=dead_pid())
+    client.force_login(org.alice)
+    client.cookies["django_language"] = "en"
+    html = client.get(reverse("job_progress", args=[job.pk])).content.decode()
+    assert "stopped before it finished" in html and "hx-get" not in html
+
+
+def test_anonymous_visitors_are_sent_to_log_in(client, org):
+    from django.urls import reverse
+
+    job = Job.objects.create(kind="test.other", user=org.alice)
+    response = client.get(reverse("job_progress", args=[job.pk]))
+    assert response.status_code == 302 and "login" in response["Location"]
