@@ -58,7 +58,7 @@ class Database:
 
 
 def test_a_worker_killed_mid_import_leaves_no_rows_and_a_failed_job(fresh_database):  # noqa: F811
-    env = fresh_database
+    env = fresh_database | {"KEHU_LANGUAGE": "en"}  # the worker words a lost job in the default language
     migrated = kehu("migrate", "--no-input", "-v0", env=env)
     assert migrated.returncode == 0, migrated.stderr
     setup = kehu("shell", "-c", SETUP.replace("ROWS", "60000"), env=env)
