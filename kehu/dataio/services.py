@@ -243,8 +243,10 @@ def job_start(*, job: ImportJob, commit: bool, mapping: list[str] | None = None,
         return False
     from .tasks import import_run  # the task module imports this one
 
-    run = jobs.start(kind=JOB_KIND, user=job.user, task=import_run, total=job.total, import_id=job.pk, commit=commit)
-    ImportJob.objects.filter(pk=job.pk).update(run=run)
+    with transaction.atomic():  # the worker sees the job, its task and the import's link to it at once
+        run = jobs.start(kind=JOB_KIND, user=job.user, task=import_run, total=job.total, import_id=job.pk,
+                         commit=commit)
+        ImportJob.objects.filter(pk=job.pk).update(run=run)
     return True
 
 
