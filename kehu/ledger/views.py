@@ -2,7 +2,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Prefetch, Q
+from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -48,41 +48,51 @@ def order_list(request: HttpRequest) -> HttpResponse:
     })
 
 
-def export_columns() -> list[tuple[str, object]]:
-    """The order list's export, one row per order line so that it imports again as it is: header
-    (the fields' names in the active language, as the importer reads them) and cell readers of
-    (order, line); an order without lines has one row with the line's cells empty."""
+def export_header() -> list[str]:
+    """The order list's export, one row per order line so that it imports again as it is: the
+    fields' names in the active language, as the importer reads them."""
     def title(name: str, model: type = Order) -> str:
         return str(model._meta.get_field(name).verbose_name)
 
-    return [
-        (title("number"), lambda o, _l: o.number),
-        (str(_("customer code")), lambda o, _l: o.customer.code),
-        (title("customer"), lambda o, _l: o.customer.name),
-        (title("handler"), lambda o, _l: str(o.handler)),
-        (title("order_date"), lambda o, _l: o.order_date),
-        (title("status"), lambda o, _l: o.get_status_display()),
-        (title("payment_method"), lambda o, _l: o.get_payment_method_display()),
-        (title("payment_terms_days"), lambda o, _l: o.payment_terms_days),
-        (str(_("product code")), lambda _o, line: line.product.code if line else None),
-        (str(_("product name")), lambda _o, line: line.product.name if line else None),
-        (title("quantity", OrderLine), lambda _o, line: line.quantity if line else None),
-        (title("unit_price", OrderLine), lambda _o, line: line.unit_price if line else None),
-        (title("amount", OrderLine), lambda _o, line: line.amount if line else None),
-        (title("total"), lambda o, _l: o.total),
-        (title("delivered_on"), lambda o, _l: o.delivered_on),
-        (title("invoiced_on"), lambda o, _l: o.invoiced_on),
-        (title("notes"), lambda o, _l: o.notes),
-    ]
+    return [title("number"), str(_("customer code")), title("customer"), title("handler"), title("order_date"),
+            title("status"), title("payment_method"), title("payment_terms_days"), str(_("product code")),
+            str(_("product name")), title("quantity", OrderLine), title("unit_price", OrderLine),
+            title("amount", OrderLine), title("total"), title("delivered_on"), title("invoiced_on"), title("notes")]
 
 
-def export_rows(orders, columns: list[tuple[str, object]]):
-    """Each order's lines (one query per 2,000 orders), read while the response streams."""
-    lines = Prefetch("lines", queryset=OrderLine.objects.select_related("product").order_by("pk"))
-    readers = [read for _title, read in columns]
-    for order in orders.prefetch_related(lines).iterator(chunk_size=2000):
-        for line in order.lines.all() or [None]:
-            yield [read(order, line) for read in readers]
+ORDER_CELLS = ["pk", "number", "customer__code", "customer__name", "handler__display_name", "handler__first_name",
+               "handler__last_name", "handler__username", "order_date", "status", "payment_method", "payment_terms_days",
+               "total", "delivered_on", "invoiced_on", "notes"]
+
+
+def export_rows(orders, *, chunk: int = 2000):
+    """The rows of ``export_header`` for ``orders`` in their order, each order's lines in theirs (an
+    order without lines has one row, its line's cells empty). Plain values, two queries per 2,000
+    orders: a 100,000-line export is read as fast as it is written."""
+    statuses = {k: str(v) for k, v in OrderStatus.choices}
+    methods = {k: str(v) for k, v in PaymentMethod.choices}
+    batch: list[tuple] = []
+
+    def flush():
+        lines: dict[int, list[tuple]] = {}
+        for line in (OrderLine.objects.filter(order_id__in=[o[0] for o in batch]).order_by("order_id", "pk")
+                     .values_list("order_id", "product__code", "product__name", "quantity", "unit_price", "amount")):
+            lines.setdefault(line[0], []).append(line[1:])
+        for (_pk, number, code, name, display, first, last, username, day, status, method, terms, total, delivered,
+             invoiced, notes) in batch:
+            handler = display or f"{first} {last}".strip() or username  # as User.__str__
+            head = [number, code, name, handler, day, statuses.get(status, status), methods.get(method, method), terms]
+            tail = [total, delivered, invoiced, notes]
+            for line in lines.get(_pk) or [(None,) * 5]:
+                yield head + list(line) + tail
+
+    for order in orders.values_list(*ORDER_CELLS).iterator(chunk_size=chunk):
+        batch.append(order)
+        if len(batch) >= chunk:
+            yield from flush()
+            batch = []
+    if batch:
+        yield from flush()
 
 
 @login_required
@@ -91,8 +101,7 @@ def order_export(request: HttpRequest, fmt: str = "csv") -> HttpResponse | Strea
     if fmt not in FORMATS:
         raise Http404
     _form, qs, _customer = _orders(request)
-    columns = export_columns()
-    return export_response(fmt, "orders", _("Orders"), [t for t, _read in columns], export_rows(qs, columns))
+    return export_response(fmt, "orders", _("Orders"), export_header(), export_rows(qs))
 
 
 def _lines_from_post(request: HttpRequest) -> list[dict]:
