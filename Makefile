@@ -1,4 +1,4 @@
-# Kehu: `make run` installs and starts Kehu on SQLite with demo data; `make test` runs every test.
+# Kehu: `make run` installs and starts Kehu (web server and worker) on SQLite with demo data; `make test` runs every test.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -22,7 +22,9 @@ run: install
 	@echo "  Kehu is running at http://$(HOST):$(PORT)/"
 	@$(BIN)/kehu demo --logins
 	@echo ""
-	$(BIN)/kehu runserver $(HOST):$(PORT)
+	@# The worker runs long work (large imports, exports) beside the web server and stops with it.
+	@$(BIN)/kehu worker & worker=$$!; trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+		$(BIN)/kehu runserver $(HOST):$(PORT)
 
 test: install
 	$(BIN)/ruff check kehu tests benchmarks

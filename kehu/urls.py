@@ -3,7 +3,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
 from kehu.analytics.views import home
-from kehu.core.views import favicon
+from kehu.core.views import favicon, job_progress
 
 admin.site.site_header = _("Kehu back office")
 admin.site.site_title = _("Kehu")
@@ -15,6 +15,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("kehu.api_urls")),
     path("", home, name="home"),
+    path("jobs/<int:pk>/", job_progress, name="job_progress"),
     path("", include("kehu.accounts.urls")),
     path("customers/", include("kehu.customers.urls")),
     path("orders/", include("kehu.ledger.urls")),

@@ -9,6 +9,12 @@ from django.utils.translation import gettext as _
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 _LANDLINE = re.compile(r"^0\d{2,3}\d{7,8}$")
 _EXT = re.compile(r"(?:转|分机|ext\.?|x|#)\s*(\d{1,6})$", re.IGNORECASE)
+# Kehu's own way of writing an extension (``021-52723219-316``), as its exports carry it.
+_DASHED_EXT = re.compile(r"^((?:0\d{2,3}-)?\d{7,11})-(\d{1,6})$")
+
+
+def _valid(digits: str) -> bool:
+    return bool(_MOBILE.match(digits) or _LANDLINE.match(digits))
 
 
 def normalize_phone(raw: str) -> str:
@@ -24,6 +30,10 @@ def normalize_phone(raw: str) -> str:
     if match:
         ext = match.group(1)
         text = text[: match.start()]
+    else:
+        dashed = _DASHED_EXT.match(text)
+        if dashed and not _valid(re.sub(r"\D", "", text)) and _valid(re.sub(r"\D", "", dashed.group(1))):
+            text, ext = dashed.group(1), dashed.group(2)
     digits = re.sub(r"[\s\-()（）.]", "", text)
     international = False
     if digits.startswith("+86"):

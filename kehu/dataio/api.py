@@ -60,6 +60,17 @@ class AssignedCountSerializer(serializers.Serializer):
     count = serializers.IntegerField()
 
 
+class UnknownValueSerializer(serializers.Serializer):
+    value = serializers.CharField(help_text=_("The value as the file writes it."))
+    rows = serializers.IntegerField(help_text=_("How many rows have it."))
+    row = serializers.IntegerField(help_text=_("The first row with it."))
+
+
+class UnknownFieldSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    values = UnknownValueSerializer(many=True)
+
+
 class ImportResultSerializer(serializers.Serializer):
     rows = serializers.IntegerField(help_text=_("Rows read."))
     created = serializers.IntegerField(help_text=_("Rows created, or to create when only checked."))
@@ -72,11 +83,13 @@ class ImportResultSerializer(serializers.Serializer):
                                                 "column missing, not allowed); empty when none."))
     assigned = AssignedCountSerializer(many=True, help_text=_("New customers per owner."))
     seconds = serializers.FloatField(allow_null=True, help_text=_("How long the run took."))
+    unknown = UnknownFieldSerializer(many=True, help_text=_(
+        "Reference values Kehu does not know, per field; answer them with the import's values action."))
 
 
 RESULT_DEFAULTS: dict[str, Any] = {
     "rows": 0, "created": 0, "updated": 0, "skipped": 0, "error_count": 0, "errors": [], "committed": False,
-    "problem": "", "assigned": [], "seconds": None,
+    "problem": "", "assigned": [], "seconds": None, "unknown": [],
 }
 
 
@@ -178,6 +191,18 @@ class ImportCheckSerializer(serializers.Serializer):
         return assign
 
 
+class ValueAnswerSerializer(serializers.Serializer):
+    field = serializers.CharField(max_length=40)
+    value = serializers.CharField(max_length=100, help_text=_("The value as the file writes it."))
+    answer = serializers.CharField(max_length=40, allow_blank=True, help_text=_(
+        "A known value's key (a choice's code, a user's or an industry's id), \"+\" to add it where you may, "
+        "or \"\" to forget an earlier answer."))
+
+
+class ImportValuesSerializer(serializers.Serializer):
+    values = ValueAnswerSerializer(many=True, max_length=1000)
+
+
 class ImportFilterSerializer(serializers.Serializer):
     kind = ImportKindField(required=False, allow_blank=True)
     status = ImportStatusField(required=False, allow_blank=True)
@@ -243,6 +268,18 @@ class ImportViewSet(viewsets.GenericViewSet):
         form.is_valid(raise_exception=True)
         backgrounded = services.job_start(job=job, commit=False, mapping=form.validated_data.get("mapping"),
                                           assign=form.validated_data.get("assign"))
+        return self._ran(request, job, backgrounded)
+
+    @extend_schema(summary=_("Say what the file's unknown values mean, once for all their rows, and check "
+                             "it again (202 while it runs in the background)"),
+                   request=ImportValuesSerializer, responses=_run_responses())
+    @action(detail=True, methods=["post"])
+    def values(self, request: Request, pk: str) -> Response:
+        job = self._job_to_run(request, pk)
+        form = ImportValuesSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        answers = [(a["field"], a["value"], a["answer"]) for a in form.validated_data["values"]]
+        backgrounded = services.job_answer_values(job=job, answers=answers)
         return self._ran(request, job, backgrounded)
 
     @extend_schema(summary=_("Import a checked file without errors: every row or none "

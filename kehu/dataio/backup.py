@@ -1,7 +1,8 @@
 """`kehu backup FILE` and `kehu restore FILE`: the whole database in one file, any backend to any.
 
 The file is a zip: ``manifest.json`` (Kehu version, the applied migrations, and per table its
-columns, row count, money sums and a SHA-256 of its data) and ``tables/<table>.jsonl``, one JSON
+columns, row count, money sums, a SHA-256 of its data and a SHA-256 of its rows' content written the
+same way on every engine) and ``tables/<table>.jsonl``, one JSON
 array of column values per row, in primary-key order. Binary columns are base64.
 
 Backup reads every table inside ONE read transaction, so the file is a consistent snapshot while
@@ -10,8 +11,10 @@ read transaction (in WAL mode writers carry on, the reader keeps its snapshot).
 
 Restore checks the whole file against its manifest before touching the database, brings the
 schema to the backup's migration state, then in one transaction empties the tables, loads them,
-resets the sequences and compares counts and sums with the manifest; any difference rolls
-everything back. Migrations newer than the backup run afterwards.
+resets the sequences and compares counts, sums and every row's content with the manifest; any
+difference rolls everything back. The comparison is exact on every engine: sums are added up as
+decimals in Python (SQLite's SUM of a decimal column is a float), and the content digest writes each
+value in one canonical form (decimals at their field's places, JSON with sorted keys, times in UTC). Migrations newer than the backup run afterwards.
 """
 
 from __future__ import annotations
@@ -107,6 +110,39 @@ def _columns(model: type[models.Model]) -> list[models.Field]:
 
 def _money_fields(model: type[models.Model]) -> list[models.Field]:
     return [f for f in _columns(model) if isinstance(f, models.DecimalField)]
+
+
+def _canonical_writer(fields: list[models.Field]) -> Callable[[tuple], bytes]:
+    """One row as bytes that are the same whichever engine it was read from."""
+    def json_value(value: Any) -> Any:
+        if isinstance(value, str) and value[:1] in "[{":  # JSON kept as text by an old schema state
+            try:
+                return json.loads(value)
+            except ValueError:
+                return value
+        return value
+
+    def make(field: models.Field) -> Callable[[Any], Any]:
+        if isinstance(field, models.JSONField):
+            return lambda v: json.dumps(json_value(v), sort_keys=True, ensure_ascii=False)
+        if isinstance(field, models.DecimalField):
+            places = Decimal(1).scaleb(-(field.decimal_places or 0))
+            return lambda v: None if v is None else str(Decimal(v).quantize(places))
+        if isinstance(field, models.FloatField):
+            return lambda v: None if v is None else repr(float(v))
+        if isinstance(field, models.DateTimeField):
+            return lambda v: None if v is None else (
+                v.astimezone(datetime.UTC) if timezone.is_aware(v) else v).isoformat()
+        if isinstance(field, models.BooleanField):
+            return lambda v: None if v is None else bool(v)
+        return lambda v: v
+
+    writers = [make(f) for f in fields]
+
+    def write(row: tuple) -> bytes:
+        values = [w(v) for w, v in zip(writers, row, strict=True)]
+        return (json.dumps(values, ensure_ascii=False, default=_encode, separators=(",", ":")) + "\n").encode()
+    return write
 
 
 # --- values to JSON and back ------------------------------------------------------------------
@@ -212,6 +248,8 @@ def _dump_table(archive: zipfile.ZipFile, model: type[models.Model], using: str)
     money = {f.attname: Decimal(0) for f in _money_fields(model)}
     money_at = [(attnames.index(name), name) for name in money]
     digest = hashlib.sha256()
+    content = hashlib.sha256()
+    canonical = _canonical_writer(fields)
     rows = 0
     name = f"tables/{model._meta.db_table}.jsonl"
     qs = model._base_manager.using(using).order_by("pk").values_list(*attnames)
@@ -222,6 +260,7 @@ def _dump_table(archive: zipfile.ZipFile, model: type[models.Model], using: str)
                 if row[index] is not None:
                     money[key] += row[index]
             line = (json.dumps(row, ensure_ascii=False, default=_encode, separators=(",", ":")) + "\n").encode()
+            content.update(canonical(row))
             buffer.append(line)
             rows += 1
             if len(buffer) >= BATCH:
@@ -235,7 +274,29 @@ def _dump_table(archive: zipfile.ZipFile, model: type[models.Model], using: str)
     return {
         "table": model._meta.db_table, "model": model._meta.label_lower, "file": name, "columns": attnames,
         "rows": rows, "sums": {k: str(v) for k, v in money.items()}, "sha256": digest.hexdigest(),
+        "content_sha256": content.hexdigest(),
     }
+
+
+def table_content(model: type[models.Model], using: str = DEFAULT_DB_ALIAS,
+                  columns: list[str] | None = None) -> tuple[int, dict[str, Decimal], str]:
+    """Rows, exact decimal sums and the content digest of a table as the database holds it now,
+    its columns in the order of ``columns`` (the backup's; a migrated model may order them otherwise)."""
+    by_name = {f.attname: f for f in _columns(model)}
+    fields = [by_name[c] for c in columns] if columns else list(by_name.values())
+    attnames = [f.attname for f in fields]
+    money = {f.attname: Decimal(0) for f in fields if isinstance(f, models.DecimalField)}
+    money_at = [(attnames.index(name), name) for name in money]
+    content = hashlib.sha256()
+    canonical = _canonical_writer(fields)
+    rows = 0
+    for row in model._base_manager.using(using).order_by("pk").values_list(*attnames).iterator(chunk_size=BATCH):
+        for index, key in money_at:
+            if row[index] is not None:
+                money[key] += row[index]
+        content.update(canonical(row))
+        rows += 1
+    return rows, money, content.hexdigest()
 
 
 # --- restore ----------------------------------------------------------------------------------
@@ -350,7 +411,7 @@ def restore(path: str | Path, *, using: str = DEFAULT_DB_ALIAS, force: bool = Fa
 
     ContentType.objects.clear_cache()
     rows = sum(t["rows"] for t in manifest["tables"])
-    say(f"restore: {len(tables)} tables, {rows} rows, counts and sums verified in {time.monotonic() - started:.1f}s")
+    say(f"restore: {len(tables)} tables, {rows} rows, counts, sums and content verified in {time.monotonic() - started:.1f}s")
     return manifest
 
 
@@ -415,16 +476,14 @@ def _reset_sequences(connection, restored: list[type[models.Model]]) -> None:
 def _check(manifest: dict, by_table: dict[str, type[models.Model]], using: str) -> None:
     problems = []
     for entry in manifest["tables"]:
-        model = by_table[entry["table"]]
-        qs = model._base_manager.using(using)
-        sums = entry["sums"]
-        figures = qs.aggregate(_n=models.Count("pk"), **{f"_s_{k}": models.Sum(k) for k in sums})
-        if figures["_n"] != entry["rows"]:
-            problems.append(f"{entry['table']}: {figures['_n']} rows, the backup has {entry['rows']}")
-        for key, expected in sums.items():
-            got = figures[f"_s_{key}"] or Decimal(0)
-            if Decimal(got) != Decimal(expected):
-                problems.append(f"{entry['table']}.{key}: sum {got}, the backup has {expected}")
+        rows, sums, content = table_content(by_table[entry["table"]], using, entry["columns"])
+        if rows != entry["rows"]:
+            problems.append(f"{entry['table']}: {rows} rows, the backup has {entry['rows']}")
+        for key, expected in entry["sums"].items():
+            if sums.get(key, Decimal(0)) != Decimal(expected):
+                problems.append(f"{entry['table']}.{key}: sum {sums.get(key)}, the backup has {expected}")
+        if entry.get("content_sha256") and content != entry["content_sha256"]:  # absent in older backups
+            problems.append(f"{entry['table']}: the rows' content differs from the backup's")
     if problems:
         raise BackupError("The restored data does not match the backup: " + "; ".join(problems[:5]))
 

@@ -17,6 +17,7 @@ from kehu.customers.selectors import customer_visible
 from . import values as v
 
 MAX_ERRORS_KEPT = 1000
+MAX_UNKNOWN = 200  # distinct unknown values kept per field for the preview to ask about
 PARSED_KEPT = 100_000  # distinct cell values remembered per import
 
 
@@ -53,6 +54,8 @@ class Outcome:
     problem: str = ""  # a file-level problem (unreadable, a required column missing, not allowed)
     assigned: dict[str, int] = field(default_factory=dict)  # new customers per owner
     drafted: int = 0  # orders the file gives past draft that arrive as drafts (the importer brings no history)
+    # Reference values the file names and Kehu does not know: field → {value as written: (rows, first row)}.
+    unknown: dict[str, dict[str, list[int]]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -65,6 +68,9 @@ class Outcome:
             "problem": self.problem, "errors": [e.__dict__ for e in self.errors],
             "assigned": sorted(self.assigned.items(), key=lambda kv: (-kv[1], kv[0])),
             "drafted": self.drafted,
+            "unknown": [{"field": name, "values": [{"value": value, "rows": n, "row": first}
+                                                   for value, (n, first) in sorted(values.items())]}
+                        for name, values in sorted(self.unknown.items())],
         }
 
 
@@ -75,8 +81,11 @@ Row = tuple[int, dict[str, Any]]  # (row number, {field: raw cell})
 class Importer:
     kind = ""
 
-    def __init__(self, *, user: User, columns: list[Column], commit: bool, outcome: Outcome, assign: str = "") -> None:
+    def __init__(self, *, user: User, columns: list[Column], commit: bool, outcome: Outcome, assign: str = "",
+                 values: dict[str, dict[str, str]] | None = None) -> None:
         self.user = user
+        # The user's answers for unknown values: field → {normalized value: what it means} (mapping.VALUE_FIELDS).
+        self.values = {name: {normalize(k): str(t) for k, t in answers.items()} for name, answers in (values or {}).items()}
         self.assign = assign  # who owns new customers without an owner column (customers.assignment)
         self.columns = {c.field: c for c in columns if c.field}
         self.commit = commit
@@ -130,13 +139,31 @@ class Importer:
             return value[:max_length]
         return value
 
+    def unknown(self, row: int, field_name: str, raw: Any, reason: str) -> None:
+        """A reference value Kehu does not know: an error now, and a question for the preview."""
+        self.error(row, field_name, raw, reason)
+        seen = self.outcome.unknown.setdefault(field_name, {})
+        text = v.text(raw)[:100]
+        if text in seen:
+            seen[text][0] += 1
+        elif len(seen) < MAX_UNKNOWN:
+            seen[text] = [1, row]
+
+    def answer(self, field_name: str, raw: Any) -> str | None:
+        """What the user said an unknown value means (a choice's code, a user's or industry's id, "+")."""
+        answers = self.values.get(field_name)
+        return answers.get(normalize(v.text(raw))) if answers else None
+
     def choice(self, row: int, data: dict[str, Any], field_name: str, words: dict[str, str]) -> str | None:
         raw = data.get(field_name)
         if v.is_blank(raw):
             return None
         value = words.get(normalize(v.text(raw)))
         if value is None:
-            self.error(row, field_name, raw, _("“%(value)s” is not one of the known values.") % {"value": v.text(raw)})
+            answer = self.answer(field_name, raw)
+            if answer in words.values():
+                return answer
+            self.unknown(row, field_name, raw, _("“%(value)s” is not one of the known values.") % {"value": v.text(raw)})
         return value
 
     def person(self, row: int, data: dict[str, Any], field_name: str) -> User | None:
@@ -153,7 +180,12 @@ class Importer:
                         self._users[key] = None if key in self._users and self._users[key] != user else user
         key = normalize(v.text(raw))
         if key not in self._users:
-            self.error(row, field_name, raw, _("No active user is called “%(value)s”.") % {"value": v.text(raw)})
+            answer = self.answer(field_name, raw)
+            if answer and answer.isdigit():
+                chosen = next((u for u in self._users.values() if u is not None and u.pk == int(answer)), None)
+                if chosen is not None:
+                    return chosen
+            self.unknown(row, field_name, raw, _("No active user is called “%(value)s”.") % {"value": v.text(raw)})
             return None
         found = self._users[key]
         if found is None:

@@ -11,17 +11,19 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, Sum
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from kehu.accounts.permissions import (
     assignable_owners,
     can_edit_customer,
     can_import_order_history,
+    can_manage_organisation,
 )
-from kehu.core.text import normalize
+from kehu.core.text import normalize, pinyin_initials
 from kehu.core.uscc import normalize_uscc
 from kehu.credit.models import AuditEntry
 from kehu.customers.assignment import ME, REGION, OwnerAssigner, RuleError
@@ -35,7 +37,7 @@ from kehu.customers.models import (
     SourceMethod,
 )
 from kehu.customers.selectors import build_search_text, province_regions
-from kehu.customers.services import customer_reserve_codes
+from kehu.customers.services import customer_reserve_codes, industry_save
 from kehu.ledger.models import (
     Order,
     OrderLine,
@@ -62,14 +64,18 @@ from . import bulk as fast
 from . import values as v
 from .base import CustomerResolver, Importer, Row
 from .limits import CreditLimitImporter
-from .mapping import Kind
+from .mapping import CREATE, Kind
 from .permissions import can_import
 
 # ── value vocabularies typed in Chinese or English ────────────────────────────────────────────
 
 def _choices(enum: Any, extra: dict[str, str]) -> dict[str, str]:
+    """Values by their codes, their labels in every language Kehu speaks (so an export in either
+    imports again), and the words other systems use."""
     out = {normalize(str(value)): value for value in enum.values}
-    out.update({normalize(str(label)): value for value, label in enum.choices})
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            out.update({normalize(str(label)): value for value, label in enum.choices})
     out.update({normalize(k): val for k, val in extra.items()})
     return out
 
@@ -100,9 +106,48 @@ CATEGORY_WORDS = _choices(ProductCategory, {
     "工业油": "industrial_oil", "工业润滑油": "industrial_oil", "其他工业油": "industrial_oil",
     "柴油": "diesel", "汽油": "gasoline",
 })
+LIFECYCLE_WORDS = _choices(Lifecycle, {
+    "线索": "prospect", "潜在": "prospect", "潜在客户": "prospect", "意向客户": "prospect", "意向": "prospect",
+    "lead": "prospect", "成交": "customer", "成交客户": "customer", "老客户": "customer", "正式客户": "customer",
+    "休眠": "dormant", "沉睡": "dormant", "流失": "lost", "流失客户": "lost",
+})
 UNIT_WORDS = _choices(Unit, {"升": "L", "公斤": "kg", "千克": "kg", "吨": "t", "桶": "drum", "大桶": "barrel",
                              "箱": "carton", "l": "L"})
 _MONTH_DAY = re.compile(r"^(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
+# A lunar birthday: 农历八月十五, 农历 8-15, 阴历闰四月初八, lunar 8/15.
+_LUNAR = re.compile(r"^(?:农历|阴历|旧历|lunar)\s*(闰)?\s*([\d一二三四五六七八九十正冬腊]{1,3})\s*[-/.月]\s*"
+                    r"([\d初十廿卅一二三四五六七八九]{1,3})\s*[日号]?$", re.IGNORECASE)
+_CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+
+
+def _lunar_number(text: str) -> int | None:
+    """``8``, ``八``, ``十二``, ``正`` (1), ``冬`` (11), ``腊`` (12), ``初八``, ``十五``, ``廿三``, ``三十``."""
+    if text.isdigit():
+        return int(text)
+    special = {"正": 1, "冬": 11, "腊": 12, "十": 10, "廿": 20, "卅": 30}
+    if text in special:
+        return special[text]
+    text = text.removeprefix("初")
+    if len(text) == 1:
+        return _CN_DIGITS.get(text)
+    tens = {"十": 1, "廿": 2, "卅": 3}
+    if text[0] in tens and len(text) == 2:
+        return tens[text[0]] * 10 + _CN_DIGITS.get(text[1], 99)
+    if len(text) == 2 and text[1] == "十":  # 二十, 三十
+        return _CN_DIGITS.get(text[0], 99) * 10
+    if len(text) == 3 and text[1] == "十":  # 二十一
+        return _CN_DIGITS.get(text[0], 99) * 10 + _CN_DIGITS.get(text[2], 99)
+    return None
+
+
+def _industry_code(name: str) -> str:
+    """A free code for an industry added by an import: its pinyin initials, numbered if taken."""
+    base = (pinyin_initials(name).upper() or "IND")[:14]
+    code, n = base, 1
+    while Industry.objects.filter(code=code).exists():
+        n += 1
+        code = f"{base}-{n}"
+    return code
 
 
 # ── customers and prospects ─────────────────────────────────────────────────────────────────
@@ -139,6 +184,27 @@ class CustomerImporter(Importer):
         self.assigner: OwnerAssigner | None = None
         self.file_usccs: dict[str, int] = {}
 
+    def industry(self, row: int, raw: Any) -> int | None:
+        """The industry a cell names, or the one the user mapped it to, or a new one they chose to add."""
+        name = v.text(raw)
+        found = self.industries.get(normalize(name))
+        if found is not None:
+            return found
+        answer = self.answer("industry", raw)
+        if answer and answer.isdigit() and int(answer) in self.industries.values():
+            return int(answer)
+        if answer == CREATE and can_manage_organisation(self.user):
+            if len(name) > 60:
+                self.error(row, "industry", raw, _("Longer than %(n)d characters.") % {"n": 60})
+                return None
+            if not self.writing:
+                return None  # it will be added when the file goes in
+            industry = industry_save(user=self.user, data={"code": _industry_code(name), "name": name})
+            self.industries[normalize(name)] = industry.pk
+            return industry.pk
+        self.unknown(row, "industry", raw, _("No such industry in Kehu's list."))
+        return None
+
     def check_allowed(self) -> None:
         if not self.owners:
             raise PermissionDenied(_("Your role does not own customers, so it cannot import them."))
@@ -173,15 +239,15 @@ class CustomerImporter(Importer):
         if phone:
             out["phone"] = phone
         if not v.is_blank(data.get("industry")):
-            industry = self.industries.get(normalize(v.text(data["industry"])))
-            if industry is None:
-                self.error(row, "industry", data["industry"], _("No such industry in Kehu's list."))
-            out["industry_id"] = industry
+            out["industry_id"] = self.industry(row, data["industry"])
         owner = self.person(row, data, "owner")
         if owner is not None:
             if owner.pk not in self.owners:
                 self.error(row, "owner", data["owner"], _("You cannot import into %(name)s's book.") % {"name": owner})
             out["owner_id"] = owner.pk
+        if "lifecycle" in self.columns:
+            # A lead from another system with no status is a prospect: it has bought nothing yet.
+            out["lifecycle"] = self.choice(row, data, "lifecycle", LIFECYCLE_WORDS) or Lifecycle.PROSPECT
         if self.kind == Kind.PROSPECTS:
             source = self.choice(row, data, "source", SOURCE_WORDS)
             if source:
@@ -269,6 +335,7 @@ class CustomerImporter(Importer):
                 self.error(r.row, "code" if r.key[0] == "code" else "name", r.key[1],
                            _("Customer %(code)s is in another rep's book; you cannot change it.") % {"code": found.code})
                 continue
+            r.values.pop("lifecycle", None)  # a stage is set when a customer comes in; later, its own rules move it
             changed = {k: val for k, val in r.values.items() if getattr(found, k) != val}
             contact_new = bool(r.contact) and (r.contact[0], r.contact[2]) not in contacts.get(found.pk, set())
             if not changed and not contact_new:
@@ -334,7 +401,7 @@ class CustomerImporter(Importer):
             rows.append((
                 now, now, code, name, short_name, uscc, values.get("industry_id"), self._region(province) if province else None,
                 values["owner_id"], phone, values.get("website", ""), address, province, city, district, adcode, lng, lat, geo,
-                self.lifecycle, values.get("colour", ""), values.get("source", ""), values.get("source_detail", ""),
+                values.get("lifecycle") or self.lifecycle, values.get("colour", ""), values.get("source", ""), values.get("source_detail", ""),
                 values.get("notes", ""), pinyin, initials, search, self.user.pk,
             ))
         ids = fast.insert_rows(Customer, NEW_CUSTOMER_COLUMNS, rows, ids=True, batch_size=1000)
@@ -390,10 +457,20 @@ class ContactImporter(Importer):
         super().__init__(**kw)
         self.customers = CustomerResolver(self)
 
-    def birthday(self, row: int, data: dict[str, Any]) -> dict[str, int]:
+    def birthday(self, row: int, data: dict[str, Any]) -> dict[str, Any]:
         raw = data.get("birthday")
         if v.is_blank(raw):
             return {}
+        lunar = _LUNAR.match(v.text(raw).strip()) if isinstance(raw, str) else None
+        if lunar:
+            month, day = _lunar_number(lunar.group(2)), _lunar_number(lunar.group(3))
+            # A lunar month has 29 or 30 days: 三十一 / 31 is no day of it.
+            if month is None or day is None or not 1 <= month <= 12 or not 1 <= day <= 30:
+                self.error(row, "birthday", raw, _("“%(value)s” is not a lunar date that exists: a lunar month has "
+                                                   "12 months of at most 30 days.") % {"value": v.text(raw)})
+                return {}
+            return {"birthday_lunar": True, "birthday_leap": bool(lunar.group(1)), "birthday_month": month,
+                    "birthday_day": day}
         match = _MONTH_DAY.match(v.text(raw)) if isinstance(raw, str) else None
         if match:
             month, day = int(match.group(1)), int(match.group(2))

@@ -58,10 +58,12 @@ CUSTOMER_FIELDS = [
     _f("phone", _("phone"), "电话", "联系电话", "手机", "手机号", "手机号码", "电话号码", "公司电话", "phone", "mobile", "tel", "telephone"),
     _f("address", _("address"), "地址", "详细地址", "公司地址", "通讯地址", "address"),
     _f("industry", _("industry"), "行业", "所属行业", "industry"),
-    _f("owner", _("owner rep"), "业务员", "负责人", "销售员", "销售代表", "客户经理", "承办人", "owner", "rep", "sales rep", "salesman"),
+    _f("owner", _("owner rep"), "业务员", "负责人", "负责业务员", "销售员", "销售代表", "客户经理", "承办人", "owner", "owner rep", "rep", "sales rep", "salesman"),
     _f("contact_name", _("contact"), "联系人", "联系人姓名", "contact", "contact name", "contact person"),
     _f("contact_title", _("contact's title"), "职务", "联系人职务", "title", "position"),
     _f("website", _("website"), "网站", "网址", "website", "web"),
+    _f("lifecycle", _("lifecycle"), "客户状态", "客户阶段", "生命周期", "阶段", "状态", "lifecycle", "stage", "status",
+       "lead status"),
     _f("notes", _("notes"), "备注", "说明", "notes", "remarks", "comment"),
 ]
 PROSPECT_FIELDS = CUSTOMER_FIELDS + [
@@ -94,7 +96,7 @@ ORDER_FIELDS = CUSTOMER_REF + [
     _f("order_date", _("order date"), "订单日期", "日期", "单据日期", "下单日期", "销售日期", "order date", "date", required=True),
     _f("status", _("status"), "状态", "订单状态", "status"),
     _f("handler", _("handler"), "业务员", "承办人", "负责人", "销售员", "handler", "rep", "owner", "salesman"),
-    _f("payment_method", _("payment"), "付款方式", "结算方式", "payment", "payment method"),
+    _f("payment_method", _("payment"), "付款方式", "结算方式", "付款", "payment", "payment method"),
     _f("product_code", _("product code"), "产品编码", "产品代码", "物料编码", "存货编码", "product code", "sku"),
     _f("product_name", _("product name"), "产品名称", "品名", "产品", "物料名称", "存货名称", "product", "product name"),
     _f("quantity", _("quantity"), "数量", "销售数量", "qty", "quantity", required=True),
@@ -124,6 +126,11 @@ CREDIT_LIMIT_FIELDS = CUSTOMER_REF + [
        "expiry date", "review date"),
     _f("notes", _("notes"), "备注", "说明", "notes", "remarks", "comment"),
 ]
+
+# An unknown reference value may be mapped to a known one; an unknown industry may also be added
+# (by those who keep the list). CREATE is that answer.
+CREATE = "+"
+PEOPLE_FIELDS = {"owner", "handler", "applicant", "approver"}
 
 FIELDS: dict[str, list[Field]] = {
     Kind.CUSTOMERS: CUSTOMER_FIELDS,

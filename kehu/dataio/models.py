@@ -47,6 +47,10 @@ class ImportJob(TimeStampedModel):
     total = models.PositiveIntegerField(default=0)
     done = models.PositiveIntegerField(default=0)
     result = models.JSONField(default=dict, blank=True)
+    # What the user said the file's unknown values mean: field → {value as written: answer}.
+    values = models.JSONField(default=dict, blank=True)
+    # The background run of a large file (kehu.core.jobs): its progress, and its end if the worker died.
+    run = models.ForeignKey("core.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         ordering = ["-created_at", "-id"]

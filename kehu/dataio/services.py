@@ -1,24 +1,27 @@
 """Imports: check a file (the preview, no writes) and commit it (all rows or none, in one transaction).
 
-The page, the ``kehu import`` command and the background runner all call ``import_file``.
+The page, the ``kehu import`` command and the worker's task (tasks.py) all call ``import_file``.
 """
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import DatabaseError, connection, connections, transaction
+from django.db import DatabaseError, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, pgettext
 
 from kehu.accounts.models import User
+from kehu.core import jobs
+from kehu.core.models import Job
 
 from .base import Column, Outcome, chunks
 from .importers import IMPORTERS
 from .mapping import (
+    CREATE,
     FIELDS,
     KINDS,
     field_names,
@@ -29,11 +32,13 @@ from .mapping import (
 )
 from .models import ImportJob, ImportMapping, JobStatus
 from .readers import ReadError, Table, open_table
+from .selectors import value_options
 
 log = logging.getLogger(__name__)
 CHUNK_ROWS = 10_000
 SYNC_ROWS = 3000  # files up to this many rows are checked and committed within the request
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
+JOB_KIND = "dataio.import"
 
 Progress = Callable[[int, int | None], None]
 
@@ -78,9 +83,10 @@ def read_header(*, kind: str, name: str, source: Path | bytes) -> Table:
 
 def import_file(*, user: User, kind: str, name: str, source: Path | bytes, mapping: list[str] | None = None,
                 commit: bool = False, progress: Progress | None = None, chunk_rows: int = CHUNK_ROWS,
-                assign: str = "") -> Outcome:
+                assign: str = "", values: dict[str, dict[str, str]] | None = None) -> Outcome:
     """Check (``commit=False``) or import a file. A commit writes every row or, on any error, none.
-    ``assign`` is the rule for the owners of new customers without an owner column (customers.assignment)."""
+    ``assign`` is the rule for the owners of new customers without an owner column (customers.assignment);
+    ``values`` what unknown reference values mean (``job_answer_values``), applied to every row with them."""
     if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r}")
     outcome = Outcome(kind=kind)
@@ -97,10 +103,12 @@ def import_file(*, user: User, kind: str, name: str, source: Path | bytes, mappi
         return outcome
     missing = missing_required(kind, mapping)
     if missing:
-        outcome.problem = _("No column holds: %(fields)s.") % {"fields": ", ".join(str(f.label) for f in missing)}
+        separator = pgettext("list separator", ", ")
+        outcome.problem = ngettext("No column holds: %(fields)s.", "No columns hold: %(fields)s.", len(missing)) % {
+            "fields": separator.join(str(f.label) for f in missing)}
         return outcome
     columns = [Column(i, name_, table.header[i], table.letters[i]) for i, name_ in enumerate(mapping) if name_]
-    importer = IMPORTERS[kind](user=user, columns=columns, commit=commit, outcome=outcome, assign=assign)
+    importer = IMPORTERS[kind](user=user, columns=columns, commit=commit, outcome=outcome, assign=assign, values=values)
     try:
         importer.check_allowed()
     except PermissionDenied as exc:
@@ -173,69 +181,45 @@ def job_get(*, user: User, pk: int) -> ImportJob:
     return ImportJob.objects.defer("data").get(pk=pk, user=user)
 
 
-class _ProgressWriter:
-    """Writes progress to the job row from its own thread (its own connection), once a second, so a
-    poll from any app server sees it even while the commit's transaction is open."""
-
-    def __init__(self, job_id: int, *, live: bool) -> None:
-        self.job_id, self.live = job_id, live
-        self.done, self.total = 0, 0
-        self.written = (-1, -1)
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._loop, daemon=True) if live else None
-        if self.thread:
-            self.thread.start()
-
-    def __call__(self, done: int, total: int | None) -> None:
-        self.done, self.total = done, max(total or 0, done)
-
-    def _write(self) -> None:
-        if (self.done, self.total) != self.written:
-            ImportJob.objects.filter(pk=self.job_id).update(done=self.done, total=self.total)
-            self.written = (self.done, self.total)
-
-    def _loop(self) -> None:
-        try:
-            while not self.stop.wait(1.0):
-                self._write()
-        finally:
-            connection.close()
-
-    def close(self) -> None:
-        self.stop.set()
-        if self.thread:
-            self.thread.join()
-
-
-def job_run(*, job: ImportJob, commit: bool) -> Outcome:
-    """Check or commit an uploaded file, keeping its progress and result on the job row."""
+def job_run(*, job: ImportJob, commit: bool, progress: Progress | None = None) -> Outcome:
+    """Check or commit an uploaded file, keeping its result on the job row."""
     job = ImportJob.objects.get(pk=job.pk)
     user = job.user
     ImportJob.objects.filter(pk=job.pk).update(status=JobStatus.COMMITTING if commit else JobStatus.CHECKING, done=0)
-    # SQLite has one writer: while the commit holds it, nobody else can write progress.
-    writer = _ProgressWriter(job.pk, live=not (commit and connection.vendor == "sqlite"))
     started = time.monotonic()
+    counted = [0, job.total]
+
+    def track(done: int, total: int | None) -> None:
+        counted[0], counted[1] = done, max(total or 0, done)
+        if progress is not None:
+            progress(done, total)
+
     try:
         outcome = import_file(user=user, kind=job.kind, name=job.filename, source=bytes(job.data),
-                              mapping=job.mapping, commit=commit, progress=writer, assign=job.assign)
+                              mapping=job.mapping, commit=commit, progress=track, assign=job.assign,
+                              values=job.values)
     except Exception:
         log.exception("import job %s failed", job.pk)
-        writer.close()
         ImportJob.objects.filter(pk=job.pk).update(
             status=JobStatus.FAILED, result={"problem": _("The import stopped with an internal error; nothing was written.")})
         raise
-    writer.close()
     result = outcome.as_dict() | {"seconds": round(time.monotonic() - started, 1)}
     if commit:
         status = JobStatus.DONE if outcome.committed else JobStatus.FAILED
     else:
         status = JobStatus.CHECKED
-    ImportJob.objects.filter(pk=job.pk).update(status=status, result=result, done=writer.done, total=max(writer.total, writer.done))
+    ImportJob.objects.filter(pk=job.pk).update(status=status, result=result, done=counted[0], total=max(counted))
     return outcome
 
 
+def job_lost(run: Job) -> None:
+    """The worker running an import died (kehu.core.jobs.sweep): the import failed, nothing written."""
+    ImportJob.objects.filter(run=run, status__in=[JobStatus.CHECKING, JobStatus.COMMITTING]).update(
+        status=JobStatus.FAILED, result={"problem": run.message})
+
+
 def job_start(*, job: ImportJob, commit: bool, mapping: list[str] | None = None, assign: str | None = None) -> bool:
-    """Run the job now (small files) or in a background thread (large ones); True when backgrounded."""
+    """Run the job now (small files) or queue it for the worker (large ones); True when queued."""
     if job.running:
         raise ValidationError(_("This import is already running."))
     if assign is not None and not commit:
@@ -257,17 +241,31 @@ def job_start(*, job: ImportJob, commit: bool, mapping: list[str] | None = None,
     if job.total <= SYNC_ROWS:
         job_run(job=job, commit=commit)
         return False
-    threading.Thread(target=_background, args=(job.pk, commit), daemon=True).start()
+    from .tasks import import_run  # the task module imports this one
+
+    with transaction.atomic():  # the worker sees the job, its task and the import's link to it at once
+        run = jobs.start(kind=JOB_KIND, user=job.user, task=import_run, total=job.total, import_id=job.pk,
+                         commit=commit)
+        ImportJob.objects.filter(pk=job.pk).update(run=run)
     return True
 
 
-def _background(job_id: int, commit: bool) -> None:
-    try:
-        job_run(job=ImportJob(pk=job_id), commit=commit)
-    except Exception:  # already logged and recorded on the job
-        pass
-    finally:
-        connections.close_all()
+def job_answer_values(*, job: ImportJob, answers: list[tuple[str, str, str]]) -> bool:
+    """Say what the file's unknown values mean, ``(field, value as written, answer)`` each — a known
+    value to map it to, or CREATE to add it (where the user may) — once for every row with that value;
+    an empty answer forgets one. Then check the file again. True when the check runs in the worker."""
+    saved = {name: dict(given) for name, given in (job.values or {}).items()}
+    for field, value, answer in answers:
+        if not answer:
+            saved.get(field, {}).pop(value, None)
+            continue
+        options, can_create = value_options(user=job.user, kind=job.kind, field=field)
+        if answer not in {key for key, _label in options} and not (answer == CREATE and can_create):
+            raise ValidationError(_("“%(value)s” cannot become that: choose one of the values offered.") % {"value": value})
+        saved.setdefault(field, {})[value] = answer
+    ImportJob.objects.filter(pk=job.pk).update(values={k: v for k, v in saved.items() if v})
+    job.values = saved
+    return job_start(job=job, commit=False)
 
 
 def job_rows(job: ImportJob) -> list[dict[str, Any]]:

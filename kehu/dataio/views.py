@@ -3,16 +3,19 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kehu.core import jobs
 from kehu.core.forms import apply_errors
+from kehu.core.models import Job
 
 from . import services
 from .forms import UploadForm
-from .mapping import FIELDS
+from .mapping import FIELDS, Kind
 from .models import ImportJob
-from .selectors import assign_choices, import_kinds
+from .selectors import assign_choices, import_kinds, unknown_values
 
 
 def _kinds(request: HttpRequest) -> list[tuple[str, str]]:
@@ -24,9 +27,16 @@ def _kinds(request: HttpRequest) -> list[tuple[str, str]]:
 
 def _job(request: HttpRequest, pk: int) -> ImportJob:
     try:
-        return services.job_get(user=request.user, pk=pk)
+        job = services.job_get(user=request.user, pk=pk)
     except ImportJob.DoesNotExist:
         raise Http404 from None
+    if job.running and job.run_id:
+        # A worker that died cannot report it: look, then show the worker's progress.
+        if jobs.sweep(ids=[job.run_id]):
+            return services.job_get(user=request.user, pk=pk)
+        run = Job.objects.get(pk=job.run_id)
+        job.done, job.total = run.done, max(run.total, job.total)
+    return job
 
 
 @login_required
@@ -46,11 +56,23 @@ def upload(request: HttpRequest) -> HttpResponse:
     return render(request, "dataio/upload.html", {"form": form, "recent": recent, "nav": "import"})
 
 
+def result_link(job: ImportJob) -> tuple[str, str] | None:
+    """Where to see what an import brought in: its list, the newest changes first."""
+    if job.kind in (Kind.CUSTOMERS, Kind.CONTACTS):
+        return f"{reverse('customers:list')}?ordering=-updated", _("See the imported customers")
+    if job.kind == Kind.PROSPECTS:
+        return f"{reverse('customers:list')}?lifecycle=prospect&ordering=-updated", _("See the imported prospects")
+    if job.kind == Kind.ORDERS:
+        return reverse("ledger:order_list"), _("See the imported orders")
+    return None
+
+
 def _context(job: ImportJob) -> dict:
     fields = FIELDS[job.kind]
     choices = assign_choices(user=job.user, kind=job.kind)
     return {"job": job, "columns": services.job_rows(job), "fields": fields, "result": job.result or {},
-            "required": [f for f in fields if f.required], "nav": "import",
+            "required": [f for f in fields if f.required], "nav": "import", "result_link": result_link(job),
+            "unknown": unknown_values(user=job.user, job=job) if job.status == "checked" else [],
             "assign_choices": choices if len(choices) > 1 else [], "assign": job.assign or (choices[0][0] if choices else "")}
 
 
@@ -73,6 +95,21 @@ def job_check(request: HttpRequest, pk: int) -> HttpResponse:
         if assign and assign not in choices:
             raise ValidationError(_("Choose who gets the new customers from the list."))
         services.job_start(job=job, commit=False, mapping=mapping, assign=assign)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("dataio:job", pk=job.pk)
+
+
+@login_required
+@require_POST
+def job_values(request: HttpRequest, pk: int) -> HttpResponse:
+    """The preview's answers for unknown values: each value once, for all its rows; then check again."""
+    job = _job(request, pk)
+    if job.kind not in dict(_kinds(request)):
+        raise PermissionDenied
+    fields, values, answers = (request.POST.getlist(k) for k in ("field", "value", "answer"))
+    try:
+        services.job_answer_values(job=job, answers=list(zip(fields, values, answers, strict=False)))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     return redirect("dataio:job", pk=job.pk)

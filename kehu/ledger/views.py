@@ -21,7 +21,7 @@ from kehu.customers.selectors import customer_get
 
 from . import panels, selectors, services
 from .forms import OrderFilterForm, OrderHeaderForm, PaymentForm
-from .models import Order, OrderStatus, PaymentMethod, Product
+from .models import Order, OrderLine, OrderStatus, PaymentMethod, Product
 
 
 def _orders(request: AuthenticatedRequest):
@@ -76,36 +76,60 @@ def orders_confirm(request: AuthenticatedRequest) -> HttpResponse:
     return redirect(target)
 
 
-def export_columns() -> list[tuple[str, Callable[[Order], object]]]:
-    """The order list's export: header (the fields' names in the active language) and cell readers."""
-    def title(name: str) -> str:
-        return str(getattr(Order._meta.get_field(name), "verbose_name", name))
+def export_header() -> list[str]:
+    """The order list's export, one row per order line so that it imports again as it is: the
+    fields' names in the active language, as the importer reads them."""
+    def title(name: str, model: type = Order) -> str:
+        return str(model._meta.get_field(name).verbose_name)
 
-    return [
-        (title("number"), lambda o: o.number),
-        (str(_("customer code")), lambda o: o.customer.code),
-        (title("customer"), lambda o: o.customer.name),
-        (title("handler"), lambda o: str(o.handler)),
-        (title("order_date"), lambda o: o.order_date),
-        (title("status"), lambda o: o.get_status_display()),
-        (title("payment_method"), lambda o: o.get_payment_method_display()),
-        (title("payment_terms_days"), lambda o: o.payment_terms_days),
-        (title("total"), lambda o: o.total),
-        (title("delivered_on"), lambda o: o.delivered_on),
-        (title("invoiced_on"), lambda o: o.invoiced_on),
-        (title("notes"), lambda o: o.notes),
-    ]
+    return [title("number"), str(_("customer code")), title("customer"), title("handler"), title("order_date"),
+            title("status"), title("payment_method"), title("payment_terms_days"), str(_("product code")),
+            str(_("product name")), title("quantity", OrderLine), title("unit_price", OrderLine),
+            title("amount", OrderLine), title("total"), title("delivered_on"), title("invoiced_on"), title("notes")]
+
+
+ORDER_CELLS = ["pk", "number", "customer__code", "customer__name", "handler__display_name", "handler__first_name",
+               "handler__last_name", "handler__username", "order_date", "status", "payment_method", "payment_terms_days",
+               "total", "delivered_on", "invoiced_on", "notes"]
+
+
+def export_rows(orders, *, chunk: int = 2000):
+    """The rows of ``export_header`` for ``orders`` in their order, each order's lines in theirs (an
+    order without lines has one row, its line's cells empty). Plain values, two queries per 2,000
+    orders: a 100,000-line export is read as fast as it is written."""
+    statuses = {k: str(v) for k, v in OrderStatus.choices}
+    methods = {k: str(v) for k, v in PaymentMethod.choices}
+    batch: list[tuple] = []
+
+    def flush():
+        lines: dict[int, list[tuple]] = {}
+        for line in (OrderLine.objects.filter(order_id__in=[o[0] for o in batch]).order_by("order_id", "pk")
+                     .values_list("order_id", "product__code", "product__name", "quantity", "unit_price", "amount")):
+            lines.setdefault(line[0], []).append(line[1:])
+        for (_pk, number, code, name, display, first, last, username, day, status, method, terms, total, delivered,
+             invoiced, notes) in batch:
+            handler = display or f"{first} {last}".strip() or username  # as User.__str__
+            head = [number, code, name, handler, day, statuses.get(status, status), methods.get(method, method), terms]
+            tail = [total, delivered, invoiced, notes]
+            for line in lines.get(_pk) or [(None,) * 5]:
+                yield head + list(line) + tail
+
+    for order in orders.values_list(*ORDER_CELLS).iterator(chunk_size=chunk):
+        batch.append(order)
+        if len(batch) >= chunk:
+            yield from flush()
+            batch = []
+    if batch:
+        yield from flush()
 
 
 @login_required
 def order_export(request: AuthenticatedRequest, fmt: str = "csv") -> HttpResponse | StreamingHttpResponse | FileResponse:
-    """The orders the list shows (filters and visibility), every page, as CSV or xlsx."""
+    """The orders the list shows (filters and visibility), every page and every line, as CSV or xlsx."""
     if fmt not in FORMATS:
         raise Http404
     _form, qs, _customer = _orders(request)
-    columns = export_columns()
-    rows = ([read(o) for _title, read in columns] for o in qs.iterator(chunk_size=2000))
-    return export_response(fmt, "orders", _("Orders"), [t for t, _read in columns], rows)
+    return export_response(fmt, "orders", _("Orders"), export_header(), export_rows(qs))
 
 
 def _lines_from_post(request: AuthenticatedRequest) -> list[dict]:

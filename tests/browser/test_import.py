@@ -103,3 +103,35 @@ def test_mistakes_are_shown_row_by_row_and_nothing_is_written(device, device_pag
     expect(page.locator("#progress form button.primary")).to_have_count(0)  # no import until it is right
     screens.shot("import-errors")
     assert Customer.objects.count() == 0
+
+
+FOREIGN = [
+    ["客户名称", "行业", "业务员"],
+    ["上海庚超市有限公司", "零售", "rep2"],
+    ["上海辛便利店有限公司", "零售", "rep2"],
+]
+
+
+@pytest.mark.parametrize("device", DEVICE_PARAMS)
+def test_values_from_another_system_are_mapped_once_for_all_rows(device, device_page):
+    from kehu.customers.models import Customer, Industry
+
+    page, screens = device_page
+    org = build_org()
+    log_in(page, "ada")
+    upload(page, "其他系统导出.xlsx", FOREIGN)
+    page.locator("main form button.primary").click()
+    questions = page.locator("form.unknown-values select[name=answer]")
+    expect(questions).to_have_count(2)  # 零售 once and rep2 once, though each is in two rows
+    screens.shot("import-unknown-values")
+    questions.nth(0).select_option("+")  # add 零售 to the industries
+    questions.nth(1).select_option(str(org.alice.pk))  # rep2 is alice here
+    page.locator("form.unknown-values button.primary").click()
+    expect(page.locator("form.unknown-values")).to_have_count(0)
+    expect(page.locator("#progress .figures b").nth(4)).to_have_text("0")  # no errors left
+    page.locator("#progress form button.primary").click()
+    expect(page.locator("#progress .status")).to_have_text(re.compile(r"Imported|已导入"))
+    expect(page.locator("#progress p.next a")).to_be_visible()
+    screens.shot("import-unknown-done")
+    retail = Industry.objects.get(name="零售")
+    assert sorted(Customer.objects.filter(industry=retail).values_list("owner__username", flat=True)) == ["alice", "alice"]

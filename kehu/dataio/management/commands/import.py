@@ -6,8 +6,11 @@ import time
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from kehu.accounts.models import User
+from kehu.dataio.base import Outcome
 from kehu.dataio.mapping import FIELDS, KINDS
 from kehu.dataio.readers import ReadError
 from kehu.dataio.services import import_file, mapping_save, read_header
@@ -27,14 +30,37 @@ class Bar:
         if total:
             share = min(done / total, 1.0)
             filled = int(share * 30)
-            self.stream.write(f"\r{self.label} [{'#' * filled}{'.' * (30 - filled)}] {done:,}/{total:,} rows {share:4.0%}")
+            rows = ngettext("%(done)s/%(total)s row", "%(done)s/%(total)s rows", total) % {
+                "done": f"{done:,}", "total": f"{total:,}"}
+            self.stream.write(f"\r{self.label} [{'#' * filled}{'.' * (30 - filled)}] {rows} {share:4.0%}")
         else:
-            self.stream.write(f"\r{self.label} {done:,} rows")
+            self.stream.write(f"\r{self.label} " + ngettext("%(done)s row", "%(done)s rows", done) % {"done": f"{done:,}"})
         self.stream.flush()
 
     def end(self) -> None:
         self.stream.write("\n")
         self.stream.flush()
+
+
+def summary_line(outcome: Outcome, *, seconds: float) -> str:
+    """``1 row in 0.1 s: 1 to create, 0 to update, 0 unchanged — imported``, in the active language."""
+    if outcome.committed:
+        verdict = _("imported")
+    elif outcome.ok:
+        verdict = _("would import")
+    else:
+        verdict = _("not imported")
+    return ngettext(
+        "%(rows)s row in %(seconds)s s: %(created)s to create, %(updated)s to update, %(skipped)s unchanged — %(verdict)s",
+        "%(rows)s rows in %(seconds)s s: %(created)s to create, %(updated)s to update, %(skipped)s unchanged — %(verdict)s",
+        outcome.rows,
+    ) % {"rows": f"{outcome.rows:,}", "seconds": f"{seconds:.1f}", "created": f"{outcome.created:,}",
+         "updated": f"{outcome.updated:,}", "skipped": f"{outcome.skipped:,}", "verdict": verdict}
+
+
+def errors_line(count: int) -> str:
+    return ngettext("%(count)s error; nothing was written.", "%(count)s errors; nothing was written.", count) % {
+        "count": f"{count:,}"}
 
 
 class Command(BaseCommand):
@@ -78,7 +104,7 @@ class Command(BaseCommand):
             if rep is None:
                 raise CommandError(f"--assign {assign}: no such active user")
             assign = f"rep:{rep.pk}"
-        bar = Bar(sys.stderr, "import" if options["commit"] else "check")
+        bar = Bar(sys.stderr, _("import") if options["commit"] else _("check"))
         started = time.monotonic()
         outcome = import_file(user=user, kind=kind, name=path.name, source=path, mapping=mapping,
                               commit=options["commit"], progress=bar, assign=assign)
@@ -86,17 +112,16 @@ class Command(BaseCommand):
         out = self.stdout
         if outcome.problem:
             raise CommandError(outcome.problem)
-        verb = "imported" if outcome.committed else "would import" if outcome.ok else "not imported"
-        out.write(f"{outcome.rows:,} rows in {time.monotonic() - started:.1f} s: {outcome.created:,} to create, "
-                  f"{outcome.updated:,} to update, {outcome.skipped:,} unchanged — {verb}")
+        out.write(summary_line(outcome, seconds=time.monotonic() - started))
         for name, count in sorted(outcome.assigned.items(), key=lambda kv: (-kv[1], kv[0])):
-            out.write(f"  new customers to {name}: {count:,}")
+            out.write("  " + _("new customers to %(name)s: %(count)s") % {"name": name, "count": f"{count:,}"})
         for error in outcome.errors:
-            out.write(f"row {error.row}\t{error.column}\t{error.value}\t{error.reason}")
-        if outcome.error_count > len(outcome.errors):
-            out.write(f"… and {outcome.error_count - len(outcome.errors):,} more errors")
+            out.write(_("row %(row)s") % {"row": error.row} + f"\t{error.column}\t{error.value}\t{error.reason}")
+        more = outcome.error_count - len(outcome.errors)
+        if more > 0:
+            out.write(ngettext("… and %(count)s more error", "… and %(count)s more errors", more) % {"count": f"{more:,}"})
         if not outcome.ok:
-            raise CommandError(f"{outcome.error_count:,} errors; nothing was written")
+            raise CommandError(errors_line(outcome.error_count))
 
     @staticmethod
     def parse_mapping(kind: str, header: list[str], text: str) -> list[str]:
