@@ -42,6 +42,7 @@ from kehu.customers.models import (
     PursuitDecision,
     SourceMethod,
 )
+from kehu.customers.duplicates import company_name_key
 from kehu.customers.selectors import build_search_text
 from kehu.ledger.models import (
     NumberSequence,
@@ -438,6 +439,7 @@ class _Builder:
             # Exactly what the customer services store, so searching finds demo customers the same way.
             customer.pinyin = pinyin_full(customer.name)[:400]
             customer.initials = pinyin_initials(customer.name)[:120]
+            customer.name_key = company_name_key(customer.name)
             # In Contact's default order, as customer.contacts.all() gives them to the services.
             ordered = sorted(contacts, key=lambda c: (not c.is_primary, c.name))
             customer.search_text = build_search_text(customer, ordered)

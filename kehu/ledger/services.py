@@ -22,6 +22,7 @@ from kehu.accounts.permissions import can_enter_orders, can_manage_products, can
 from kehu.core.money import ZERO, check_amount, to_money
 from kehu.customers.models import Customer, Lifecycle
 from kehu.customers.selectors import customer_visible
+from kehu.customers.services import customer_won_by_order
 
 from . import confirmation
 from .models import (
@@ -191,7 +192,7 @@ def order_mark_confirmed(*, order: Order, expect_total: Decimal | None = None) -
     """The ledger's own state change; the confirm step (credit) owns the check that comes first."""
     order = _transition(order, allowed_from={OrderStatus.DRAFT, OrderStatus.HELD}, to=OrderStatus.CONFIRMED,
                         expect_total=expect_total, confirmed_at=timezone.now())
-    Customer.objects.filter(pk=order.customer_id, lifecycle=Lifecycle.PROSPECT).update(lifecycle=Lifecycle.CUSTOMER)
+    customer_won_by_order(customer_id=order.customer_id)
     return order
 
 
