@@ -16,7 +16,16 @@ from kehu.core.text import pinyin_full, pinyin_initials
 from kehu.core.uscc import normalize_uscc
 
 from .duplicates import company_name_key
-from .models import ColourGrade, Contact, Customer, CustomerCodeSequence, CustomerNeed, GeoSource, Industry, Lifecycle
+from .models import (
+    ColourGrade,
+    Contact,
+    Customer,
+    CustomerCodeSequence,
+    CustomerNeed,
+    GeoSource,
+    Industry,
+    Lifecycle,
+)
 from .selectors import build_search_text, province_regions
 
 CUSTOMER_FIELDS = {

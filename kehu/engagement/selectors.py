@@ -14,7 +14,7 @@ from kehu.customers.models import ColourGrade, Contact, Customer, Lifecycle, Pur
 from kehu.customers.selectors import customer_visible
 
 from .festivals import festivals_between
-from .models import LifeEvent, LifeEventKind, Touchpoint, TouchMethod, TouchStatus
+from .models import LifeEvent, LifeEventKind, TouchMethod, Touchpoint, TouchStatus
 
 
 def touchpoint_visible(*, user: User) -> QuerySet[Touchpoint]:

@@ -13,7 +13,7 @@ from kehu.accounts.models import User
 from kehu.accounts.permissions import can_edit_customer
 from kehu.customers.models import Contact, Customer
 
-from .models import LifeEvent, LifeEventKind, Touchpoint, TouchMethod, TouchStatus
+from .models import LifeEvent, LifeEventKind, TouchMethod, Touchpoint, TouchStatus
 
 MAX_COST = Decimal("1000000")
 

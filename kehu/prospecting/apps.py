@@ -8,3 +8,11 @@ class ProspectingConfig(AppConfig):
     name = "kehu.prospecting"
     label = "prospecting"
     verbose_name = _("Prospecting")
+
+    def ready(self) -> None:
+        from kehu.core import daily as daily_jobs
+
+        from . import card, daily
+
+        card.register()
+        daily_jobs.register("prospecting.untouched_to_shared_pool", daily.sweep_untouched)
