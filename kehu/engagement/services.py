@@ -92,7 +92,7 @@ def touchpoint_plan(*, user: User, customer: Customer, data: dict[str, Any], tod
 def touchpoint_complete(*, user: User, touchpoint: Touchpoint, outcome: str = "", cost: Any = None,
                         today: datetime.date | None = None) -> Touchpoint:
     """A planned touch done: its outcome and cost recorded."""
-    touchpoint = Touchpoint.objects.select_for_update().select_related("customer").get(pk=touchpoint.pk)
+    touchpoint = Touchpoint.objects.select_for_update(of=("self",)).select_related("customer").get(pk=touchpoint.pk)
     _check_customer(user, touchpoint.customer)
     if touchpoint.status != TouchStatus.PLANNED:
         raise ValidationError(_("Only a planned touch can be marked done."))
@@ -108,7 +108,7 @@ def touchpoint_complete(*, user: User, touchpoint: Touchpoint, outcome: str = ""
 
 @transaction.atomic
 def touchpoint_cancel(*, user: User, touchpoint: Touchpoint) -> Touchpoint:
-    touchpoint = Touchpoint.objects.select_for_update().select_related("customer").get(pk=touchpoint.pk)
+    touchpoint = Touchpoint.objects.select_for_update(of=("self",)).select_related("customer").get(pk=touchpoint.pk)
     _check_customer(user, touchpoint.customer)
     if touchpoint.status != TouchStatus.PLANNED:
         raise ValidationError(_("Only a planned touch can be cancelled."))

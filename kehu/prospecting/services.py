@@ -117,7 +117,7 @@ def prospect_file(*, user: User, method: str, company: dict[str, Any], origin: d
 
 
 def _locked_prospect(user: User, customer: Customer) -> Customer:
-    customer = Customer.objects.select_for_update().select_related("owner__team").get(pk=customer.pk)
+    customer = Customer.objects.select_for_update(of=("self",)).select_related("owner__team").get(pk=customer.pk)
     if not can_edit_customer(user, customer):
         raise PermissionDenied(_("You may not change this customer."))
     return customer
@@ -304,7 +304,7 @@ def can_decide_handover(user: User, request: HandoverRequest) -> bool:
 
 @transaction.atomic
 def handover_decide(*, user: User, request: HandoverRequest, approve: bool) -> HandoverRequest:
-    request = HandoverRequest.objects.select_for_update().select_related("owner__team", "customer").get(pk=request.pk)
+    request = HandoverRequest.objects.select_for_update(of=("self",)).select_related("owner__team", "customer").get(pk=request.pk)
     if not can_decide_handover(user, request):
         raise PermissionDenied(_("Only the owner's supervisor or a senior manager decides this request."))
     if request.status != RequestStatus.PENDING:
@@ -431,7 +431,7 @@ def member_mark_representative(*, user: User, member: CampaignMember, representa
 def member_file(*, user: User, member: CampaignMember, different_company: bool = False) -> Customer:
     """Approach one firm of the member list: it becomes the rep's prospect, or is marked as already
     someone's (the duplicate check's answer is kept on the member, and raised for the page)."""
-    member = CampaignMember.objects.select_for_update().select_related("campaign").get(pk=member.pk)
+    member = CampaignMember.objects.select_for_update(of=("self",)).select_related("campaign").get(pk=member.pk)
     if member.status == MemberStatus.PROSPECT:
         raise ValidationError(_("This firm is a prospect already."))
     company = {"name": member.name, "phone": member.phone, "uscc": member.uscc, "address": member.address}
