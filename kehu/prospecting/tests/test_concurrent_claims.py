@@ -60,7 +60,7 @@ def test_simultaneous_claims_of_one_prospect_have_exactly_one_winner(org):
     reps = [org.bob] + [UserFactory(username=f"rep{i}", role=Role.REP, team=org.team_east) for i in range(7)]
     for _round in range(3):
         racers = [rep for rep in reps if rep.pk != entry.previous_owner_id]
-        wins, losses = _race([lambda rep=rep: services.pool_claim(user=rep, entry=entry) for rep in racers])
+        wins, losses = _race([lambda rep=rep, entry=entry: services.pool_claim(user=rep, entry=entry) for rep in racers])
         assert len(wins) == 1 and len(losses) == len(racers) - 1
         entry.refresh_from_db()
         winner = wins[0].entry.claimed_by
