@@ -16,3 +16,4 @@ class ProspectingConfig(AppConfig):
 
         card.register()
         daily_jobs.register("prospecting.untouched_to_shared_pool", daily.sweep_untouched)
+        daily_jobs.register("prospecting.pool_below_target", daily.warn_low_pools)

@@ -355,3 +355,26 @@ def test_decisions_are_for_prospects(org):
     customer = make_customer(org.alice, "老客户有限公司")
     with pytest.raises(ValidationError):
         services.decision_set(user=org.alice, customer=customer, decision="give_up", reason="x")
+
+
+def test_low_pools_are_warned_on_mondays_once(org):
+    from kehu.accounts.models import Notification
+    from kehu.prospecting.daily import warn_low_pools
+
+    monday = datetime.date(2026, 11, 23)
+    with time_machine.travel(datetime.datetime(2026, 11, 23, 1, tzinfo=datetime.UTC)):
+        assert warn_low_pools(today=monday + datetime.timedelta(days=1)) == 0
+        sent = warn_low_pools(today=monday)
+        assert warn_low_pools(today=monday) == 0
+    assert sent == Notification.objects.count() == 5  # alice, bob, carol, sam, sue: all below the default target
+    assert "华东一组" in Notification.objects.get(user=org.sam).text
+
+
+def test_home_page_warns_of_low_pools(client, org):
+    from django.urls import reverse
+
+    client.force_login(org.sam)
+    body = client.get(reverse("home")).content.decode()
+    assert "华东一组" in body and "艾丽" in body
+    client.force_login(org.cathy)
+    assert "华东一组" in client.get(reverse("home")).content.decode()
