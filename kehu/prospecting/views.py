@@ -79,8 +79,7 @@ def _file(request: HttpRequest, form, call) -> Any:
     try:
         return call()
     except services.DuplicateFound as exc:
-        form.duplicates = exc.duplicates
-        apply_errors(form, exc)
+        form.duplicates = exc.duplicates  # shown above the form with each owner and "ask for it"
     except ValidationError as exc:
         apply_errors(form, exc)
     return None
