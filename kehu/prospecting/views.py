@@ -7,7 +7,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from kehu.accounts.models import Role, Team, User
@@ -36,36 +36,36 @@ from .models import CampaignMember, ColourLevel
 # The handbook's working steps of each method (P1), shown as a checklist beside its form.
 STEPS = {
     SourceMethod.EXHIBITION: [
-        _l("Find the shows where your prospects exhibit, and go."),
-        _l("Before walking up to a booth, find out who supplies their oil now."),
-        _l("At the booth: the company, the person, a phone number; note the booth."),
-        _l("Collect their background: size, equipment, what they make."),
-        _l("File each prospect at once, one after another; Kehu checks it is nobody's yet."),
+        gettext_lazy("Find the shows where your prospects exhibit, and go."),
+        gettext_lazy("Before walking up to a booth, find out who supplies their oil now."),
+        gettext_lazy("At the booth: the company, the person, a phone number; note the booth."),
+        gettext_lazy("Collect their background: size, equipment, what they make."),
+        gettext_lazy("File each prospect at once, one after another; Kehu checks it is nobody's yet."),
     ],
     SourceMethod.TARGET_INDUSTRY: [
-        _l("Choose an industry, and study its character, its people and its recent business climate."),
-        _l("Beware of sunset industries; note the talking points to avoid."),
-        _l("Get the industry's member list and import it from Excel."),
-        _l("Mark the most representative firms: approach them first."),
-        _l("Work through the list; each firm approached becomes your prospect."),
+        gettext_lazy("Choose an industry, and study its character, its people and its recent business climate."),
+        gettext_lazy("Beware of sunset industries; note the talking points to avoid."),
+        gettext_lazy("Get the industry's member list and import it from Excel."),
+        gettext_lazy("Mark the most representative firms: approach them first."),
+        gettext_lazy("Work through the list; each firm approached becomes your prospect."),
     ],
     SourceMethod.NEWS: [
-        _l("Read the classified ads and the company and people news."),
-        _l("Clip what signals a need: a management or job change, an ownership transfer, a new company, an expansion."),
-        _l("File the clipping with the prospect it points to."),
+        gettext_lazy("Read the classified ads and the company and people news."),
+        gettext_lazy("Clip what signals a need: a management or job change, an ownership transfer, a new company, an expansion."),
+        gettext_lazy("File the clipping with the prospect it points to."),
     ],
     SourceMethod.PREVIOUS_CUSTOMERS: [
-        _l("List the contacts of your former job."),
-        _l("Mark each: used to sell to you, a peer, or a buyer of your former products."),
-        _l("File the company behind each as your prospect."),
+        gettext_lazy("List the contacts of your former job."),
+        gettext_lazy("Mark each: used to sell to you, a peer, or a buyer of your former products."),
+        gettext_lazy("File the company behind each as your prospect."),
     ],
     SourceMethod.REFERRAL: [
-        _l("Note who referred the prospect, and thank them."),
-        _l("File the prospect; Kehu checks it is nobody's yet."),
+        gettext_lazy("Note who referred the prospect, and thank them."),
+        gettext_lazy("File the prospect; Kehu checks it is nobody's yet."),
     ],
     SourceMethod.INBOUND: [
-        _l("Note how the prospect found us (call, website, walk-in)."),
-        _l("File the prospect; Kehu checks it is nobody's yet."),
+        gettext_lazy("Note how the prospect found us (call, website, walk-in)."),
+        gettext_lazy("File the prospect; Kehu checks it is nobody's yet."),
     ],
 }
 
