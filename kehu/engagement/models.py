@@ -93,3 +93,13 @@ class LifeEvent(TimeStampedModel):
         verbose_name = _("occasion")
         verbose_name_plural = _("occasions")
         indexes = [models.Index(fields=["on"], name="lifeevent_on")]
+
+
+class TouchTotal(models.Model):
+    """Each customer's touches done so far, kept by the touchpoint services (one row per customer),
+    so reports add up the cost of touches per method without reading every touchpoint."""
+
+    customer = models.OneToOneField(Customer, primary_key=True, on_delete=models.CASCADE, related_name="touch_total")
+    touches = models.PositiveIntegerField(default=0)
+    cost = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    last_done_on = models.DateField(null=True, blank=True)

@@ -13,9 +13,27 @@ from kehu.accounts.models import User
 from kehu.accounts.permissions import can_edit_customer
 from kehu.customers.models import Contact, Customer
 
-from .models import LifeEvent, LifeEventKind, TouchMethod, Touchpoint, TouchStatus
+from .models import LifeEvent, LifeEventKind, TouchMethod, Touchpoint, TouchStatus, TouchTotal
 
 MAX_COST = Decimal("1000000")
+
+
+def _count_done(touch: Touchpoint) -> None:
+    """Add a done touch to its customer's running total (one conditional UPDATE; the row is made on
+    the first touch, and a race to make it retries as an UPDATE)."""
+    from django.db.models import F, Value
+    from django.db.models.functions import Coalesce, Greatest
+
+    change = {"touches": F("touches") + 1, "cost": F("cost") + touch.cost,
+              "last_done_on": Greatest(Coalesce(F("last_done_on"), Value(touch.done_on)), Value(touch.done_on))}
+    if TouchTotal.objects.filter(pk=touch.customer_id).update(**change):
+        return
+    try:
+        with transaction.atomic():
+            TouchTotal.objects.create(customer_id=touch.customer_id, touches=1, cost=touch.cost,
+                                      last_done_on=touch.done_on)
+    except IntegrityError:
+        TouchTotal.objects.filter(pk=touch.customer_id).update(**change)
 
 
 def _check_customer(user: User, customer: Customer) -> None:
@@ -61,7 +79,9 @@ def touchpoint_log(*, user: User, customer: Customer, data: dict[str, Any], toda
     done_on = data.get("done_on") or today
     if done_on > today:
         raise ValidationError({"done_on": [_("A touch that is done cannot be in the future; plan it instead.")]})
-    return Touchpoint.objects.create(customer=customer, rep=user, status=TouchStatus.DONE, done_on=done_on, **values)
+    touch = Touchpoint.objects.create(customer=customer, rep=user, status=TouchStatus.DONE, done_on=done_on, **values)
+    _count_done(touch)
+    return touch
 
 
 @transaction.atomic
@@ -103,6 +123,7 @@ def touchpoint_complete(*, user: User, touchpoint: Touchpoint, outcome: str = ""
     touchpoint.outcome = values["outcome"]
     touchpoint.cost = values["cost"] if cost not in (None, "") else touchpoint.cost
     touchpoint.save()
+    _count_done(touchpoint)
     return touchpoint
 
 

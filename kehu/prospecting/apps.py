@@ -17,3 +17,4 @@ class ProspectingConfig(AppConfig):
         card.register()
         daily_jobs.register("prospecting.untouched_to_shared_pool", daily.sweep_untouched)
         daily_jobs.register("prospecting.pool_below_target", daily.warn_low_pools)
+        daily_jobs.register("prospecting.yield_figures", daily.refresh_yield)

@@ -2,11 +2,15 @@
 
 import datetime
 
-from .services import pool_sweep_untouched
+from .services import origins_refresh, pool_sweep_untouched
 
 
 def sweep_untouched(*, today: datetime.date) -> int:
     return pool_sweep_untouched(today=today)
+
+
+def refresh_yield(*, today: datetime.date) -> int:
+    return origins_refresh(today=today)
 
 
 def warn_low_pools(*, today: datetime.date) -> int:

@@ -151,8 +151,16 @@ class ProspectOrigin(models.Model):
     former_contact = models.ForeignKey(FormerContact, null=True, blank=True, on_delete=models.SET_NULL,
                                        related_name="+")
     referrer = models.CharField(_("referred by"), max_length=120, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    # The way through the funnel, kept for the yield report: when it first reached yellow and red
+    # (colour_set), and — once won — the first confirmed order's date, the days from filing to it
+    # and the sales of its first year (the daily job, from the ledger).
+    yellow_at = models.DateTimeField(null=True, blank=True)
+    red_at = models.DateTimeField(null=True, blank=True)
+    won_on = models.DateField(null=True, blank=True)
+    days_to_close = models.PositiveIntegerField(null=True, blank=True)
+    first_year_sales = models.DecimalField(max_digits=16, decimal_places=2, default=0)
 
     class Meta:
         verbose_name = _("prospect origin")
@@ -184,7 +192,7 @@ class ColourChange(models.Model):
     colour = models.CharField(_("colour grade"), max_length=10, choices=ColourGrade.choices)
     sub = models.PositiveSmallIntegerField(_("sub-level"), null=True, blank=True)
     previous = models.CharField(_("previous grade"), max_length=10, blank=True)
-    reason = models.CharField(_("reason"), max_length=200)
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     at = models.DateTimeField(_("when"), auto_now_add=True)
 
@@ -198,9 +206,10 @@ class DecisionChange(models.Model):
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="decision_changes")
     decision = models.CharField(_("pursuit decision"), max_length=12, choices=PursuitDecision.choices)
-    reason = models.CharField(_("reason"), max_length=200)
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
     review_on = models.DateField(_("next review"), null=True, blank=True)
     revived = models.BooleanField(_("revived"), default=False)
+    claimed = models.BooleanField(_("claimed from the shared pool"), default=False)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     at = models.DateTimeField(_("when"), auto_now_add=True)
 

@@ -7,19 +7,18 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Aggregate, Count, Exists, FloatField, OuterRef, Q, QuerySet, Sum
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.accounts.models import Role, Team, User
 from kehu.core.queries import get_or_404
 from kehu.customers.models import ColourGrade, Customer, Lifecycle, PursuitDecision, SourceMethod
 from kehu.customers.selectors import customer_visible
-from kehu.engagement.models import Touchpoint, TouchStatus
 from kehu.ledger.models import Order, OrderStatus
 
 from .models import (
     Campaign,
-    ColourChange,
     Exhibition,
     FormerContact,
     HandoverRequest,
@@ -189,8 +188,12 @@ class FunnelRow:
     def conversion(self) -> float:
         return self.red / self.created if self.created else 0.0
 
+    median: float | None = None
+
     @property
     def median_days(self) -> float | None:
+        if self.median is not None:
+            return self.median
         return statistics.median(self.days_to_close) if self.days_to_close else None
 
 
@@ -213,72 +216,80 @@ def _group_expr(by: str) -> str:
     return "source" if by == "method" else "source_detail"
 
 
+class Median(Aggregate):
+    """PostgreSQL's median (SQLite has none: ``funnel`` reads the values there)."""
+
+    function = "percentile_cont"
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+
+WON = [Lifecycle.CUSTOMER, Lifecycle.DORMANT]
+
+
 def funnel(*, user: User, by: str = "method", team: int | None = None, rep: int | None = None,
            since: datetime.date | None = None, until: datetime.date | None = None) -> list[FunnelRow]:
     """For each method (``by="method"``) or each exhibition, campaign, news source… (``by="record"``):
     prospects created, reached yellow, reached red (deal closed), conversion, median days from
     filing to the first confirmed order, first-year sales of the customers won, cost of touches.
 
-    Reached yellow: graded yellow at any time, or red. Reached red: red now or once, or won (a
-    customer now). A handful of grouped queries, whatever the number of prospects."""
+    Reached yellow: yellow or red now, or at any time before (the origin's mark); reached red: red
+    now or once, or won (a customer now). One grouped query over the customers with their origin
+    and touch totals (one row each); the won customers' days and first-year sales are the daily
+    job's (``services.origins_refresh``), so the report reads no order and no touchpoint."""
     base = funnel_base(user=user, team=team, rep=rep, since=since, until=until)
     key = _group_expr(by)
-    was_yellow = ColourChange.objects.filter(customer=OuterRef("pk"), colour=ColourGrade.YELLOW)
-    was_red = ColourChange.objects.filter(customer=OuterRef("pk"), colour=ColourGrade.RED)
-    won = Q(lifecycle__in=[Lifecycle.CUSTOMER, Lifecycle.DORMANT]) | Q(colour=ColourGrade.RED) | Q(Exists(was_red))
-    rows: dict[str, FunnelRow] = {}
+    red = Q(colour=ColourGrade.RED) | Q(lifecycle__in=WON) | Q(origin__red_at__isnull=False)
+    yellow = red | Q(colour=ColourGrade.YELLOW) | Q(origin__yellow_at__isnull=False)
+    postgres = connection.vendor == "postgresql"
+    figures = {
+        "created": Count("id"), "yellow": Count("id", filter=yellow), "red": Count("id", filter=red),
+        "sales": Sum("origin__first_year_sales"), "cost": Sum("touch_total__cost"),
+    }
+    if postgres:
+        figures["median"] = Median("origin__days_to_close")
     labels = dict(SourceMethod.choices)
-    counts = base.values(key).annotate(
-        created=Count("id"),
-        yellow=Count("id", filter=Q(colour=ColourGrade.YELLOW) | Q(Exists(was_yellow)) | won),
-        red=Count("id", filter=won),
-    ).order_by(key)
-    for row in counts:
+    rows: dict[str, FunnelRow] = {}
+    for row in base.values(key).annotate(**figures).order_by(key):
         k = row[key]
         label = str(labels.get(k, k)) if by == "method" else (k or _("(not recorded)"))
-        rows[k] = FunnelRow(k, label, row["created"], row["yellow"], row["red"])
-    if not rows:
-        return []
-    costs = (Touchpoint.objects.filter(customer__in=base.values("pk"), status=TouchStatus.DONE)
-             .values(f"customer__{key}").annotate(cost=Sum("cost")).order_by())
-    for row in costs:
-        if row[f"customer__{key}"] in rows:
-            rows[row[f"customer__{key}"]].touch_cost = row["cost"] or Decimal("0")
-    for k, days, sales in _closing(base, key):
-        if k in rows:
-            if days is not None:
-                rows[k].days_to_close.append(days)
-            rows[k].first_year_sales += sales
+        out = rows[k] = FunnelRow(k, label, row["created"], row["yellow"], row["red"])
+        out.first_year_sales = row["sales"] or Decimal("0")
+        out.touch_cost = row["cost"] or Decimal("0")
+        out.median = row.get("median")
+    if not postgres and rows:
+        for k, days in base.filter(origin__days_to_close__isnull=False).values_list(key, "origin__days_to_close"):
+            rows[k].days_to_close.append(days)
     return sorted(rows.values(), key=lambda r: (-r.created, r.key))
 
 
-def _closing(base: QuerySet[Customer], key: str) -> list[tuple[str, int | None, Decimal]]:
-    """Per customer won: its group, days from filing to the first confirmed order, and its sales in
-    the 365 days from that order. One query with the first order joined back (database dates)."""
-    base_sql, base_params = base.values("pk").query.sql_with_params()
+def closing_figures(*, customer_ids: list[int]) -> dict[int, tuple[datetime.date, int, Decimal]]:
+    """Per customer won: the first confirmed order's date, the days from filing to it, and the
+    sales of the 365 days from that order. One query with the first order joined back."""
+    if not customer_ids:
+        return {}
     statuses = ", ".join(["%s"] * len(COUNTED))
+    ids = ", ".join(["%s"] * len(customer_ids))
     if connection.vendor == "postgresql":
         year_end = "f.first_day + 365"
-        days = "(f.first_day - CAST(c.created_at AT TIME ZONE 'UTC' AS date))"
     else:
         year_end = "date(f.first_day, '+365 days')"
-        days = "CAST(julianday(f.first_day) - julianday(date(c.created_at)) AS integer)"
     order_table = Order._meta.db_table
-    customer_table = Customer._meta.db_table
-    column = Customer._meta.get_field(key).column
     sql = f"""
-        SELECT c.{column}, {days}, SUM(o.total)
+        SELECT f.customer_id, f.first_day, SUM(o.total)
         FROM (SELECT customer_id, MIN(order_date) AS first_day FROM {order_table}
-              WHERE status IN ({statuses}) AND customer_id IN ({base_sql}) GROUP BY customer_id) f
-        JOIN {customer_table} c ON c.id = f.customer_id
+              WHERE status IN ({statuses}) AND customer_id IN ({ids}) GROUP BY customer_id) f
         JOIN {order_table} o ON o.customer_id = f.customer_id AND o.status IN ({statuses})
              AND o.order_date >= f.first_day AND o.order_date < {year_end}
-        GROUP BY c.id, c.{column}, f.first_day, c.created_at
+        GROUP BY f.customer_id, f.first_day
     """
-    params = [*COUNTED, *base_params, *COUNTED]
+    created = dict(Customer.objects.filter(pk__in=customer_ids).values_list("pk", "created_at"))
+    out = {}
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        out = []
-        for k, d, total in cursor.fetchall():
-            out.append((k, max(0, int(d)) if d is not None else None, Decimal(str(total or 0))))
+        cursor.execute(sql, [*COUNTED, *customer_ids, *COUNTED])
+        for pk, first, total in cursor.fetchall():
+            if isinstance(first, str):
+                first = datetime.date.fromisoformat(first)
+            filed = timezone.localtime(created[pk]).date() if pk in created else first
+            out[pk] = (first, max(0, (first - filed).days), Decimal(str(total or 0)).quantize(Decimal("0.01")))
     return out

@@ -14,6 +14,7 @@ daily job call them.
 
 import datetime
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -112,7 +113,8 @@ def prospect_file(*, user: User, method: str, company: dict[str, Any], origin: d
     if origin.get("campaign_member") is not None and origin.get("campaign") is None:
         origin["campaign"] = origin["campaign_member"].campaign
     ProspectOrigin.objects.create(customer=customer, method=method, created_by=user, **origin)
-    ColourChange.objects.create(customer=customer, colour=ColourGrade.GREEN, reason=_("Filed as a prospect"), by=user)
+    # No reason typed: the card words it "filed as a prospect" in the reader's language.
+    ColourChange.objects.create(customer=customer, colour=ColourGrade.GREEN, reason="", by=user)
     return customer
 
 
@@ -138,7 +140,13 @@ def colour_set(*, user: User, customer: Customer, colour: str, reason: str, sub:
     if errors:
         raise ValidationError(errors)
     previous = customer.colour
-    Customer.objects.filter(pk=customer.pk).update(colour=colour, colour_sub=sub, updated_at=timezone.now())
+    now = timezone.now()
+    Customer.objects.filter(pk=customer.pk).update(colour=colour, colour_sub=sub, updated_at=now)
+    # The funnel's marks: the first time it reached yellow (red counts as past yellow) and red.
+    if colour in (ColourGrade.YELLOW, ColourGrade.RED):
+        ProspectOrigin.objects.filter(customer=customer, yellow_at__isnull=True).update(yellow_at=now)
+    if colour == ColourGrade.RED:
+        ProspectOrigin.objects.filter(customer=customer, red_at__isnull=True).update(red_at=now)
     ColourChange.objects.create(customer=customer, colour=colour, sub=sub, previous=previous, reason=reason[:200], by=user)
     customer.colour, customer.colour_sub = colour, sub
     return customer
@@ -262,10 +270,9 @@ def pool_claim(*, user: User, entry: SharedPoolEntry, now: datetime.datetime | N
         if not won:
             raise ValidationError(_("Someone else claimed this prospect first."))
         Customer.objects.filter(pk=entry.customer_id).update(
-            owner=user, pursuit=PursuitDecision.CONTINUE, pursuit_reason=_("Claimed from the shared pool")[:200],
-            updated_at=now)
+            owner=user, pursuit=PursuitDecision.CONTINUE, pursuit_reason="", updated_at=now)
         DecisionChange.objects.create(customer_id=entry.customer_id, decision=PursuitDecision.CONTINUE,
-                                      reason=_("Claimed from the shared pool"), by=user)
+                                      reason="", claimed=True, by=user)
         entry.refresh_from_db()
         customer = Customer.objects.get(pk=entry.customer_id)
     return ClaimResult(entry, customer)
@@ -479,3 +486,51 @@ def former_contact_file(*, user: User, data: dict[str, Any], company: dict[str, 
                              origin={"former_contact": former}, different_company=different_company)
     FormerContact.objects.filter(pk=former.pk).update(customer=customer)
     return customer
+
+
+# ── the funnel's figures, refreshed daily ─────────────────────────────────────────────────────
+
+WON = (Lifecycle.CUSTOMER, Lifecycle.DORMANT)
+
+
+def origins_refresh(*, today: datetime.date) -> int:
+    """Keep each prospect's way through the funnel for the yield report (idempotent, daily):
+
+    - customers with a source method but no origin record (imported, or older than this app) get one;
+    - customers won (a customer now, or red) get the date of their first confirmed order, the days
+      from filing to it and the sales of its first 365 days, recomputed until that year is over.
+    Returns the number of origins changed."""
+    from .selectors import closing_figures
+
+    missing = Customer.objects.exclude(source="").filter(origin__isnull=True).values_list("pk", "source", "colour", "lifecycle")
+    now = timezone.now()
+    made = 0
+    batch: list[ProspectOrigin] = []
+    for pk, source, colour, lifecycle in missing.iterator(chunk_size=5000):
+        reached = colour in (ColourGrade.YELLOW, ColourGrade.RED) or lifecycle in WON
+        batch.append(ProspectOrigin(customer_id=pk, method=source, yellow_at=now if reached else None,
+                                    red_at=now if colour == ColourGrade.RED or lifecycle in WON else None))
+        if len(batch) >= 5000:
+            made += len(ProspectOrigin.objects.bulk_create(batch, ignore_conflicts=True))
+            batch = []
+    made += len(ProspectOrigin.objects.bulk_create(batch, ignore_conflicts=True))
+    open_year = Q(won_on__isnull=True) | Q(won_on__gte=today - datetime.timedelta(days=366))
+    won = ProspectOrigin.objects.filter(open_year).filter(
+        Q(customer__lifecycle__in=WON) | Q(customer__colour=ColourGrade.RED)).values_list("customer_id", flat=True)
+    changed = 0
+    ids = list(won)
+    for start in range(0, len(ids), 5000):
+        chunk = ids[start:start + 5000]
+        figures = closing_figures(customer_ids=chunk)
+        updates = []
+        for origin in ProspectOrigin.objects.filter(customer_id__in=chunk):
+            first, days, sales = figures.get(origin.customer_id, (None, None, Decimal("0")))
+            red_at = origin.red_at or now
+            if (origin.won_on, origin.days_to_close, origin.first_year_sales, origin.red_at) != (first, days, sales, red_at):
+                origin.won_on, origin.days_to_close, origin.first_year_sales, origin.red_at = first, days, sales, red_at
+                origin.yellow_at = origin.yellow_at or red_at
+                updates.append(origin)
+        ProspectOrigin.objects.bulk_update(updates, ["won_on", "days_to_close", "first_year_sales", "red_at", "yellow_at"],
+                                           batch_size=1000)
+        changed += len(updates)
+    return made + changed

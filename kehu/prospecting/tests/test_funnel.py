@@ -46,7 +46,20 @@ def history(org):
         _order(org, a1, datetime.date(2025, 6, 1), "500")
         _order(org, a1, datetime.date(2026, 3, 1), "700")  # more than a year after the first: not counted
         _order(org, b1, datetime.date(2025, 1, 11), "2000")
+        services.origins_refresh(today=datetime.date(2026, 11, 26))
+        assert services.origins_refresh(today=datetime.date(2026, 11, 26)) == 0  # idempotent
     return org
+
+
+def test_refresh_gives_imported_customers_an_origin(org):
+    from kehu.prospecting.models import ProspectOrigin
+    from kehu.testing import make_customer
+
+    make_customer(org.alice, "导入客户有限公司", source="news")
+    make_customer(org.alice, "没有来源有限公司")
+    services.origins_refresh(today=datetime.date(2026, 11, 26))
+    origin = ProspectOrigin.objects.get()
+    assert origin.method == "news" and origin.red_at  # a customer already: red
 
 
 def _rows(rows):

@@ -258,7 +258,7 @@ def test_colour_history_and_sub_levels(org):
     prospect.refresh_from_db()
     assert (prospect.colour, prospect.colour_sub) == ("yellow", 1)
     history = list(ColourChange.objects.filter(customer=prospect).order_by("at", "id").values_list("colour", "previous", "reason"))
-    assert history == [("green", "", "Filed as a prospect"), ("yellow", "green", "试用样品满意")]
+    assert history == [("green", "", ""), ("yellow", "green", "试用样品满意")]
 
 
 def test_decision_history_needs_reason_and_future_review(org):
