@@ -73,7 +73,7 @@ def _seed(prospects: int, touchpoints: int) -> dict:
     from kehu.accounts.models import Role, User
     from kehu.customers.duplicates import company_name_key
     from kehu.customers.models import ColourGrade, Customer, SourceMethod
-    from kehu.engagement.models import Touchpoint
+    from kehu.engagement.models import Touchpoint, TouchTotal
     from kehu.prospecting.models import ColourChange, ProspectOrigin
 
     have = Customer.objects.filter(code__startswith=PREFIX).count()
@@ -130,19 +130,33 @@ def _seed(prospects: int, touchpoints: int) -> dict:
                 FROM generate_series(1, %s) g
                 JOIN {Customer._meta.db_table} c ON c.id = %s + (g * 7919) %% (%s - %s + 1)
             """, [touchpoints, first, last, first])
+            # The running totals the touchpoint services keep, for the rows written here in bulk.
+            totals = TouchTotal._meta.db_table
+            cursor.execute(f"""
+                INSERT INTO {totals} (customer_id, touches, cost, last_done_on)
+                SELECT customer_id, count(*), sum(cost), max(done_on) FROM {table} WHERE status = 'done'
+                GROUP BY customer_id
+                ON CONFLICT (customer_id) DO UPDATE SET touches = EXCLUDED.touches, cost = EXCLUDED.cost,
+                    last_done_on = EXCLUDED.last_done_on
+            """)
     return {"added": prospects - have, "prospects": prospects}
 
 
 def run(prospects: int = PROSPECTS, touchpoints: int = TOUCHPOINTS, samples: int = 200) -> dict:
     from django.db import connection
+    from django.utils import timezone
 
     from kehu.accounts.models import Role, User
     from kehu.customers.duplicates import customer_duplicates
     from kehu.customers.models import Customer
     from kehu.prospecting.selectors import funnel
+    from kehu.prospecting.services import origins_refresh
 
     started = time.perf_counter()
     seeded = _seed(prospects, touchpoints)
+    refresh = time.perf_counter()
+    origins_refresh(today=timezone.localdate())  # the daily job: funnel figures of customers won
+    refresh_s = time.perf_counter() - refresh
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     seed_s = time.perf_counter() - started
@@ -171,7 +185,7 @@ def run(prospects: int = PROSPECTS, touchpoints: int = TOUCHPOINTS, samples: int
     return {
         "prospects": Customer.objects.filter(code__startswith=PREFIX).count(),
         "customers": Customer.objects.count(),
-        "seeded": seeded, "seed_s": seed_s,
+        "seeded": seeded, "seed_s": seed_s, "refresh_s": refresh_s,
         "dup_ms": dup, "dup_found": found, "dup_n": len(variants), "base_ms": base, "funnel_ms": runs,
         "funnel_rows": [(r.key, r.created, r.yellow, r.red) for r in rows],
     }
@@ -185,6 +199,7 @@ def report(result: dict) -> None:
 
     print(f"  {result['customers']:,} customers of which {result['prospects']:,} benchmark prospects "
           f"(added this run: {result['seeded']['added']:,}; seeding and ANALYZE {result['seed_s']:.0f}s)")
+    print(f"  the daily job refreshing the funnel figures of customers won: {result['refresh_s']:.1f}s")
     line("duplicate check at entry", result["dup_ms"], DUP_TARGET_MS)
     print(f"    ({result['dup_found']} of {result['dup_n']} typed companies matched an existing customer)")
     line("company funnel by method (senior manager)", result["funnel_ms"], FUNNEL_TARGET_MS)

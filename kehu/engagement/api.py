@@ -2,8 +2,7 @@
 
 from django.urls import path
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, status
-from rest_framework.pagination import PageNumberPagination
+from rest_framework import generics, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -44,16 +43,18 @@ class CompleteInSerializer(serializers.Serializer):
     cost = serializers.DecimalField(max_digits=10, decimal_places=2, required=False, min_value=0, allow_null=True)
 
 
-class TouchpointListView(APIView):
-    @extend_schema(parameters=[TouchpointQuerySerializer], responses={200: TouchpointSerializer(many=True)},
-                   summary="Touchpoints of the customers you may see")
-    def get(self, request: Request) -> Response:
-        q = TouchpointQuerySerializer(data=request.query_params)
+class TouchpointListView(generics.ListAPIView):
+    serializer_class = TouchpointSerializer
+    queryset = Touchpoint.objects.none()
+
+    def get_queryset(self):
+        q = TouchpointQuerySerializer(data=self.request.query_params)
         q.is_valid(raise_exception=True)
-        qs = selectors.touchpoint_list(user=request.user, **q.validated_data).order_by("-id")
-        paginator = PageNumberPagination()
-        page = paginator.paginate_queryset(qs, request, view=self)
-        return paginator.get_paginated_response(TouchpointSerializer(page, many=True).data)
+        return selectors.touchpoint_list(user=self.request.user, **q.validated_data).order_by("-id")
+
+    @extend_schema(parameters=[TouchpointQuerySerializer], summary="Touchpoints of the customers you may see")
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
 
     @extend_schema(request=TouchpointInSerializer, responses={201: TouchpointSerializer},
                    summary="Log a touch that happened, or plan one")
