@@ -65,3 +65,34 @@ def test_three_exhibition_prospects_in_a_row_one_a_duplicate(device_page, device
         "苏州宏达精密机械有限公司", "无锡华光锅炉股份有限公司"}
     assert HandoverRequest.objects.get().requested_by == org.alice
     assert Customer.objects.get(name="北京燕山石化机械有限公司").owner == org.carol
+
+
+@pytest.mark.parametrize("device", [pytest.param(PHONE, id="phone"), pytest.param(DESKTOP, id="desktop")])
+def test_prospecting_pages_fit_the_screen(device_page, device):
+    """The card's prospecting and touch sections, the shared pool, a campaign and the yield report
+    render without errors and without sideways scrolling."""
+    from kehu.customers.models import SourceMethod
+    from kehu.engagement.services import touchpoint_log
+    from kehu.prospecting.services import campaign_create, decision_set, origins_refresh, prospect_file
+
+    page, screens = device_page
+    org, show = seed()
+    prospect = prospect_file(user=org.alice, method=SourceMethod.EXHIBITION, company={"name": "苏州宏达精密机械有限公司"},
+                             contact={"name": "王建国"}, origin={"exhibition": show, "booth": "E2-101", "supply": "壳牌经销商"})
+    touchpoint_log(user=org.alice, customer=prospect, data={"method": "visit", "outcome": "参观了车间，约下周报价", "cost": "120"})
+    gone = prospect_file(user=org.bob, method=SourceMethod.INBOUND, company={"name": "无锡华光锅炉股份有限公司"})
+    decision_set(user=org.bob, customer=gone, decision="give_up", reason="已与对手签约")
+    campaign = campaign_create(user=org.alice, data={"name": "苏南纺织业", "industry": org.industry, "sunset": True,
+                                                     "avoid": "不要谈产能外迁"})
+    origins_refresh(today=datetime.date.today())
+    log_in(page)
+    for path, name in [(f"/customers/{prospect.pk}/", "prospect-card"), ("/prospecting/", "prospecting-home"),
+                       ("/prospecting/pool/", "shared-pool"), (f"/prospecting/campaigns/{campaign.pk}/", "campaign"),
+                       ("/prospecting/yield/", "yield"), ("/touchpoints/", "touches")]:
+        page.goto(path)
+        expect(page.locator("main h1")).to_be_visible()
+        screens.shot(name)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= device.width + 1, f"{path} scrolls sideways"
+    page.goto("/prospecting/pool/")
+    expect(page.locator("main")).to_contain_text("无锡华光锅炉股份有限公司")
