@@ -53,6 +53,17 @@ def prospect_list(*, user: User, q: str = "", colour: str = "", include_given_up
     return qs.select_related("owner").order_by("colour", "-updated_at", "id")
 
 
+def reviews_due(*, user: User, today: datetime.date, days: int = 7) -> QuerySet[Customer]:
+    """P5: the user's prospects whose latest decision is due for review within ``days``."""
+    from django.db.models import Subquery
+
+    from .models import DecisionChange
+
+    latest = DecisionChange.objects.filter(customer=OuterRef("pk")).order_by("-at", "-id").values("review_on")[:1]
+    return (active_prospects(customer_visible(user=user).filter(owner=user)).annotate(review_on=Subquery(latest))
+            .filter(review_on__lte=today + datetime.timedelta(days=days)).order_by("review_on", "id"))
+
+
 @dataclass
 class PoolCount:
     label: str

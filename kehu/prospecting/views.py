@@ -94,6 +94,7 @@ def prospect_home(request: HttpRequest) -> HttpResponse:
     prospects = selectors.prospect_list(user=request.user, q=q, colour=colour, include_given_up=given_up)[:100]
     return render(request, "prospecting/home.html", {
         "counts": selectors.pool_counts(user=request.user),
+        "reviews": selectors.reviews_due(user=request.user, today=timezone.localdate())[:50],
         "prospects": prospects, "q": q, "colour": colour, "given_up": given_up,
         "pool_size": selectors.shared_pool_list(user=request.user).count(),
         "pending": selectors.pending_handovers(user=request.user).count(),

@@ -378,3 +378,12 @@ def test_home_page_warns_of_low_pools(client, org):
     assert "华东一组" in body and "艾丽" in body
     client.force_login(org.cathy)
     assert "华东一组" in client.get(reverse("home")).content.decode()
+
+
+def test_reviews_due(org):
+    prospect = _prospects(org.alice, 1)[0]
+    services.decision_set(user=org.alice, customer=prospect, decision="low_cadence", reason="明年预算",
+                          review_on=TODAY + datetime.timedelta(days=5), today=TODAY)
+    assert list(selectors.reviews_due(user=org.alice, today=TODAY)) == [prospect]
+    assert list(selectors.reviews_due(user=org.alice, today=TODAY, days=2)) == []
+    assert list(selectors.reviews_due(user=org.bob, today=TODAY)) == []
