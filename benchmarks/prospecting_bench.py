@@ -128,7 +128,7 @@ def _seed(prospects: int, touchpoints: int) -> dict:
                 SELECT now(), now(), c.id, 'call', 'done', CURRENT_DATE - (g %% 700), '', (g %% 50)::numeric, '', '',
                        c.owner_id
                 FROM generate_series(1, %s) g
-                JOIN {Customer._meta.db_table} c ON c.id = %s + (g * 7919) %% (%s - %s + 1)
+                JOIN {Customer._meta.db_table} c ON c.id = %s + (g::bigint * 7919) %% (%s - %s + 1)
             """, [touchpoints, first, last, first])
             # The running totals the touchpoint services keep, for the rows written here in bulk.
             totals = TouchTotal._meta.db_table
