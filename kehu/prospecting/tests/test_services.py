@@ -387,3 +387,16 @@ def test_reviews_due(org):
     assert list(selectors.reviews_due(user=org.alice, today=TODAY)) == [prospect]
     assert list(selectors.reviews_due(user=org.alice, today=TODAY, days=2)) == []
     assert list(selectors.reviews_due(user=org.bob, today=TODAY)) == []
+
+
+def test_daily_jobs_are_registered_and_idempotent(org):
+    from kehu.core.daily import jobs, run_all
+
+    assert {"prospecting.untouched_to_shared_pool", "prospecting.pool_below_target",
+            "prospecting.yield_figures"} <= set(jobs())
+    with time_machine.travel(datetime.datetime(2026, 8, 1, 9, tzinfo=datetime.UTC)):
+        _prospects(org.alice, 1)
+    first = run_all(today=TODAY)
+    second = run_all(today=TODAY)
+    assert first["prospecting.untouched_to_shared_pool"] == 1 and first["prospecting.yield_figures"] == 0
+    assert second["prospecting.untouched_to_shared_pool"] == 0 and second["prospecting.yield_figures"] == 0
