@@ -30,6 +30,7 @@ from kehu.accounts.models import Region, Role, Team, User
 from kehu.core.geo import ParsedAddress, parse_addresses
 from kehu.core.text import pinyin_full, pinyin_initials
 from kehu.core.uscc import ALPHABET, check_char
+from kehu.customers.duplicates import company_name_key
 from kehu.customers.models import (
     ColourGrade,
     Contact,
@@ -42,7 +43,6 @@ from kehu.customers.models import (
     PursuitDecision,
     SourceMethod,
 )
-from kehu.customers.duplicates import company_name_key
 from kehu.customers.selectors import build_search_text
 from kehu.ledger.models import (
     NumberSequence,

@@ -73,7 +73,12 @@ def test_prospecting_pages_fit_the_screen(device_page, device):
     render without errors and without sideways scrolling."""
     from kehu.customers.models import SourceMethod
     from kehu.engagement.services import touchpoint_log
-    from kehu.prospecting.services import campaign_create, decision_set, origins_refresh, prospect_file
+    from kehu.prospecting.services import (
+        campaign_create,
+        decision_set,
+        origins_refresh,
+        prospect_file,
+    )
 
     page, screens = device_page
     org, show = seed()
