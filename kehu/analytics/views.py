@@ -8,6 +8,7 @@ from kehu.customers.models import Lifecycle
 from kehu.customers.selectors import customer_visible
 from kehu.ledger.models import OrderStatus, Receivable
 from kehu.ledger.selectors import order_visible
+from kehu.prospecting.selectors import pool_counts
 
 
 @login_required
@@ -25,6 +26,9 @@ def home(request: HttpRequest) -> HttpResponse:
         customer__in=customer_visible(user=user), settled_on__isnull=True, due_on__lt=timezone.localdate()
     ).count()
     recent = orders.select_related("customer").order_by("-order_date", "-id")[:8]
+    # P2: pools below their target, the user's own and (for a supervisor) the team's and members'.
+    pool_warnings = [c for c in pool_counts(user=user) if c.below]
     return render(request, "analytics/home.html", {
         "figures": customers, "open_orders": open_orders, "overdue": overdue, "recent_orders": recent,
+        "pool_warnings": pool_warnings,
     })

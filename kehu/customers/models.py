@@ -141,6 +141,9 @@ class Customer(TimeStampedModel):
     pinyin = models.CharField(_("pinyin"), max_length=400, blank=True, editable=False)
     initials = models.CharField(_("pinyin initials"), max_length=120, blank=True, editable=False)
     search_text = models.TextField(blank=True, editable=False)
+    # The name with its spelling variations folded away (customers.duplicates.company_name_key):
+    # one company typed twice meets itself here.
+    name_key = models.CharField(_("name key"), max_length=120, blank=True, editable=False)
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
@@ -161,6 +164,8 @@ class Customer(TimeStampedModel):
             models.Index(fields=["abc_grade", "code"]),
             models.Index(fields=["industry", "code"]),
             models.Index(fields=["colour", "code"]),
+            models.Index(fields=["name_key"], name="customer_name_key"),
+            models.Index(fields=["phone"], name="customer_phone"),
         ]
 
     def __str__(self) -> str:
@@ -206,6 +211,7 @@ class Contact(TimeStampedModel):
                 name="contact_birthday_valid",
             ),
         ]
+        indexes = [models.Index(fields=["phone"], name="contact_phone")]
 
     def __str__(self) -> str:
         return self.name

@@ -15,7 +15,17 @@ from kehu.core.phone import normalize_phone
 from kehu.core.text import pinyin_full, pinyin_initials
 from kehu.core.uscc import normalize_uscc
 
-from .models import Contact, Customer, CustomerCodeSequence, CustomerNeed, GeoSource, Industry
+from .duplicates import company_name_key
+from .models import (
+    ColourGrade,
+    Contact,
+    Customer,
+    CustomerCodeSequence,
+    CustomerNeed,
+    GeoSource,
+    Industry,
+    Lifecycle,
+)
 from .selectors import build_search_text, province_regions
 
 CUSTOMER_FIELDS = {
@@ -106,6 +116,7 @@ def _refresh_search(customer: Customer) -> None:
     customer.pinyin = pinyin_full(customer.name)[:400]
     customer.initials = pinyin_initials(customer.name)[:120]
     customer.search_text = build_search_text(customer)
+    customer.name_key = company_name_key(customer.name)
 
 
 def _duplicate_uscc_error(customer: Customer) -> ValidationError:
@@ -267,3 +278,19 @@ def industry_save(*, user: User, data: dict[str, Any], industry: Industry | None
     apply_fields(industry, data, INDUSTRY_FIELDS)
     clean_and_save(industry, unique_field="code")
     return industry
+
+
+def customer_won_by_order(*, customer_id: int) -> bool:
+    """P3: the first confirmed order turns a prospect red and into a customer (the ledger calls this
+    from its own state change). A conditional UPDATE, so two confirmations at once change it once.
+    Returns whether this call was the one that turned it."""
+    return bool(customers_won_by_orders(customer_ids=[customer_id]))
+
+
+def customers_won_by_orders(*, customer_ids: list[int]) -> int:
+    """``customer_won_by_order`` for many customers at once (an import of order history)."""
+    won = 0
+    for start in range(0, len(customer_ids), 5000):
+        won += Customer.objects.filter(pk__in=customer_ids[start:start + 5000], lifecycle=Lifecycle.PROSPECT).update(
+            lifecycle=Lifecycle.CUSTOMER, colour=ColourGrade.RED, colour_sub=None)
+    return won

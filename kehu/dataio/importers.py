@@ -27,6 +27,7 @@ from kehu.core.text import normalize, pinyin_initials
 from kehu.core.uscc import normalize_uscc
 from kehu.credit.models import AuditEntry
 from kehu.customers.assignment import ME, REGION, OwnerAssigner, RuleError
+from kehu.customers.duplicates import company_name_key
 from kehu.customers.models import (
     ColourGrade,
     Contact,
@@ -183,6 +184,7 @@ class CustomerImporter(Importer):
         self.file_codes: set[str] = set()
         self.assigner: OwnerAssigner | None = None
         self.file_usccs: dict[str, int] = {}
+        self.file_name_keys: dict[str, int] = {}
 
     def industry(self, row: int, raw: Any) -> int | None:
         """The industry a cell names, or the one the user mapped it to, or a new one they chose to add."""
@@ -308,6 +310,7 @@ class CustomerImporter(Importer):
         creates: list[CustomerRow] = []
         updates: list[tuple[Customer, bool]] = []
         new_contacts: list[tuple[Customer | CustomerRow, tuple[str, str, str]]] = []
+        lookalikes = self._lookalikes([r for r, pk in zip(rows, matched, strict=True) if pk is None])
         for r, found_pk in zip(rows, matched, strict=True):
             found = found_by_pk.get(found_pk) if found_pk is not None else None
             other_pk, other_code = by_uscc.get(r.values.get("uscc", ""), (None, ""))
@@ -317,6 +320,10 @@ class CustomerImporter(Importer):
                 ) % {"code": other_code})
                 continue
             if found is None:
+                twin = lookalikes.get(r.row)
+                if twin is not None:
+                    self.error(r.row, "name", r.values.get("name", ""), twin)
+                    continue
                 if "owner_id" not in r.values:
                     if self.assigner is None:
                         self.error(r.row, "owner", "", _("Name the owner rep in an owner column, or choose who gets new customers."))
@@ -351,6 +358,30 @@ class CustomerImporter(Importer):
                 contacts.setdefault(found.pk, set()).add((r.contact[0], r.contact[2]))
         if self.writing:
             self.write(creates, updates, new_contacts)
+
+    def _lookalikes(self, rows: list[CustomerRow]) -> dict[int, str]:
+        """New rows that look like a customer Kehu has (or an earlier row of the file): the same
+        phone or the same company name once folded (customers.duplicates). One company is one
+        customer: such a row is refused with the existing record and its owner named."""
+        keys = {r.row: company_name_key(r.values.get("name", "")) for r in rows}
+        phones = {r.values["phone"] for r in rows if r.values.get("phone")}
+        found = list(Customer.objects.filter(Q(name_key__in={k for k in keys.values() if k}) | Q(phone__in=phones))
+                     .values_list("code", "name", "name_key", "phone", "owner__display_name", "owner__username")) if rows else []
+        by_key = {k: (c, n, d or u) for c, n, k, _p, d, u in found if k}
+        by_phone = {p: (c, n, d or u) for c, n, _k, p, d, u in found if p}
+        out: dict[int, str] = {}
+        for r in rows:
+            hit, reason = by_key.get(keys[r.row]), _("the same company name")
+            if hit is None and r.values.get("phone"):
+                hit, reason = by_phone.get(r.values["phone"]), _("the same phone")
+            if hit is not None:
+                out[r.row] = _("%(code)s %(name)s, owned by %(owner)s, has %(reasons)s.") % {
+                    "code": hit[0], "name": hit[1], "owner": hit[2], "reasons": reason}
+                continue
+            first = self.file_name_keys.setdefault(keys[r.row], r.row) if keys[r.row] else r.row
+            if first != r.row:
+                out[r.row] = _("Row %(row)d is the same company.") % {"row": first}
+        return out
 
     def _region(self, province: str) -> int | None:
         return self.region_of.get(province)
@@ -402,7 +433,7 @@ class CustomerImporter(Importer):
                 now, now, code, name, short_name, uscc, values.get("industry_id"), self._region(province) if province else None,
                 values["owner_id"], phone, values.get("website", ""), address, province, city, district, adcode, lng, lat, geo,
                 values.get("lifecycle") or self.lifecycle, values.get("colour", ""), values.get("source", ""), values.get("source_detail", ""),
-                values.get("notes", ""), pinyin, initials, search, self.user.pk,
+                values.get("notes", ""), pinyin, initials, search, self.user.pk, company_name_key(name),
             ))
         ids = fast.insert_rows(Customer, NEW_CUSTOMER_COLUMNS, rows, ids=True, batch_size=1000)
         for r, pk in zip(creates, ids, strict=True):
@@ -421,12 +452,13 @@ class CustomerImporter(Importer):
             c.pinyin = fast.pinyin_full(c.name)[:400]
             c.initials = fast.pinyin_initials(c.name)[:120]
             c.search_text = build_search_text(c, contacts=list(c.contacts.all()) + contacts_of.get(c.pk, []))
+            c.name_key = company_name_key(c.name)
         if updates:
             Customer.objects.bulk_update(
                 [c for c, _m in updates],
                 [f for f in UPDATABLE if f not in ("industry_id", "owner_id")] + [
                     "industry", "owner", "province", "city", "district", "adcode", "lng", "lat", "geo_source",
-                    "region", "pinyin", "initials", "search_text", "updated_at"],
+                    "region", "pinyin", "initials", "search_text", "name_key", "updated_at"],
                 batch_size=500,
             )
         for group in contacts_of.values():
@@ -438,7 +470,7 @@ class CustomerImporter(Importer):
 NEW_CUSTOMER_COLUMNS = [
     "created_at", "updated_at", "code", "name", "short_name", "uscc", "industry_id", "region_id", "owner_id", "phone",
     "website", "address", "province", "city", "district", "adcode", "lng", "lat", "geo_source", "lifecycle", "colour",
-    "source", "source_detail", "notes", "pinyin", "initials", "search_text", "created_by_id",
+    "source", "source_detail", "notes", "pinyin", "initials", "search_text", "created_by_id", "name_key",
 ]
 NEW_CONTACT_COLUMNS = ["created_at", "updated_at", "customer_id", "name", "title", "phone", "is_primary"]
 

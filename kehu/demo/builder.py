@@ -30,6 +30,7 @@ from kehu.accounts.models import Region, Role, Team, User
 from kehu.core.geo import ParsedAddress, parse_addresses
 from kehu.core.text import pinyin_full, pinyin_initials
 from kehu.core.uscc import ALPHABET, check_char
+from kehu.customers.duplicates import company_name_key
 from kehu.customers.models import (
     ColourGrade,
     Contact,
@@ -438,6 +439,7 @@ class _Builder:
             # Exactly what the customer services store, so searching finds demo customers the same way.
             customer.pinyin = pinyin_full(customer.name)[:400]
             customer.initials = pinyin_initials(customer.name)[:120]
+            customer.name_key = company_name_key(customer.name)
             # In Contact's default order, as customer.contacts.all() gives them to the services.
             ordered = sorted(contacts, key=lambda c: (not c.is_primary, c.name))
             customer.search_text = build_search_text(customer, ordered)

@@ -8,3 +8,8 @@ class EngagementConfig(AppConfig):
     name = "kehu.engagement"
     label = "engagement"
     verbose_name = _("Engagement")
+
+    def ready(self) -> None:
+        from . import card
+
+        card.register()

@@ -30,6 +30,7 @@ from kehu.accounts.permissions import can_enter_orders, can_manage_products, can
 from kehu.core.money import ZERO, check_amount, to_money
 from kehu.customers.models import Customer, Lifecycle
 from kehu.customers.selectors import customer_visible
+from kehu.customers.services import customers_won_by_orders
 
 from .models import (
     NumberSequence,
@@ -68,12 +69,9 @@ def due_date(*, issued_on: datetime.date, terms_days: int) -> datetime.date:
 
 
 def customers_promote_on_order(*, customer_ids: list[int]) -> int:
-    """A prospect with an order that counts (confirmed or later) becomes a customer."""
-    promoted = 0
-    for start in range(0, len(customer_ids), 5000):
-        promoted += Customer.objects.filter(pk__in=customer_ids[start:start + 5000],
-                                            lifecycle=Lifecycle.PROSPECT).update(lifecycle=Lifecycle.CUSTOMER)
-    return promoted
+    """A prospect with an order that counts (confirmed or later) becomes a customer, and red (P3):
+    ``customers.customers_won_by_orders``, the one rule for an order entered, confirmed or imported."""
+    return customers_won_by_orders(customer_ids=customer_ids)
 
 
 def _order_prefix(day: datetime.date) -> str:

@@ -8,3 +8,13 @@ class ProspectingConfig(AppConfig):
     name = "kehu.prospecting"
     label = "prospecting"
     verbose_name = _("Prospecting")
+
+    def ready(self) -> None:
+        from kehu.core import daily as daily_jobs
+
+        from . import card, daily
+
+        card.register()
+        daily_jobs.register("prospecting.untouched_to_shared_pool", daily.sweep_untouched)
+        daily_jobs.register("prospecting.pool_below_target", daily.warn_low_pools)
+        daily_jobs.register("prospecting.yield_figures", daily.refresh_yield)
