@@ -64,6 +64,16 @@ def assignable_owners(user: User):
     return qs.filter(pk=user.pk)
 
 
+def can_oversee(user: User, person: User) -> bool:
+    """Whether ``user`` decides on ``person``'s work (plans, visit logs, handovers): their
+    supervisor, a senior manager or an administrator — never ``person`` themselves."""
+    if not user.is_active or user.pk == person.pk:
+        return False
+    if user.is_superuser or user.role in {Role.SENIOR, Role.ADMIN}:
+        return True
+    return bool(user.role == Role.SUPERVISOR and person.team_id and person.team.supervisor_id == user.pk)
+
+
 def can_enter_orders(user: User) -> bool:
     return user.is_active and user.role in {Role.REP, Role.SUPERVISOR, Role.KEY_ACCOUNT, Role.SENIOR, Role.ADMIN} or user.is_superuser
 

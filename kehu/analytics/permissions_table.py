@@ -8,9 +8,11 @@ from kehu.accounts.models import Role, User
 from kehu.accounts.permissions import RULES as ACCOUNTS_RULES
 from kehu.credit.permissions import RULES as CREDIT_RULES
 from kehu.dataio.permissions import RULES as DATAIO_RULES
+from kehu.prospecting.permissions import RULES as PROSPECTING_RULES
+from kehu.visits.permissions import RULES as VISITS_RULES
 
 SECTIONS = [("Customers, orders and organisation", ACCOUNTS_RULES), ("Credit", CREDIT_RULES),
-            ("Imports", DATAIO_RULES)]
+            ("Imports", DATAIO_RULES), ("Prospects", PROSPECTING_RULES), ("Field work", VISITS_RULES)]
 
 
 def _person(role: str) -> User:

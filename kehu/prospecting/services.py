@@ -23,7 +23,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kehu.accounts.models import Role, User
+from kehu.accounts.models import User
 from kehu.accounts.permissions import can_edit_customer
 from kehu.accounts.services import notify
 from kehu.customers.duplicates import Duplicate, MatchReason, customer_duplicates
@@ -48,11 +48,11 @@ from .models import (
     RequestStatus,
     SharedPoolEntry,
 )
+from .permissions import can_claim, can_decide_handover, owns_prospects
 
 COMPANY_FIELDS = ("name", "uscc", "phone", "address", "industry", "website", "notes")
 ORIGIN_FIELDS = ("exhibition", "booth", "supply", "background", "campaign", "campaign_member", "clipping",
                  "former_contact", "referrer")
-PROSPECT_OWNER_ROLES = {Role.REP, Role.SUPERVISOR, Role.KEY_ACCOUNT}
 
 
 def policy_get() -> ProspectPolicy:
@@ -70,7 +70,7 @@ class DuplicateFound(ValidationError):
 
 
 def _require_prospect_owner(user: User) -> None:
-    if not (user.is_active and user.role in PROSPECT_OWNER_ROLES):
+    if not owns_prospects(user):
         raise PermissionDenied(_("Your role does not own prospects."))
 
 
@@ -242,13 +242,6 @@ class ClaimResult:
     customer: Customer
 
 
-def can_claim(user: User, entry: SharedPoolEntry) -> bool:
-    """Another rep of the prospect's team (or, for a team-less pool, anyone who owns prospects)."""
-    if not user.is_active or user.role not in PROSPECT_OWNER_ROLES or entry.previous_owner_id == user.pk:
-        return False
-    return entry.team_id is None or entry.team_id == user.team_id
-
-
 def pool_claim(*, user: User, entry: SharedPoolEntry, now: datetime.datetime | None = None) -> ClaimResult:
     """Claim a prospect from the shared pool. Exactly one of any number of simultaneous claims wins:
     the entry changes hands in one conditional UPDATE (… WHERE claimed_by IS NULL); the claimer's
@@ -297,16 +290,6 @@ def handover_request(*, user: User, customer: Customer, reason: str = "") -> Han
         "rep": user, "name": customer.name, "code": customer.code, "owner": owner}
     transaction.on_commit(lambda: notify(users=[owner, supervisor], text=text, link="/prospecting/requests/"))
     return request
-
-
-def can_decide_handover(user: User, request: HandoverRequest) -> bool:
-    """The owner's supervisor, a senior manager or an administrator; never the one who asked."""
-    if not user.is_active or request.requested_by_id == user.pk:
-        return False
-    if user.is_superuser or user.role in {Role.SENIOR, Role.ADMIN}:
-        return True
-    owner = request.owner
-    return user.role == Role.SUPERVISOR and bool(owner.team_id and owner.team.supervisor_id == user.pk)
 
 
 @transaction.atomic

@@ -24,7 +24,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kehu.accounts.models import Role, User
+from kehu.accounts.models import User
 from kehu.accounts.services import notify
 from kehu.customers.models import Customer, Lifecycle, PursuitDecision
 
@@ -45,6 +45,7 @@ from .models import (
     VisitComment,
     VisitPhoto,
 )
+from .permissions import can_comment, can_decide_plan, can_set_visit_policy, can_write_plan
 from .workdays import WorkingDays, month_bounds, week_bounds, working_days
 
 # Driving allowed between two visits when a plan is made (before the route knows the roads).
@@ -67,7 +68,7 @@ def policy_current() -> CadencePolicy:
 
 def policy_update(*, user: User, data: dict) -> CadencePolicy:
     """A new version of the policy (the old ones stay as its history). Administrators only."""
-    if not (user.is_active and (user.is_superuser or user.role == Role.ADMIN)):
+    if not can_set_visit_policy(user):
         raise PermissionDenied(_("Only an administrator changes the visit cadence policy."))
     current = policy_current()
     values = {name: data.get(name, getattr(current, name)) for name in POLICY_FIELDS}
@@ -314,7 +315,7 @@ def _order_days(entries: list[PlanEntry]) -> None:
 def _require_plan_writer(user: User, rep: User) -> None:
     if not user.is_active:
         raise PermissionDenied(_("This account is not active."))
-    if user.pk != rep.pk and not (user.is_superuser or user.role == Role.ADMIN):
+    if not can_write_plan(user, rep):
         raise PermissionDenied(_("Reps make and edit their own plans."))
 
 
@@ -453,15 +454,6 @@ def plan_submit(*, user: User, plan: Plan) -> Plan:
                "rep": plan.rep, "start": plan.starts_on.isoformat()},
            link=f"/visits/plans/{plan.pk}/")
     return plan
-
-
-def can_decide_plan(user: User, plan: Plan) -> bool:
-    """The rep's supervisor, a senior manager or an administrator decides a plan — never its own rep."""
-    if not user.is_active or user.pk == plan.rep_id:
-        return False
-    if user.is_superuser or user.role in {Role.SENIOR, Role.ADMIN}:
-        return True
-    return bool(user.role == Role.SUPERVISOR and plan.rep.team_id and plan.rep.team.supervisor_id == user.pk)
 
 
 @transaction.atomic
@@ -796,14 +788,6 @@ def visit_log(*, user: User, visit: Visit, outcome: str, summary: str = "", next
                                  grade=cadence.grade, area=_area(visit.customer), minutes=cadence.minutes,
                                  goal=visit.next_step, position=plan.entries.filter(date=next_step_on).count() + 1)
     return visit
-
-
-def can_comment(user: User, visit: Visit) -> bool:
-    if not user.is_active or user.pk == visit.rep_id:
-        return False
-    if user.is_superuser or user.role in {Role.SENIOR, Role.ADMIN}:
-        return True
-    return bool(user.role == Role.SUPERVISOR and visit.rep.team_id and visit.rep.team.supervisor_id == user.pk)
 
 
 def visit_comment(*, user: User, visit: Visit, text: str) -> VisitComment:
