@@ -196,6 +196,14 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # One name per choice set shared by several endpoints, so the schema names them plainly.
+    "ENUM_NAME_OVERRIDES": {
+        "ColourGradeEnum": "kehu.customers.models.ColourGrade",
+        "PursuitDecisionEnum": "kehu.customers.models.PursuitDecision",
+        "OrderStatusEnum": "kehu.ledger.models.OrderStatus",
+        "WriteOffKindEnum": "kehu.credit.models.WriteOffKind",
+        "ApproveOrRejectEnum": "kehu.credit.api.DECISIONS",
+    },
 }
 
 if PRODUCTION:
