@@ -267,3 +267,30 @@ def industry_save(*, user: User, data: dict[str, Any], industry: Industry | None
     apply_fields(industry, data, INDUSTRY_FIELDS)
     clean_and_save(industry, unique_field="code")
     return industry
+
+
+def customer_grades_apply(*, grades: dict[int, str], graded_at: Any) -> list[tuple[int, str, str]]:
+    """Write computed ABC grades (C1) onto the customers: the only way the grade field changes.
+
+    Grading (analytics) computes; the card and visit planning read this field. Returns the
+    changes as (customer id, old grade, new grade); a customer whose grade is unchanged is not
+    written, so running the same grading twice changes nothing the second time.
+    """
+    valid = {"A", "B", "C", ""}
+    if set(grades.values()) - valid:
+        raise ValidationError(_("A grade is A, B or C."))
+    ids = list(grades)
+    changes: list[tuple[int, str, str]] = []
+    with transaction.atomic():
+        for start in range(0, len(ids), 10_000):
+            chunk = ids[start:start + 10_000]
+            for pk, old in Customer.objects.filter(pk__in=chunk).values_list("pk", "abc_grade"):
+                if old != grades[pk]:
+                    changes.append((pk, old, grades[pk]))
+        by_grade: dict[str, list[int]] = {}
+        for pk, _old, new in changes:
+            by_grade.setdefault(new, []).append(pk)
+        for grade, pks in by_grade.items():
+            for start in range(0, len(pks), 10_000):
+                Customer.objects.filter(pk__in=pks[start:start + 10_000]).update(abc_grade=grade, abc_graded_at=graded_at)
+    return changes
