@@ -294,3 +294,26 @@ def customer_grades_apply(*, grades: dict[int, str], graded_at: Any) -> list[tup
             for start in range(0, len(pks), 10_000):
                 Customer.objects.filter(pk__in=pks[start:start + 10_000]).update(abc_grade=grade, abc_graded_at=graded_at)
     return changes
+
+
+@transaction.atomic
+def customer_key_account_set(*, customer: Customer, is_key_account: bool, manager: User | None = None,
+                             sponsor: User | None = None) -> Customer:
+    """Make a customer a key account with its manager and senior-manager sponsor (C3), or not.
+
+    The key-account programme decides (keyaccounts); this writes the customer's fields.
+    """
+    errors: dict[str, list[str]] = {}
+    if is_key_account:
+        if manager is None or not manager.is_active or manager.role != "key_account":
+            errors["key_account_manager"] = [_("Choose an active key-account manager.")]
+        if sponsor is None or not sponsor.is_active or sponsor.role != "senior":
+            errors["key_account_sponsor"] = [_("Choose an active senior manager as sponsor.")]
+    if errors:
+        raise ValidationError(errors)
+    Customer.objects.filter(pk=customer.pk).update(
+        is_key_account=is_key_account, key_account_manager=manager if is_key_account else None,
+        key_account_sponsor=sponsor if is_key_account else None,
+    )
+    customer.refresh_from_db()
+    return customer

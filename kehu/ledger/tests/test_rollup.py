@@ -4,6 +4,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from kehu.ledger.models import CustomerMonthSales
 from kehu.ledger.rollup import (
@@ -73,7 +74,7 @@ def test_cancelling_twice_takes_back_once(org):
     order = _order(org, a)
     order_confirm(user=org.alice, order=order)
     order_cancel(user=org.alice, order=order)
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError):
         order_cancel(user=org.alice, order=order)
     _same()
     assert CustomerMonthSales.objects.get(customer=a).amount == 0
