@@ -30,6 +30,7 @@ test: install
 	$(BIN)/pytest
 
 bench: install
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python benchmarks/run.py
 
 lint: install

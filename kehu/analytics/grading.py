@@ -12,6 +12,7 @@ import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from operator import itemgetter
 
 SHARE = "share"
 COUNT = "count"
@@ -31,7 +32,7 @@ class Thresholds:
 DEFAULTS = {SHARE: Thresholds(Decimal("80"), Decimal("95")), COUNT: Thresholds(Decimal("20"), Decimal("50"))}
 
 
-@dataclass
+@dataclass(slots=True)
 class Graded:
     id: int
     code: str
@@ -60,22 +61,30 @@ def grade(rows: Iterable[tuple[int, str, Decimal]], *, method: str = SHARE, thre
     if method not in METHODS:
         raise ValueError(f"unknown grading method {method!r}")
     limits = thresholds or DEFAULTS[method]
-    ranked = sorted(rows, key=lambda r: (-r[2], r[1]))
-    total = sum((r[2] for r in ranked if r[2] > 0), ZERO)
+    # Two stable sorts: by code, then by sales descending (ties keep code order). No key objects
+    # per row beyond the tuple itself: this runs over every customer of the company.
+    ranked = sorted(rows, key=itemgetter(1))
+    ranked.sort(key=itemgetter(2), reverse=True)
+    total = sum(r[2] for r in ranked if r[2] > ZERO) or ZERO
     n = len(ranked)
     out: list[Graded] = []
-    above = ZERO
-    for index, (pk, code, sales) in enumerate(ranked):
-        if sales <= 0:
-            letter = "C"
-        elif method == SHARE:
-            # Exact comparisons in Decimal: a customer whose predecessors hold exactly 80% is B.
-            letter = "A" if above * 100 < limits.a * total else "B" if above * 100 < limits.b * total else "C"
-        else:
-            letter = "A" if index * 100 < limits.a * n else "B" if index * 100 < limits.b * n else "C"
-        out.append(Graded(pk, code, sales, index + 1, letter))
-        if sales > 0:
-            above += sales
+    append = out.append
+    if method == SHARE:
+        # Exact in Decimal: a customer whose predecessors hold exactly 80% is B.
+        limit_a, limit_b = limits.a * total / 100, limits.b * total / 100
+        above = ZERO
+        for index, (pk, code, sales) in enumerate(ranked, start=1):
+            if sales <= ZERO:
+                letter = "C"
+            else:
+                letter = "A" if above < limit_a else "B" if above < limit_b else "C"
+                above += sales
+            append(Graded(pk, code, sales, index, letter))
+    else:
+        count_a, count_b = limits.a * n / 100, limits.b * n / 100
+        for index, (pk, code, sales) in enumerate(ranked, start=1):
+            letter = "C" if sales <= 0 else "A" if index - 1 < count_a else "B" if index - 1 < count_b else "C"
+            append(Graded(pk, code, sales, index, letter))
     return Grading(rows=out, total=total, summary=summarise(out, total))
 
 

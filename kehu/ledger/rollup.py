@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Sum
+from django.db.models import F, Subquery, Sum
 from django.db.models.functions import TruncMonth
 
 from .models import CustomerMonthSales, Order, OrderLine, OrderStatus
@@ -46,9 +46,15 @@ def sales_rollup_apply(*, customer_id: int, month: datetime.date, delta: Decimal
 
 def order_rollup_count(*, order: Order, sign: int) -> None:
     """An order starts (+1) or stops (-1) counting as sales; called inside the state change's
-    transaction, so the total read here is the one the status change locked."""
-    customer_id, day, total = Order.objects.values_list("customer_id", "order_date", "total").get(pk=order.pk)
-    sales_rollup_apply(customer_id=customer_id, month=day, delta=total * sign)
+    transaction. The total is read by the UPDATE itself (one statement in the usual case), so it is
+    the total of the row the status change locked, whatever the caller's copy says."""
+    month = month_of(order.order_date)
+    total = Subquery(Order.objects.filter(pk=order.pk).values("total")[:1])
+    rows = CustomerMonthSales.objects.filter(customer_id=order.customer_id, month=month)
+    if rows.update(amount=F("amount") + total * sign):
+        return
+    amount = Order.objects.values_list("total", flat=True).get(pk=order.pk)
+    sales_rollup_apply(customer_id=order.customer_id, month=month, delta=amount * sign)
 
 
 def orders_rollup_count(*, order_ids: Iterable[int], sign: int = 1) -> None:
