@@ -12,7 +12,12 @@ from rest_framework.test import APIClient
 
 from kehu.analytics.reports import concentration, loss_impact
 from kehu.customers.models import Customer, CustomerNeed
-from kehu.keyaccounts.models import AccountPlan, CandidateReason, CandidateStatus, KeyAccountCandidate
+from kehu.keyaccounts.models import (
+    AccountPlan,
+    CandidateReason,
+    CandidateStatus,
+    KeyAccountCandidate,
+)
 from kehu.keyaccounts.selectors import needs_match, region_shares
 from kehu.keyaccounts.services import (
     candidate_decide,
