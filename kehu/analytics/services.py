@@ -256,7 +256,8 @@ def override_request(*, user: User, customer: Customer, grade: str, reason: str,
 @transaction.atomic
 def override_decide(*, user: User, override: GradeOverride, approve: bool) -> GradeOverride:
     """Approve (the grade takes effect now) or reject; nobody decides their own request."""
-    override = GradeOverride.objects.select_for_update().select_related("customer__owner__team").get(pk=override.pk)
+    override = (GradeOverride.objects.select_for_update(of=("self",)).select_related("customer__owner__team")
+                .get(pk=override.pk))
     if override.requested_by_id == user.pk:
         raise PermissionDenied(_("Nobody approves their own request."))
     if not can_approve_override(user, override.customer):
