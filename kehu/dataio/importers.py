@@ -49,6 +49,7 @@ from kehu.ledger.models import (
     Receivable,
     Unit,
 )
+from kehu.ledger.rollup import sales_rollup_rebuild
 from kehu.ledger.services import MAX_QUANTITY, MAX_UNIT_PRICE, payment_record
 
 from . import bulk as fast
@@ -712,6 +713,7 @@ class OrderImporter(Importer):
                 for pk, cid, total, day, terms in batch
             ])
         live = {s.customer_id for s in self.orders.values() if s.pk and s.status not in (OrderStatus.DRAFT, OrderStatus.CANCELLED)}
+        sales_rollup_rebuild(customer_ids={s.customer_id for s in self.orders.values() if s.pk})  # grading's roll-up
         ids = sorted(live)
         for start in range(0, len(ids), 5000):
             Customer.objects.filter(pk__in=ids[start:start + 5000], lifecycle=Lifecycle.PROSPECT).update(lifecycle=Lifecycle.CUSTOMER)

@@ -94,3 +94,24 @@ def test_negative_delta_nets_a_month_and_bulk_count_and_rebuild(org):
     type(other).objects.filter(pk=other.pk).update(status="confirmed")
     orders_rollup_count(order_ids=[other.pk])
     _same()
+
+
+def test_imported_orders_count_the_same(org):
+    import time_machine
+
+    from kehu.dataio.services import import_file
+    from kehu.dataio.tests.files import xlsx
+
+    a = make_customer(org.alice, code="A1")
+    rows = [
+        ["订单号", "客户编码", "订单日期", "状态", "产品编码", "数量", "单价", "金额"],
+        ["SO1", "A1", "2026/10/08", "已开票", org.product.code, "10", "420", "4,200.00"],
+        ["SO2", "A1", "2026/09/09", "已取消", org.product.code, "2", "", ""],
+        ["SO3", "A1", "2026/09/10", "", org.product.code, "1", "", ""],
+    ]
+    with time_machine.travel(datetime.datetime(2026, 11, 26, 10, 0), tick=False):
+        result = import_file(user=org.ada, kind="orders", name="f.xlsx", source=xlsx(rows), commit=True)
+    assert result.committed
+    _same()
+    assert sales_rollup_rows() == {(a.pk, datetime.date(2026, 10, 1)): Decimal("4200.00"),
+                                   (a.pk, datetime.date(2026, 9, 1)): Decimal("420.00")}
