@@ -43,9 +43,13 @@ def can_decide(user: User) -> bool:
     return user.is_active and user.role == Role.SENIOR
 
 
+def can_edit_policy(user: User) -> bool:
+    return user.is_active and (user.is_superuser or user.role == Role.ADMIN)
+
+
 @transaction.atomic
 def policy_update(*, user: User, data: dict[str, Any]) -> KeyAccountPolicy:
-    if not (user.is_active and (user.is_superuser or user.role == Role.ADMIN)):
+    if not can_edit_policy(user):
         raise PermissionDenied(_("Only an administrator changes the key-account policy."))
     current = policy_current()
     policy = KeyAccountPolicy(**{f: data.get(f, getattr(current, f)) for f in POLICY_FIELDS}, created_by=user)

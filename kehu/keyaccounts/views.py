@@ -29,8 +29,25 @@ def key_account_list(request: HttpRequest) -> HttpResponse:
         "decided": selectors.candidates_visible(user=user).exclude(status="pending")[:20],
         "can_decide": services.can_decide(user), "is_management": services.is_management(user),
         "managers": selectors.managers(), "sponsors": selectors.sponsors(), "policy": services.policy_current(),
+        "can_edit_policy": services.can_edit_policy(user),
         "nav": "keyaccounts",
     })
+
+
+@login_required
+@require_POST
+def policy_change(request: HttpRequest) -> HttpResponse:
+    """A new key-account policy row (administrators); the old ones stay as its history."""
+    data = {f: request.POST.get(f, "").strip() for f in services.POLICY_FIELDS}
+    try:
+        services.policy_update(user=request.user, data=data)
+    except ValidationError as exc:
+        for msgs in exc.message_dict.values():
+            for m in msgs:
+                messages.error(request, m)
+    else:
+        messages.success(request, _("The key-account policy is changed."))
+    return redirect("keyaccounts:list")
 
 
 @login_required

@@ -196,3 +196,17 @@ def test_candidate_api_mark_and_decide(org, east):
     assert ok.status_code == 200 and ok.json()["status"] == "confirmed"
     page = _client(org.sid).get(reverse("keyaccounts:detail", args=[small.pk]))
     assert page.status_code == 200 and "Account plan" in page.content.decode()
+
+
+def test_policy_page_admin_only_and_bad_input(org):
+    from kehu.keyaccounts.models import KeyAccountPolicy
+
+    data = {"share_threshold_pct": "8", "window_months": "6", "senior_visit_every_days": "60"}
+    assert _client(org.sid).post(reverse("keyaccounts:policy"), data).status_code == 403
+    assert _client(org.ada).post(reverse("keyaccounts:policy"), data).status_code == 302
+    bad = _client(org.ada).post(reverse("keyaccounts:policy"), {**data, "window_months": "0"}, follow=True)
+    assert bad.status_code == 200 and KeyAccountPolicy.objects.count() == 1
+    policy = KeyAccountPolicy.objects.get()
+    assert (policy.share_threshold_pct, policy.window_months, policy.senior_visit_every_days) == (8, 6, 60)
+    assert "Change the key-account policy" in _client(org.ada).get(reverse("keyaccounts:list")).content.decode()
+    assert "Change the key-account policy" not in _client(org.sid).get(reverse("keyaccounts:list")).content.decode()
