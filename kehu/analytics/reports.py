@@ -10,7 +10,7 @@ from django.db.models import Q, Sum
 from django.utils.translation import gettext_lazy as _
 
 from kehu.accounts.models import Region, Team, User
-from kehu.customers.models import Customer
+from kehu.customers.models import Customer, Lifecycle
 from kehu.customers.selectors import customer_visible
 from kehu.ledger.models import Order
 from kehu.ledger.rollup import COUNTING_STATUSES
@@ -77,8 +77,10 @@ def pareto(*, user: User, as_of: datetime.date, window_months: int, scope: str =
     q = _population(user, scope, group)
     start, end = grading.window(as_of, window_months)
     sales = window_sales(start=start, end=end, customers=q)
-    people = list(Customer.objects.filter(q).exclude(Q(lifecycle="prospect") & ~Q(pk__in=[k for k, v in sales.items() if v]))
-                  .values_list("pk", "code", "name"))
+    # As grading counts them: every customer but prospects, and prospects with sales.
+    people = [(pk, code, name) for pk, code, name, stage in
+              Customer.objects.filter(q).values_list("pk", "code", "name", "lifecycle")
+              if stage != Lifecycle.PROSPECT or sales.get(pk)]
     names = {pk: name for pk, _code, name in people}
     graded = grading.grade([(pk, code, sales.get(pk, ZERO)) for pk, code, _n in people], method=grading.SHARE,
                            thresholds=grading.Thresholds(Decimal(policy.share_a), Decimal(policy.share_b)))
@@ -155,7 +157,7 @@ def concentration(*, user: User, as_of: datetime.date, window_months: int) -> li
     q = Q(pk__in=customer_visible(user=user).values("pk"))
     start, end = grading.window(as_of, window_months)
     sales = window_sales(start=start, end=end, customers=q)
-    regions = dict(Customer.objects.filter(pk__in=list(sales)).values_list("pk", "region_id")) if sales else {}
+    regions = dict(Customer.objects.filter(q).values_list("pk", "region_id"))
     by_region: dict[int | None, list[Decimal]] = defaultdict(list)
     for pk, amount in sales.items():
         by_region[regions.get(pk)].append(amount)
