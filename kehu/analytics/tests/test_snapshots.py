@@ -117,3 +117,14 @@ def test_supervisor_cannot_approve_own_request(org):
         override_decide(user=org.sam, override=o, approve=True)
     override_decide(user=org.sid, override=o, approve=True)
     assert _grade(c) == "B"
+
+
+def test_regrade_task_runs_the_same_grading(org):
+    from kehu.analytics.tasks import regrade
+
+    c = make_customer(org.alice)
+    sale(org, c, 100)
+    result = regrade.call(as_of="2026-12-01")
+    assert result["customers"] == 1 and result["run"] == GradeRun.objects.get().pk
+    assert _grade(c) == "A"
+    regrade.enqueue(as_of="2026-12-01")  # the worker's way in (kehu db_worker runs it)
