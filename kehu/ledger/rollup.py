@@ -11,8 +11,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
-from django.db.models import F, Subquery, Sum
+from django.db import connection, transaction
+from django.db.models import Sum
 from django.db.models.functions import TruncMonth
 
 from .models import CustomerMonthSales, Order, OrderLine, OrderStatus
@@ -27,34 +27,26 @@ def month_of(day: datetime.date) -> datetime.date:
 def sales_rollup_apply(*, customer_id: int, month: datetime.date, delta: Decimal) -> None:
     """Add ``delta`` (negative to take back) to one customer's month.
 
-    A conditional UPDATE adds in place (no read-then-write, so concurrent orders both count);
-    the first order of a month inserts the row, and an insert that loses a race to another
-    transaction falls back to the UPDATE.
+    One statement whether or not the month's row exists yet: an INSERT that, on the row being
+    there, adds in place (no read-then-write, so concurrent orders both count). PostgreSQL and
+    SQLite both speak ``ON CONFLICT … DO UPDATE``.
     """
     if not delta:
         return
-    month = month_of(month)
-    rows = CustomerMonthSales.objects.filter(customer_id=customer_id, month=month)
-    if rows.update(amount=F("amount") + delta):
-        return
-    try:
-        with transaction.atomic():
-            CustomerMonthSales.objects.create(customer_id=customer_id, month=month, amount=delta)
-    except IntegrityError:
-        rows.update(amount=F("amount") + delta)
+    table = connection.ops.quote_name(CustomerMonthSales._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (customer_id, month, amount) VALUES (%s, %s, %s) "
+            f"ON CONFLICT (customer_id, month) DO UPDATE SET amount = {table}.amount + excluded.amount",
+            [customer_id, month_of(month), delta],
+        )
 
 
 def order_rollup_count(*, order: Order, sign: int) -> None:
     """An order starts (+1) or stops (-1) counting as sales; called inside the state change's
-    transaction. The total is read by the UPDATE itself (one statement in the usual case), so it is
-    the total of the row the status change locked, whatever the caller's copy says."""
-    month = month_of(order.order_date)
-    total = Subquery(Order.objects.filter(pk=order.pk).values("total")[:1])
-    rows = CustomerMonthSales.objects.filter(customer_id=order.customer_id, month=month)
-    if rows.update(amount=F("amount") + total * sign):
-        return
-    amount = Order.objects.values_list("total", flat=True).get(pk=order.pk)
-    sales_rollup_apply(customer_id=order.customer_id, month=month, delta=amount * sign)
+    transaction, so the total read here is the one of the row the status change locked."""
+    total = Order.objects.values_list("total", flat=True).get(pk=order.pk)
+    sales_rollup_apply(customer_id=order.customer_id, month=order.order_date, delta=total * sign)
 
 
 def orders_rollup_count(*, order_ids: Iterable[int], sign: int = 1) -> None:
