@@ -13,5 +13,6 @@ urlpatterns = [
     path("", include("kehu.prospecting.api")),
     path("", include("kehu.keyaccounts.api")),
     path("", include("kehu.visits.api")),
+    path("", include("kehu.analytics.api")),
     path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi"),
 ]

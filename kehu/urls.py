@@ -25,4 +25,5 @@ urlpatterns = [
     path("prospecting/", include("kehu.prospecting.urls")),
     path("key-accounts/", include("kehu.keyaccounts.urls")),
     path("visits/", include("kehu.visits.urls")),
+    path("reports/", include("kehu.analytics.urls")),
 ]

@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
-from kehu.accounts.models import Region, User
+from kehu.accounts.models import Region, Role, User
 from kehu.accounts.permissions import assignable_owners, can_edit_customer
 from kehu.accounts.services import apply_fields, clean_and_save, require_organisation_admin
 from kehu.core.geo import parse_address
@@ -294,3 +294,53 @@ def customers_won_by_orders(*, customer_ids: list[int]) -> int:
         won += Customer.objects.filter(pk__in=customer_ids[start:start + 5000], lifecycle=Lifecycle.PROSPECT).update(
             lifecycle=Lifecycle.CUSTOMER, colour=ColourGrade.RED, colour_sub=None)
     return won
+
+
+def customer_grades_apply(*, grades: dict[int, str], graded_at: Any) -> list[tuple[int, str, str]]:
+    """Write computed ABC grades (C1) onto the customers: the only way the grade field changes.
+
+    Grading (analytics) computes; the card and visit planning read this field. Returns the
+    changes as (customer id, old grade, new grade); a customer whose grade is unchanged is not
+    written, so running the same grading twice changes nothing the second time.
+    """
+    valid = {"A", "B", "C", ""}
+    if set(grades.values()) - valid:
+        raise ValidationError(_("A grade is A, B or C."))
+    ids = list(grades)
+    changes: list[tuple[int, str, str]] = []
+    with transaction.atomic():
+        for start in range(0, len(ids), 10_000):
+            chunk = ids[start:start + 10_000]
+            for pk, old in Customer.objects.filter(pk__in=chunk).values_list("pk", "abc_grade"):
+                if old != grades[pk]:
+                    changes.append((pk, old, grades[pk]))
+        by_grade: dict[str, list[int]] = {}
+        for pk, _old, new in changes:
+            by_grade.setdefault(new, []).append(pk)
+        for grade, pks in by_grade.items():
+            for start in range(0, len(pks), 10_000):
+                Customer.objects.filter(pk__in=pks[start:start + 10_000]).update(abc_grade=grade, abc_graded_at=graded_at)
+    return changes
+
+
+@transaction.atomic
+def customer_key_account_set(*, customer: Customer, is_key_account: bool, manager: User | None = None,
+                             sponsor: User | None = None) -> Customer:
+    """Make a customer a key account with its manager and senior-manager sponsor (C3), or not.
+
+    The key-account programme decides (keyaccounts); this writes the customer's fields.
+    """
+    errors: dict[str, list[str]] = {}
+    if is_key_account:
+        if manager is None or not manager.is_active or manager.role != Role.KEY_ACCOUNT:
+            errors["key_account_manager"] = [_("Choose an active key-account manager.")]
+        if sponsor is None or not sponsor.is_active or sponsor.role != Role.SENIOR:
+            errors["key_account_sponsor"] = [_("Choose an active senior manager as sponsor.")]
+    if errors:
+        raise ValidationError(errors)
+    Customer.objects.filter(pk=customer.pk).update(
+        is_key_account=is_key_account, key_account_manager=manager if is_key_account else None,
+        key_account_sponsor=sponsor if is_key_account else None,
+    )
+    customer.refresh_from_db()
+    return customer

@@ -51,6 +51,7 @@ from kehu.ledger.models import (
     Receivable,
     Unit,
 )
+from kehu.ledger.rollup import sales_rollup_rebuild
 from kehu.ledger.services import (
     MAX_QUANTITY,
     MAX_UNIT_PRICE,
@@ -848,6 +849,7 @@ class OrderImporter(Importer):
         for customer_id in sorted(set(with_money)):
             customer_apply_unallocated_payments(customer_id=customer_id, day=self.today)
         live = {s.customer_id for s in self.orders.values() if s.pk and s.status not in (OrderStatus.DRAFT, OrderStatus.CANCELLED)}
+        sales_rollup_rebuild(customer_ids={s.customer_id for s in self.orders.values() if s.pk})  # grading's roll-up
         customers_promote_on_order(customer_ids=sorted(live))
         self.audit_history()
 

@@ -55,6 +55,7 @@ from kehu.ledger.models import (
     Product,
     Receivable,
 )
+from kehu.ledger.rollup import sales_rollup_rebuild
 
 from . import data
 from .bulk import DemoBuildError, Progress, TableWriter, fast_load, next_id, reset_sequences
@@ -257,6 +258,7 @@ class _Builder:
             make_credit(self)
             self.progress.phase("finish", "indexes, keys and statistics", 1)
         self.finish()
+        sales_rollup_rebuild()  # the orders went in by bulk load, past the ledger's services
         return self.summary
 
     def make_people(self) -> None:

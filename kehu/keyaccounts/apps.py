@@ -8,3 +8,12 @@ class KeyAccountsConfig(AppConfig):
     name = "kehu.keyaccounts"
     label = "keyaccounts"
     verbose_name = _("Key accounts")
+
+    def ready(self) -> None:
+        from kehu.core import daily
+
+        from . import card
+        from .services import candidates_refresh
+
+        daily.register("key_account_candidates", candidates_refresh)
+        card.register()

@@ -193,3 +193,24 @@ class NumberSequence(models.Model):
 
     prefix = models.CharField(max_length=20, unique=True)
     next_value = models.PositiveBigIntegerField(default=1)
+
+
+class CustomerMonthSales(models.Model):
+    """Sales per customer per calendar month (by order date), net of anything taken back.
+
+    Kept current by ``ledger.rollup.sales_rollup_apply`` from every state change that makes an
+    order count or stop counting, so grading reads one row per customer-month instead of every
+    order line. ``month`` is the first day of the month.
+    """
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    month = models.DateField(_("month"))
+    amount = models.DecimalField(_("sales (CNY)"), max_digits=16, decimal_places=2, default=0)
+
+    class Meta:
+        verbose_name = _("monthly sales")
+        verbose_name_plural = _("monthly sales")
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "month"], name="customer_month_sales_unique"),
+        ]
+        indexes = [models.Index(fields=["month", "customer", "amount"], name="month_sales_idx")]

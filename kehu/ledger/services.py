@@ -43,6 +43,7 @@ from .models import (
     Product,
     Receivable,
 )
+from .rollup import COUNTING_STATUSES, order_rollup_count
 
 MAX_QUANTITY = Decimal("1000000")
 MAX_UNIT_PRICE = Decimal("1000000")
@@ -215,6 +216,7 @@ def order_mark_confirmed(*, order: Order, expect_total: Decimal | None = None) -
     """The ledger's own state change; the confirm step (credit) owns the check that comes first."""
     order = _transition(order, allowed_from={OrderStatus.DRAFT, OrderStatus.HELD}, to=OrderStatus.CONFIRMED,
                         expect_total=expect_total, confirmed_at=timezone.now())
+    order_rollup_count(order=order, sign=1)
     # A customer is never made a prospect again, so one already a customer needs no statement.
     if "customer" not in order._state.fields_cache or order.customer.lifecycle == Lifecycle.PROSPECT:
         customers_promote_on_order(customer_ids=[order.customer_id])
@@ -296,8 +298,13 @@ def order_invoice(*, user: User, order: Order, day: datetime.date | None = None)
 @transaction.atomic
 def order_cancel(*, user: User, order: Order) -> Order:
     _check_customer_for_order(user=user, customer=order.customer)
-    return _transition(order, allowed_from={OrderStatus.DRAFT, OrderStatus.HELD, OrderStatus.CONFIRMED}, to=OrderStatus.CANCELLED,
-                       cancelled_at=timezone.now())
+    # The status under lock: a confirmed order stops counting as sales when it is cancelled.
+    counted = Order.objects.select_for_update().filter(pk=order.pk).values_list("status", flat=True).first() in COUNTING_STATUSES
+    order = _transition(order, allowed_from={OrderStatus.DRAFT, OrderStatus.HELD, OrderStatus.CONFIRMED}, to=OrderStatus.CANCELLED,
+                        cancelled_at=timezone.now())
+    if counted:
+        order_rollup_count(order=order, sign=-1)
+    return order
 
 
 def _allocate(payment: Payment, receivable: Receivable, amount: Decimal, day: datetime.date) -> None:
