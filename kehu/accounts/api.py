@@ -184,7 +184,7 @@ class RegionWriteSerializer(serializers.ModelSerializer):
 class RegionFilterSerializer(serializers.Serializer):
     q = serializers.CharField(required=False, allow_blank=True, max_length=100,
                               help_text=_("Part of the code, the name or a province covered."))
-    parent = serializers.IntegerField(required=False, allow_null=True, min_value=1,
+    parent = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=2**63 - 1,
                                       help_text=_("Only the subregions of this region."))
     ordering = serializers.ChoiceField(choices=list(REGION_ORDERINGS), required=False, default="code")
 
@@ -252,7 +252,7 @@ class TeamWriteSerializer(serializers.ModelSerializer):
 
 class TeamFilterSerializer(serializers.Serializer):
     q = serializers.CharField(required=False, allow_blank=True, max_length=100, help_text=_("Part of the name."))
-    region = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    region = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=2**63 - 1)
     ordering = serializers.ChoiceField(choices=list(TEAM_ORDERINGS), required=False, default="name")
 
 
@@ -342,7 +342,7 @@ class UserFilterSerializer(serializers.Serializer):
     q = serializers.CharField(required=False, allow_blank=True, max_length=100,
                               help_text=_("Part of the user name or the name."))
     role = serializers.ChoiceField(choices=Role.choices, required=False, allow_blank=True)
-    team = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    team = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=2**63 - 1)
     active = serializers.BooleanField(
         required=False, allow_null=True,
         help_text=_("Administrators also see accounts switched off; everyone else only active ones."),

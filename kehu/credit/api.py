@@ -97,7 +97,7 @@ class IsCreditStaff(permissions.BasePermission):
 
 
 class CustomerFilterSerializer(serializers.Serializer):
-    customer = serializers.IntegerField(required=False, allow_null=True, min_value=1,
+    customer = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=2**63 - 1,
                                         help_text=_("Only this customer's records."))
 
 
@@ -420,7 +420,7 @@ class ExceptionSerializer(serializers.ModelSerializer):
 
 
 class ExceptionFilterSerializer(serializers.Serializer):
-    order = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    order = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=2**63 - 1)
     status = DecisionStatusField(required=False, allow_blank=True)
     to_decide = serializers.BooleanField(required=False, default=False,
                                          help_text=_("Only the exceptions waiting for your decision."))
@@ -950,8 +950,8 @@ class WriteOffViewSet(viewsets.GenericViewSet):
 
 
 class LiabilityFilterSerializer(serializers.Serializer):
-    person = serializers.IntegerField(required=False, allow_null=True, min_value=1)
-    write_off = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    person = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=2**63 - 1)
+    write_off = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=2**63 - 1)
 
 
 @extend_schema_view(
@@ -997,7 +997,7 @@ class AuditFilterSerializer(CustomerFilterSerializer):
                                    help_text=_("e.g. application.approve"))
     object_type = serializers.CharField(required=False, allow_blank=True, max_length=40,
                                         help_text=_("e.g. limitapplication"))
-    object_id = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    object_id = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=2**63 - 1)
 
 
 @extend_schema_view(

@@ -132,10 +132,10 @@ class CustomerWriteSerializer(serializers.ModelSerializer):
 class CustomerFilterSerializer(serializers.Serializer):
     q = serializers.CharField(required=False, allow_blank=True, max_length=100,
                               help_text=_("Search by name, code, pinyin, initials, contact or phone."))
-    owner = serializers.IntegerField(required=False, allow_null=True, min_value=1)
-    team = serializers.IntegerField(required=False, allow_null=True, min_value=1)
-    region = serializers.IntegerField(required=False, allow_null=True, min_value=1)
-    industry = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    owner = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=2**63 - 1)
+    team = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=2**63 - 1)
+    region = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=2**63 - 1)
+    industry = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=2**63 - 1)
     lifecycle = serializers.ChoiceField(choices=Lifecycle.choices, required=False, allow_blank=True)
     colour = serializers.ChoiceField(choices=ColourGrade.choices, required=False, allow_blank=True)
     grade = serializers.ChoiceField(
@@ -212,7 +212,7 @@ class ContactCreateSerializer(ContactWriteSerializer):
 
 
 class ContactFilterSerializer(serializers.Serializer):
-    customer = serializers.IntegerField(required=False, allow_null=True, min_value=1,
+    customer = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=2**63 - 1,
                                         help_text=_("Only this customer's contacts."))
 
 
@@ -310,7 +310,7 @@ class NeedCreateSerializer(NeedWriteSerializer):
 
 
 class NeedFilterSerializer(serializers.Serializer):
-    customer = serializers.IntegerField(required=False, allow_null=True, min_value=1,
+    customer = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=2**63 - 1,
                                         help_text=_("Only this customer's needs."))
     category = NeedCategoryField(required=False, allow_blank=True)
     ordering = serializers.ChoiceField(choices=list(NEED_ORDERINGS), required=False, default="customer")

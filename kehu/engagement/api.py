@@ -21,8 +21,8 @@ class TouchpointSerializer(serializers.ModelSerializer):
 
 
 class TouchpointInSerializer(serializers.Serializer):
-    customer = serializers.IntegerField(min_value=1)
-    contact = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    customer = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    contact = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=2**63 - 1)
     method = serializers.ChoiceField(choices=TouchMethod.values)
     status = serializers.ChoiceField(choices=[TouchStatus.DONE, TouchStatus.PLANNED], default=TouchStatus.DONE)
     planned_on = serializers.DateField(required=False, allow_null=True)
@@ -33,7 +33,7 @@ class TouchpointInSerializer(serializers.Serializer):
 
 
 class TouchpointQuerySerializer(serializers.Serializer):
-    customer = serializers.IntegerField(required=False, min_value=1)
+    customer = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
     status = serializers.ChoiceField(choices=TouchStatus.values, required=False)
     mine = serializers.BooleanField(required=False, default=False)
 

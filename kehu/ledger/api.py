@@ -235,7 +235,7 @@ class OrderDaySerializer(serializers.Serializer):
 
 
 class DateRangeFilterSerializer(serializers.Serializer):
-    customer = serializers.IntegerField(required=False, allow_null=True, min_value=1,
+    customer = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=2**63 - 1,
                                         help_text=_("Only this customer's records."))
     date_from = serializers.DateField(required=False, allow_null=True, help_text=_("On or after this day."))
     date_to = serializers.DateField(required=False, allow_null=True, help_text=_("On or before this day."))
@@ -455,7 +455,7 @@ class ReceivableDetailSerializer(ReceivableSerializer):
 
 
 class ReceivableFilterSerializer(serializers.Serializer):
-    customer = serializers.IntegerField(required=False, allow_null=True, min_value=1,
+    customer = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=2**63 - 1,
                                         help_text=_("Only this customer's receivables."))
     open = serializers.BooleanField(required=False, allow_null=True,
                                     help_text=_("true: not settled yet; false: settled."))
@@ -505,11 +505,11 @@ class AllocationDetailSerializer(PaymentAllocationSerializer):
 
 
 class AllocationFilterSerializer(serializers.Serializer):
-    payment = serializers.IntegerField(required=False, allow_null=True, min_value=1,
+    payment = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=2**63 - 1,
                                        help_text=_("Only how this payment was allocated."))
-    receivable = serializers.IntegerField(required=False, allow_null=True, min_value=1,
+    receivable = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=2**63 - 1,
                                           help_text=_("Only the payments towards this receivable."))
-    customer = serializers.IntegerField(required=False, allow_null=True, min_value=1,
+    customer = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=2**63 - 1,
                                         help_text=_("Only this customer's payments."))
 
 

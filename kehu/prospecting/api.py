@@ -199,8 +199,8 @@ class PoolStatusView(APIView):
 
 class FunnelQuerySerializer(serializers.Serializer):
     by = serializers.ChoiceField(choices=["method", "record"], required=False, default="method")
-    team = serializers.IntegerField(required=False, min_value=1)
-    rep = serializers.IntegerField(required=False, min_value=1)
+    team = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    rep = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
     since = serializers.DateField(required=False)
     until = serializers.DateField(required=False)
 

@@ -22,7 +22,10 @@ def demo_commands_of_make_run() -> list[list[str]]:
     recipe = subprocess.run(["make", "-n", "run"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
     commands = []
     for line in recipe.splitlines():
-        words = shlex.split(line)
+        try:
+            words = shlex.split(line)
+        except ValueError:  # a shell line continued on the next (the worker's), not a `kehu demo`
+            continue
         for i, word in enumerate(words[:-1]):
             if word.endswith("/kehu") and words[i + 1] == "demo":
                 commands.append(words[i + 2:])
