@@ -170,3 +170,14 @@ def test_senior_visits_follow_the_key_account_programmes_cadence_in_days(org):
     assert len(october) == 1
     assert seniors(D(2026, 11, 2)) == []  # the next is due 90 days after October's visit
     assert len(seniors(D(2027, 1, 4))) == 1
+
+
+def test_a_week_without_a_monthly_plan_takes_the_programmes_senior_cadence(org):
+    from kehu.keyaccounts.models import KeyAccountPolicy
+
+    ka = graded_customer(org.alice, "C")
+    Customer.objects.filter(pk=ka.pk).update(is_key_account=True, key_account_sponsor=org.sid)
+    KeyAccountPolicy.objects.create(senior_visit_every_days=7)
+    for monday in (D(2026, 11, 2), D(2026, 11, 9), D(2026, 11, 16)):  # a monthly C customer, weekly with its sponsor
+        week = plan_generate(user=org.alice, rep=org.alice, kind=PlanKind.WEEK, day=monday)
+        assert week.entries.filter(customer_id=ka.pk, kind=EntryKind.SENIOR, companion=org.sid).count() == 1
