@@ -12,7 +12,7 @@ from kehu.core.queries import get_or_404
 from kehu.customers.card import sections
 from kehu.customers.selectors import customer_visible
 
-from . import selectors, services
+from . import health, selectors, services
 from .models import AccountPlan
 
 
@@ -110,6 +110,7 @@ def key_account_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "customer": customer, "plan": plan, "can_edit": can_edit, "errors": errors,
         "health": selectors.health(customer=customer, today=today), "needs": selectors.needs_match(customer=customer, today=today),
         "grades": grades, "region_share": shares.get(customer.pk),
+        "health_parts": health.render_parts(request, customer),
         "cadence": plan.senior_visit_every_days or services.policy_current().senior_visit_every_days,
         "nav": "keyaccounts",
     })

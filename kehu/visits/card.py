@@ -1,10 +1,12 @@
-"""The customer card's field-work section: cadence, last visits, next planned visits, opening hours."""
+"""The customer card's field-work section: cadence, last visits, next planned visits, opening hours;
+and the last visits of the key-account health panel."""
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kehu.accounts.permissions import can_edit_customer
 from kehu.customers.card import CardSection, register_section
+from kehu.keyaccounts.health import HealthPart, register_part
 
 
 def _visits(request, customer):
@@ -24,5 +26,16 @@ def _visits(request, customer):
     }
 
 
+def _key_account_visits(request, customer):
+    from .models import EntryKind, EntryStatus, Visit
+
+    visits = list(Visit.objects.filter(customer=customer).select_related("rep", "entry__companion")[:5])
+    senior = (Visit.objects.filter(customer=customer, entry__kind=EntryKind.SENIOR)
+              .exclude(entry__status=EntryStatus.CANCELLED).order_by("-checked_in_at").first())
+    return {"last_visits": visits, "last_senior": senior}
+
+
 def register() -> None:
     register_section(CardSection("visits", _("Visits"), "visits/card.html", _visits, order=40))
+    # The key-account health panel's last visits (the programme cannot import field work).
+    register_part(HealthPart("last-visits", "visits/keyaccount_health.html", _key_account_visits, order=40))

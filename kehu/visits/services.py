@@ -4,8 +4,9 @@ Each rule lives in one function here: ``cadence_for`` (how often and how a custo
 ``plan_schedule`` (working days, A mornings and their capacity, grouping by area),
 ``can_decide_plan`` (a supervisor approves, never their own plan), ``day_start`` (the F1 gate),
 ``day_route_compute`` (skip penalties by grade; nothing left out silently), ``checkin_distance``
-(how far from the customer a check-in was, and when that is too far) and ``visit_log`` (a next
-step becomes a plan entry).
+(how far from the customer a check-in was, and when that is too far), ``senior_visits_due`` (the
+key-account programme's senior-manager cadence in days) and ``visit_log`` (a next step becomes a
+plan entry and a planned touchpoint).
 """
 
 import datetime
@@ -20,13 +21,16 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
 from kehu.accounts.services import notify
 from kehu.customers.models import Customer, Lifecycle, PursuitDecision
+from kehu.engagement.models import TouchMethod
+from kehu.engagement.services import touchpoint_plan
+from kehu.keyaccounts.models import AccountPlan, KeyAccountPolicy
 
 from .models import (
     CadencePolicy,
@@ -109,6 +113,35 @@ def cadence_for(customer: Customer, policy: CadencePolicy) -> Cadence:
     if customer.abc_grade == "B":
         return Cadence("B", policy.b_per_month, senior, False, policy.b_minutes, policy.b_penalty)
     return Cadence("C", policy.c_per_month, senior, False, policy.c_minutes, policy.c_penalty)
+
+
+def senior_visits_due(customers: Iterable[Customer], *, start: datetime.date, end: datetime.date) -> dict[int, int]:
+    """The key-account programme's senior-manager cadence, where it sets one: for each sponsored key
+    account whose account plan gives a cadence in days, or when the programme's policy has been set,
+    the number of visits with its sponsor due from ``start`` to ``end`` (inclusive). The first is due
+    that many days after the last senior visit planned or made before ``start`` (at once when there
+    is none, or when it is overdue), the next ones every that many days. Customers the programme sets
+    nothing for are left out: the cadence policy's monthly senior visit stands for them."""
+    accounts = [c for c in customers if c.is_key_account and c.key_account_sponsor_id
+                and c.lifecycle not in (Lifecycle.LOST, Lifecycle.PROSPECT)]
+    if not accounts:
+        return {}
+    ids = [c.pk for c in accounts]
+    programme = KeyAccountPolicy.objects.order_by("-created_at", "-id").values_list(
+        "senior_visit_every_days", flat=True).first()
+    own = dict(AccountPlan.objects.filter(customer_id__in=ids, senior_visit_every_days__isnull=False)
+               .values_list("customer_id", "senior_visit_every_days"))
+    last = dict(PlanEntry.objects.filter(customer_id__in=ids, kind=EntryKind.SENIOR, date__lt=start)
+                .exclude(status__in=(EntryStatus.CANCELLED, EntryStatus.SKIPPED))
+                .values_list("customer_id").annotate(last=Max("date")))
+    out = {}
+    for pk in ids:
+        every = own.get(pk) or programme
+        if not every:
+            continue
+        first = max(last[pk] + datetime.timedelta(days=every), start) if pk in last else start
+        out[pk] = 0 if first > end else 1 + (end - first).days // every
+    return out
 
 
 def _minutes(t: datetime.time) -> int:
@@ -227,7 +260,8 @@ def _offset(customer: Customer) -> float:
 
 def plan_schedule(*, customers: Iterable[Customer], days: list[datetime.date], policy: CadencePolicy,
                   month_days: int | None = None, counts: dict[int, int] | None = None,
-                  seniors: dict[int, int] | None = None, base: tuple[float, float] | None = None) -> list[Placement]:
+                  seniors: dict[int, int] | None = None, base: tuple[float, float] | None = None,
+                  senior_due: dict[int, int] | None = None) -> list[Placement]:
     """Spread the visits the policy asks for over ``days``.
 
     A customer with n visits a month gets one in each of n equal stretches of the working days
@@ -238,7 +272,9 @@ def plan_schedule(*, customers: Iterable[Customer], days: list[datetime.date], p
     ``morning_capacity`` a morning, fewer when the driving between them takes the time. A visits
     are placed first, then B, prospects and C, so when days are full it is the less valuable
     visits that crowd. ``counts`` (customer id to visits) overrides the policy's number, as when a
-    week takes its visits from the monthly plan. Deterministic: the same book gives the same plan.
+    week takes its visits from the monthly plan. ``senior_due`` (customer id to senior-manager
+    visits due in ``days``, from ``senior_visits_due``) replaces the policy's monthly senior visit for
+    those customers. Deterministic: the same book gives the same plan.
     """
     if not days:
         return []
@@ -249,7 +285,8 @@ def plan_schedule(*, customers: Iterable[Customer], days: list[datetime.date], p
     rows = []
     for customer in customers:
         cadence = cadence_for(customer, policy)
-        count = max(cadence.per_month, cadence.senior_per_month)
+        due = senior_due.get(customer.pk) if senior_due is not None else None
+        count = max(cadence.per_month, cadence.senior_per_month if due is None else 0)
         # Part of a month: the share of the month's visits, rounded by a stable per-customer offset
         # so a fortnightly customer lands in one of the month's weeks and not in every one.
         offset = _offset(customer)
@@ -257,14 +294,17 @@ def plan_schedule(*, customers: Iterable[Customer], days: list[datetime.date], p
             n = counts.get(customer.pk, 0)
         else:
             n = math.floor(count * share + offset) if share < 1 else count
+            n = max(n, due or 0)  # the senior-manager visits due are visits too
         if n <= 0:
             continue
-        rows.append((order[cadence.grade], _area(customer), customer.code, customer, cadence, n, offset))
+        rows.append((order[cadence.grade], _area(customer), customer.code, customer, cadence, n, offset, due))
     rows.sort(key=lambda r: r[:3])
     placements: list[Placement] = []
-    for _order, area, _code, customer, cadence, n, offset in rows:
+    for _order, area, _code, customer, cadence, n, offset, due in rows:
         if seniors is not None:
             senior_left = seniors.get(customer.pk, 0)
+        elif due is not None:
+            senior_left = min(due, n)
         elif share < 1:
             senior_left = min(n, math.floor(cadence.senior_per_month * share + offset))
         else:
@@ -334,7 +374,8 @@ def plan_generate(*, user: User, rep: User, kind: str, day: datetime.date) -> Pl
     workdays = working_days(start=start, end=end)
     if kind == PlanKind.MONTH:
         book = book_of(rep)
-        placements = plan_schedule(customers=book, days=workdays.days, policy=policy, base=rep_base_point(rep, book))
+        placements = plan_schedule(customers=book, days=workdays.days, policy=policy, base=rep_base_point(rep, book),
+                                   senior_due=senior_visits_due(book, start=start, end=end))
     else:
         placements = _week_placements(rep=rep, workdays=workdays, policy=policy, start=start, end=end)
     plan.entries.filter(status=EntryStatus.PLANNED).delete()
@@ -384,6 +425,13 @@ def _week_placements(*, rep: User, workdays: WorkingDays, policy: CadencePolicy,
             # weekly customers (A) are seen every week, also when the month's stretches straddle it
             counts[customer.pk] = 1
             pool[customer.pk] = customer
+    # The key-account programme's senior cadence, where it sets one, replaces the policy's monthly one.
+    for pk, due in senior_visits_due(book, start=start, end=end).items():
+        if workdays.days:
+            seniors[pk] = due
+            counts[pk] = max(counts[pk], due)
+            if counts[pk]:
+                pool[pk] = next(c for c in book if c.pk == pk)
     return plan_schedule(customers=pool.values(), days=workdays.days, policy=policy, counts=counts, seniors=seniors,
                          base=rep_base_point(rep, book))
 
@@ -754,7 +802,8 @@ def visit_log(*, user: User, visit: Visit, outcome: str, summary: str = "", next
               next_step_on: datetime.date | None = None, products: Iterable = (),
               photos: Iterable[tuple[str, str, bytes]] = ()) -> Visit:
     """The visit's outcome, products discussed, photos and next step. A next step with a date
-    becomes a follow-up visit in the rep's weekly plan of that week."""
+    becomes a follow-up visit in the rep's weekly plan of that week, and (when not already past) a
+    planned visit touchpoint through the engagement service."""
     from .models import Outcome
 
     if visit.rep_id != user.pk:
@@ -787,6 +836,11 @@ def visit_log(*, user: User, visit: Visit, outcome: str, summary: str = "", next
         PlanEntry.objects.create(plan=plan, customer=visit.customer, date=next_step_on, kind=EntryKind.FOLLOW_UP,
                                  grade=cadence.grade, area=_area(visit.customer), minutes=cadence.minutes,
                                  goal=visit.next_step, position=plan.entries.filter(date=next_step_on).count() + 1)
+        if next_step_on >= timezone.localdate():
+            # Also a planned touch of the customer's contact record (P4), once per visit: the
+            # visit's key makes logging it again return the touch already planned.
+            touchpoint_plan(user=user, customer=visit.customer, reminder_key=f"visit-next:{visit.pk}",
+                            data={"method": TouchMethod.VISIT, "planned_on": next_step_on, "notes": visit.next_step})
     return visit
 
 

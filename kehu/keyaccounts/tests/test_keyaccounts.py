@@ -210,3 +210,27 @@ def test_policy_page_admin_only_and_bad_input(org):
     assert (policy.share_threshold_pct, policy.window_months, policy.senior_visit_every_days) == (8, 6, 60)
     assert "Change the key-account policy" in _client(org.ada).get(reverse("keyaccounts:list")).content.decode()
     assert "Change the key-account policy" not in _client(org.sid).get(reverse("keyaccounts:list")).content.decode()
+
+
+def test_health_panel_shows_the_last_visits_from_field_work(org, east):
+    from django.utils import timezone
+
+    from kehu.visits.models import EntryKind, PlanKind
+    from kehu.visits.services import plan_generate, visit_check_in, visit_log
+
+    big = east[0]
+    candidates_refresh(today=TODAY)
+    candidate_decide(user=org.sid, candidate=KeyAccountCandidate.objects.get(customer=big), confirm=True,
+                     manager=org.kim, sponsor=org.sid)
+    url = reverse("keyaccounts:detail", args=[big.pk])
+    html = _client(org.kim).get(url).content.decode()
+    assert "Last visits" in html and "never visited" in html and "<dd>none yet</dd>" in html
+    visit = visit_check_in(user=org.alice, customer=big)
+    visit_log(user=org.alice, visit=visit, outcome="progress", next_step="送液压油样品")
+    plan = plan_generate(user=org.alice, rep=org.alice, kind=PlanKind.MONTH, day=timezone.localdate())
+    with_sponsor = visit_check_in(user=org.sid, entry=plan.entries.get(customer=big, kind=EntryKind.SENIOR))
+    for who in ("kim", "sid", "ada"):
+        html = _client(getattr(org, who)).get(url).content.decode()
+        assert "送液压油样品" in html and "never visited" not in html
+        assert (f"<dt>Last visit with the senior manager</dt><dd>{timezone.localtime(with_sponsor.checked_in_at):%Y-%m-%d}"
+                f" · {org.sid}</dd>") in html

@@ -249,3 +249,23 @@ def test_the_log_page_takes_several_photos_and_refuses_a_huge_one(client, org):
     assert client.get(reverse("visits:visit_photo", args=[visit.pk, visit.photos.first().pk])).status_code == 200
     client.force_login(org.bob)
     assert client.get(reverse("visits:visit_photo", args=[visit.pk, visit.photos.first().pk])).status_code == 404
+
+
+@time_machine.travel(NOW)
+def test_a_next_step_becomes_one_planned_touchpoint_also_when_the_log_is_saved_again(org):
+    from kehu.engagement.models import TouchMethod, Touchpoint, TouchStatus
+
+    customer = graded_customer(org.alice, "B")
+    visit = visit_check_in(user=org.alice, entry=_entry(org.alice, customer))
+    for _ in range(2):
+        visit_log(user=org.alice, visit=visit, outcome="progress", next_step="送报价单",
+                  next_step_on=datetime.date(2026, 12, 3))
+    touch = Touchpoint.objects.get(customer=customer)
+    assert (touch.status, touch.method, touch.planned_on, touch.notes, touch.rep) == (
+        TouchStatus.PLANNED, TouchMethod.VISIT, datetime.date(2026, 12, 3), "送报价单", org.alice)
+    # logged two days late, a next step already past stays a plan entry only: no touch planned in the past
+    late = visit_check_in(user=org.alice, entry=_entry(org.alice, graded_customer(org.alice, "C")))
+    with time_machine.travel(NOW + datetime.timedelta(days=2)):
+        visit_log(user=org.alice, visit=late, outcome="progress", next_step="回访", next_step_on=DAY + datetime.timedelta(days=1))
+    assert PlanEntry.objects.filter(customer=late.customer, goal="回访").exists()
+    assert Touchpoint.objects.count() == 1

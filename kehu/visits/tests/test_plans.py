@@ -148,3 +148,36 @@ def test_rep_edits_only_their_draft(org):
         plan_entry_add(user=org.bob, plan=plan, customer=theirs, date=D(2026, 11, 12))
     with pytest.raises(PermissionDenied):
         plan_generate(user=org.bob, rep=org.alice, kind=PlanKind.WEEK, day=D(2026, 11, 11))
+
+
+def test_senior_visits_follow_the_key_account_programmes_cadence_in_days(org):
+    from kehu.keyaccounts.models import AccountPlan, KeyAccountPolicy
+
+    ka = graded_customer(org.alice, "A")
+    Customer.objects.filter(pk=ka.pk).update(is_key_account=True, key_account_sponsor=org.sid)
+
+    def seniors(day):
+        plan = plan_generate(user=org.alice, rep=org.alice, kind=PlanKind.MONTH, day=day)
+        return sorted(e.date for e in plan.entries.filter(customer_id=ka.pk, kind=EntryKind.SENIOR, companion=org.sid))
+
+    # the programme's policy, once set, replaces the visit policy's one senior visit a month: every 7 days
+    KeyAccountPolicy.objects.create(senior_visit_every_days=7)
+    november = seniors(D(2026, 11, 2))
+    assert len(november) == 5 and len(set(november)) == 5  # one a week, each on its own day
+    # the account plan's own cadence wins over the programme's; counted from the last senior visit
+    AccountPlan.objects.create(customer=ka, senior_visit_every_days=90)
+    october = seniors(D(2026, 10, 1))
+    assert len(october) == 1
+    assert seniors(D(2026, 11, 2)) == []  # the next is due 90 days after October's visit
+    assert len(seniors(D(2027, 1, 4))) == 1
+
+
+def test_a_week_without_a_monthly_plan_takes_the_programmes_senior_cadence(org):
+    from kehu.keyaccounts.models import KeyAccountPolicy
+
+    ka = graded_customer(org.alice, "C")
+    Customer.objects.filter(pk=ka.pk).update(is_key_account=True, key_account_sponsor=org.sid)
+    KeyAccountPolicy.objects.create(senior_visit_every_days=7)
+    for monday in (D(2026, 11, 2), D(2026, 11, 9), D(2026, 11, 16)):  # a monthly C customer, weekly with its sponsor
+        week = plan_generate(user=org.alice, rep=org.alice, kind=PlanKind.WEEK, day=monday)
+        assert week.entries.filter(customer_id=ka.pk, kind=EntryKind.SENIOR, companion=org.sid).count() == 1
