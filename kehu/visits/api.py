@@ -76,7 +76,7 @@ class EntrySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class PlanSerializer(serializers.ModelSerializer):
+class VisitPlanSerializer(serializers.ModelSerializer):
     rep_name = serializers.StringRelatedField(source="rep", read_only=True)
     kind = PlanKindField(read_only=True)
     status = PlanStatusField(read_only=True)
@@ -101,7 +101,7 @@ class GenerateSerializer(serializers.Serializer):
     day = serializers.DateField(help_text=_("Any day of the month or week to plan."))
 
 
-class DecideSerializer(serializers.Serializer):
+class VisitPlanDecideSerializer(serializers.Serializer):
     approve = serializers.BooleanField()
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=300,
                                  help_text=_("Required when returning a plan."))
@@ -116,10 +116,10 @@ class PlanFilterSerializer(serializers.Serializer):
     list=extend_schema(summary=_("List the visit plans you may see"), parameters=[PlanFilterSerializer]),
     retrieve=extend_schema(summary=_("Open a visit plan with its visits")),
     create=extend_schema(summary=_("Generate your monthly or weekly plan from the cadence policy"),
-                         request=GenerateSerializer, responses={201: PlanSerializer}),
+                         request=GenerateSerializer, responses={201: VisitPlanSerializer}),
 )
 class PlanViewSet(viewsets.GenericViewSet):
-    serializer_class = PlanSerializer
+    serializer_class = VisitPlanSerializer
     queryset = Plan.objects.none()
 
     def list(self, request: Request) -> Response:
@@ -128,33 +128,33 @@ class PlanViewSet(viewsets.GenericViewSet):
         qs = (selectors.plans_to_decide(user=request.user) if params.validated_data.get("to_decide")
               else selectors.plan_visible(user=request.user))
         page = self.paginate_queryset(qs.order_by("-starts_on", "id"))
-        return self.get_paginated_response(PlanSerializer(page, many=True).data)
+        return self.get_paginated_response(VisitPlanSerializer(page, many=True).data)
 
     def retrieve(self, request: Request, pk: str) -> Response:
         plan = selectors.plan_get(user=request.user, pk=pk)
-        return Response(PlanSerializer(plan, context={"with_entries": True}).data)
+        return Response(VisitPlanSerializer(plan, context={"with_entries": True}).data)
 
     def create(self, request: Request) -> Response:
         form = GenerateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         plan = services.plan_generate(user=request.user, rep=request.user, **form.validated_data)
-        return Response(PlanSerializer(plan, context={"with_entries": True}).data, status=status.HTTP_201_CREATED)
+        return Response(VisitPlanSerializer(plan, context={"with_entries": True}).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(summary=_("Submit your plan to your supervisor"), request=None, responses=PlanSerializer)
+    @extend_schema(summary=_("Submit your plan to your supervisor"), request=None, responses=VisitPlanSerializer)
     @action(detail=True, methods=["post"])
     def submit(self, request: Request, pk: str) -> Response:
         plan = services.plan_submit(user=request.user, plan=selectors.plan_get(user=request.user, pk=pk))
-        return Response(PlanSerializer(plan).data)
+        return Response(VisitPlanSerializer(plan).data)
 
     @extend_schema(summary=_("Approve or return a plan (the rep's supervisor; never the rep)"),
-                   request=DecideSerializer, responses=PlanSerializer)
+                   request=VisitPlanDecideSerializer, responses=VisitPlanSerializer)
     @action(detail=True, methods=["post"])
     def decide(self, request: Request, pk: str) -> Response:
-        form = DecideSerializer(data=request.data)
+        form = VisitPlanDecideSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         plan = services.plan_decide(user=request.user, plan=selectors.plan_get(user=request.user, pk=pk),
                                     **form.validated_data)
-        return Response(PlanSerializer(plan).data)
+        return Response(VisitPlanSerializer(plan).data)
 
 
 class MoveSerializer(serializers.Serializer):
