@@ -309,14 +309,15 @@ class HandoverRequest(models.Model):
 
 
 class FunnelMonth(models.Model):
-    """The yield report's figures summed per owner × method × record × month of filing, so the
-    company funnel reads a few thousand rows instead of every prospect. Written only by
+    """The yield report's figures summed per owner × month of filing × method (``by="method"``) and
+    again × record (``by="record"``: the exhibition, campaign, news source…), so the company funnel
+    reads a few thousand rows instead of every prospect. Written only by
     ``services.funnel_summary_refresh`` (whole, by the daily job; the owner-months a prospecting
     service touches, at once); ``selectors.funnel`` adds raw rows for partial months."""
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.CASCADE, related_name="+")
-    source = models.CharField(max_length=20)
-    source_detail = models.CharField(max_length=200, blank=True)
+    by = models.CharField(max_length=6)  # "method" or "record": what ``key`` is
+    key = models.CharField(max_length=200, blank=True)  # the customer's source, or its source_detail
     month = models.DateField()  # the first day of the month the prospect was filed (local time)
     created = models.PositiveIntegerField(default=0)
     yellow = models.PositiveIntegerField(default=0)
@@ -328,4 +329,4 @@ class FunnelMonth(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["owner", "month"], name="funnelmonth_owner_month"),
-                   models.Index(fields=["month"], name="funnelmonth_month")]
+                   models.Index(fields=["by", "month"], name="funnelmonth_by_month")]

@@ -257,7 +257,7 @@ def funnel(*, user: User, by: str = "method", team: int | None = None, rep: int 
     key = _group_expr(by)
     rows: dict[str, FunnelRow] = {}
     hist: dict[str, dict[int, int]] = {}
-    summary = FunnelMonth.objects.all()
+    summary = FunnelMonth.objects.filter(by="method" if by == "method" else "record")
     if team:
         summary = summary.filter(owner__team_id=team)
     if rep:
@@ -280,8 +280,8 @@ def funnel(*, user: User, by: str = "method", team: int | None = None, rep: int 
             summary = summary.filter(month__lt=last)
         figures = {"created": Sum("created"), "yellow": Sum("yellow"), "red": Sum("red"),
                    "sales": Sum("first_year_sales"), "cost": Sum("touch_cost")}
-        _add_rows(rows, by, summary.values(key).annotate(**figures).order_by(key), key)
-        for k, days in summary.exclude(days_to_close={}).values_list(key, "days_to_close"):
+        _add_rows(rows, by, summary.values("key").annotate(**figures).order_by("key"), "key")
+        for k, days in summary.exclude(days_to_close={}).values_list("key", "days_to_close"):
             counts = hist.setdefault(k, {})
             for d, n in days.items():
                 counts[int(d)] = counts.get(int(d), 0) + n

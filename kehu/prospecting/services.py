@@ -585,18 +585,20 @@ def funnel_summary_refresh(*, customer_ids: list[int] | None = None,
         summary = summary.filter(gone)
     summary.delete()
     month = Trunc("created_at", "month", output_field=DateField())
-    keys = ("owner_id", "source", "source_detail", "m")
-    grouped = scope.annotate(m=month).values(*keys)
-    days: dict[tuple, dict[str, int]] = {}
-    won = grouped.filter(origin__days_to_close__isnull=False).annotate(d=F("origin__days_to_close"))
-    for row in won.values_list(*keys, "d").order_by():
-        hist = days.setdefault(row[:4], {})
-        hist[str(row[4])] = hist.get(str(row[4]), 0) + 1
-    rows = [FunnelMonth(owner_id=r["owner_id"], source=r["source"], source_detail=r["source_detail"], month=r["m"],
-                        created=r["created"], yellow=r["yellow"], red=r["red"],
-                        first_year_sales=r["sales"] or 0, touch_cost=r["cost"] or 0,
-                        days_to_close=days.get(tuple(r[k] for k in keys), {}))
-            for r in grouped.annotate(**funnel_figures()).order_by()]
+    rows = []
+    for by, field in (("method", "source"), ("record", "source_detail")):
+        keys = ("owner_id", field, "m")
+        grouped = scope.annotate(m=month).values(*keys)
+        days: dict[tuple, dict[str, int]] = {}
+        won = grouped.filter(origin__days_to_close__isnull=False).annotate(d=F("origin__days_to_close"))
+        for row in won.values_list(*keys, "d").order_by():
+            hist = days.setdefault(row[:3], {})
+            hist[str(row[3])] = hist.get(str(row[3]), 0) + 1
+        rows += [FunnelMonth(owner_id=r["owner_id"], by=by, key=r[field], month=r["m"],
+                             created=r["created"], yellow=r["yellow"], red=r["red"],
+                             first_year_sales=r["sales"] or 0, touch_cost=r["cost"] or 0,
+                             days_to_close=days.get(tuple(r[k] for k in keys), {}))
+                 for r in grouped.annotate(**funnel_figures()).order_by()]
     FunnelMonth.objects.bulk_create(rows, batch_size=2000)
     return len(rows)
 
