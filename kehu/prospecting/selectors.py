@@ -246,13 +246,15 @@ def funnel(*, user: User, by: str = "method", team: int | None = None, rep: int 
 
     For those who see every customer, the whole months come from the yield summary
     (``services.funnel_summary_refresh``) and only the partial months at the edges of ``since`` /
-    ``until`` from the customers; for everyone else (whose view is not whole owners) from the
-    customers (``funnel_raw``). The figures are the same either way."""
+    ``until`` from the customers; for everyone else (whose view is not whole owners), and before the
+    summary was first built, from the customers (``funnel_raw``). The figures are the same either way."""
     from kehu.accounts.permissions import customer_scope
 
-    if customer_scope(user) is not None:
-        return funnel_raw(user=user, by=by, team=team, rep=rep, since=since, until=until)
     from .models import FunnelMonth
+
+    # Never built yet (a new installation, demo data written directly): the customers themselves.
+    if customer_scope(user) is not None or not FunnelMonth.objects.exists():
+        return funnel_raw(user=user, by=by, team=team, rep=rep, since=since, until=until)
 
     key = _group_expr(by)
     rows: dict[str, FunnelRow] = {}

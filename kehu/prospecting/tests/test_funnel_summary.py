@@ -159,3 +159,14 @@ def test_those_who_see_part_of_the_company_get_the_raw_figures(org):
         assert _figures(selectors.funnel(user=user)) == _figures(selectors.funnel_raw(user=user))
     assert [r.created for r in selectors.funnel(user=org.alice)] == [1]
     assert [r.created for r in selectors.funnel(user=org.sid)] == [2]
+
+
+def test_before_the_summary_is_first_built_the_customers_are_read(org):
+    from kehu.testing import make_customer
+
+    make_customer(org.alice, "导入甲有限公司", source="news")  # written directly, as the demo and imports do
+    assert not FunnelMonth.objects.exists()
+    assert [(r.key, r.created) for r in selectors.funnel(user=org.sid)] == [("news", 1)]
+    services.funnel_summary_refresh()
+    assert FunnelMonth.objects.exists()
+    assert _figures(selectors.funnel(user=org.sid)) == _figures(selectors.funnel_raw(user=org.sid))
