@@ -287,8 +287,15 @@ def funnel(*, user: User, by: str = "method", team: int | None = None, rep: int 
             counts = hist.setdefault(k, {})
             for d, n in days.items():
                 counts[int(d)] = counts.get(int(d), 0) + n
+    tz = timezone.get_current_timezone()
     for lo, hi in edges:
-        base = funnel_base(user=user, team=team, rep=rep, since=lo, until=hi)
+        # As funnel_base's dates, as a range of instants (local midnights) the planner can estimate.
+        base = funnel_base(user=user, team=team, rep=rep)
+        if lo:
+            base = base.filter(created_at__gte=datetime.datetime.combine(lo, datetime.time(), tzinfo=tz))
+        if hi:
+            base = base.filter(created_at__lt=datetime.datetime.combine(hi + datetime.timedelta(days=1),
+                                                                        datetime.time(), tzinfo=tz))
         _add_rows(rows, by, base.values(key).annotate(**funnel_figures()).order_by(key), key)
         for k, d in base.filter(origin__days_to_close__isnull=False).values_list(key, "origin__days_to_close"):
             counts = hist.setdefault(k, {})
