@@ -9,7 +9,9 @@ touchpoints, once (rows carry the code prefix PB, so a second run reuses them). 
   reps type them — an existing company's name written otherwise (city in brackets, another legal
   form), an existing phone, a new name and phone — target p95 < 50 ms;
 - company funnel: ``prospecting.selectors.funnel`` for the senior manager (everyone's prospects and
-  customers with a method, with touch costs and first-year sales) — target p95 < 500 ms;
+  customers with a method, with touch costs and first-year sales), read from the yield summary —
+  target p95 < 500 ms; beside it, in the same run, the same figures computed from the customers
+  (``funnel_raw``, what the report read before the summary) and a filter with partial edge months;
 - baseline: ``Customer.objects.filter(code=…)`` for a random code.
 
     make bench                                              # all benchmarks, full scale
@@ -149,14 +151,17 @@ def run(prospects: int = PROSPECTS, touchpoints: int = TOUCHPOINTS, samples: int
     from kehu.accounts.models import Role, User
     from kehu.customers.duplicates import customer_duplicates
     from kehu.customers.models import Customer
-    from kehu.prospecting.selectors import funnel
-    from kehu.prospecting.services import origins_refresh
+    from kehu.prospecting.selectors import funnel, funnel_raw
+    from kehu.prospecting.services import funnel_summary_refresh, origins_refresh
 
     started = time.perf_counter()
     seeded = _seed(prospects, touchpoints)
     refresh = time.perf_counter()
-    origins_refresh(today=timezone.localdate())  # the daily job: funnel figures of customers won
+    origins_refresh(today=timezone.localdate())  # the daily job: funnel figures of customers won, and the summary
     refresh_s = time.perf_counter() - refresh
+    rebuild = time.perf_counter()
+    summary_rows = funnel_summary_refresh()  # the summary alone, whole
+    rebuild_s = time.perf_counter() - rebuild
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     seed_s = time.perf_counter() - started
@@ -182,11 +187,24 @@ def run(prospects: int = PROSPECTS, touchpoints: int = TOUCHPOINTS, samples: int
     funnel(user=senior)  # warm
     runs = _timed(lambda: funnel(user=senior), 12)
     rows = funnel(user=senior)
+    funnel_raw(user=senior)  # warm
+    raw_runs = _timed(lambda: funnel_raw(user=senior), 12)
+    today = timezone.localdate()
+    window = {"since": today - datetime.timedelta(days=400), "until": today - datetime.timedelta(days=20)}
+    edge_runs = _timed(lambda: funnel(user=senior, **window), 12)
+
+    def figures(result):
+        return [(r.key, r.created, r.yellow, r.red, r.median_days, r.first_year_sales, r.touch_cost) for r in result]
+
+    same = (figures(rows) == figures(funnel_raw(user=senior))
+            and figures(funnel(user=senior, **window)) == figures(funnel_raw(user=senior, **window)))
     return {
         "prospects": Customer.objects.filter(code__startswith=PREFIX).count(),
         "customers": Customer.objects.count(),
-        "seeded": seeded, "seed_s": seed_s, "refresh_s": refresh_s,
+        "seeded": seeded, "seed_s": seed_s, "refresh_s": refresh_s, "rebuild_s": rebuild_s,
+        "summary_rows": summary_rows, "same": same,
         "dup_ms": dup, "dup_found": found, "dup_n": len(variants), "base_ms": base, "funnel_ms": runs,
+        "raw_ms": raw_runs, "edge_ms": edge_runs,
         "funnel_rows": [(r.key, r.created, r.yellow, r.red) for r in rows],
     }
 
@@ -199,10 +217,14 @@ def report(result: dict) -> None:
 
     print(f"  {result['customers']:,} customers of which {result['prospects']:,} benchmark prospects "
           f"(added this run: {result['seeded']['added']:,}; seeding and ANALYZE {result['seed_s']:.0f}s)")
-    print(f"  the daily job refreshing the funnel figures of customers won: {result['refresh_s']:.1f}s")
+    print(f"  the daily job refreshing the funnel figures of customers won and the summary: {result['refresh_s']:.1f}s"
+          f" (the summary alone: {result['rebuild_s']:.1f}s, {result['summary_rows']:,} rows)")
     line("duplicate check at entry", result["dup_ms"], DUP_TARGET_MS)
     print(f"    ({result['dup_found']} of {result['dup_n']} typed companies matched an existing customer)")
     line("company funnel by method (senior manager)", result["funnel_ms"], FUNNEL_TARGET_MS)
+    line("  the same from the customers (before)", result["raw_ms"], None)
+    line("  summary + partial edge months (380 days)", result["edge_ms"], FUNNEL_TARGET_MS)
+    print(f"    summary figures equal the raw ones: {'yes' if result['same'] else 'NO'}")
     line("baseline: a customer by its code", result["base_ms"], None)
     for key, created, yellow, red in result["funnel_rows"]:
         print(f"    {key:<20} created {created:>8,}  yellow {yellow:>8,}  red {red:>8,}")

@@ -1,6 +1,7 @@
 """Touchpoints (P4): logged, scheduled, completed; reminders turned into planned touchpoints."""
 
 import datetime
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -16,11 +17,20 @@ from kehu.customers.models import Contact, Customer
 from .models import LifeEvent, LifeEventKind, TouchMethod, Touchpoint, TouchStatus, TouchTotal
 
 MAX_COST = Decimal("1000000")
+# Called with a customer's id after its touch total changed (the prospecting app keeps its yield
+# summary current this way, as apps further down may not be imported here).
+TOTAL_CHANGED: list[Callable[[int], None]] = []
 
 
 def _count_done(touch: Touchpoint) -> None:
     """Add a done touch to its customer's running total (one conditional UPDATE; the row is made on
     the first touch, and a race to make it retries as an UPDATE)."""
+    _add_to_total(touch)
+    for listener in TOTAL_CHANGED:
+        listener(touch.customer_id)
+
+
+def _add_to_total(touch: Touchpoint) -> None:
     from django.db.models import F, Value
     from django.db.models.functions import Coalesce, Greatest
 

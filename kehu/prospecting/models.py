@@ -306,3 +306,27 @@ class HandoverRequest(models.Model):
             models.UniqueConstraint(fields=["customer", "requested_by"], condition=Q(status="pending"),
                                     name="handover_one_pending"),
         ]
+
+
+class FunnelMonth(models.Model):
+    """The yield report's figures summed per owner × month of filing × method (``by="method"``) and
+    again × record (``by="record"``: the exhibition, campaign, news source…), so the company funnel
+    reads a few thousand rows instead of every prospect. Written only by
+    ``services.funnel_summary_refresh`` (whole, by the daily job; the owner-months a prospecting
+    service touches, at once); ``selectors.funnel`` adds raw rows for partial months."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.CASCADE, related_name="+")
+    by = models.CharField(max_length=6)  # "method" or "record": what ``key`` is
+    key = models.CharField(max_length=200, blank=True)  # the customer's source, or its source_detail
+    month = models.DateField()  # the first day of the month the prospect was filed (local time)
+    created = models.PositiveIntegerField(default=0)
+    yellow = models.PositiveIntegerField(default=0)
+    red = models.PositiveIntegerField(default=0)
+    first_year_sales = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+    touch_cost = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+    # Days from filing to the first order of the customers won, as {days: how many}: the median stays exact.
+    days_to_close = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["owner", "month"], name="funnelmonth_owner_month"),
+                   models.Index(fields=["by", "month"], name="funnelmonth_by_month")]

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from kehu.accounts.models import Role, Team, User
 from kehu.core.queries import get_or_404
-from kehu.customers.models import ColourGrade, Customer, Lifecycle, PursuitDecision, SourceMethod
+from kehu.customers.models import Customer, Lifecycle, PursuitDecision, SourceMethod
 from kehu.customers.selectors import customer_visible
 from kehu.ledger.models import Order, OrderStatus
 
@@ -27,7 +27,7 @@ from .models import (
     RequestStatus,
     SharedPoolEntry,
 )
-from .services import policy_get
+from .services import funnel_figures, policy_get
 
 
 def _open_entry() -> QuerySet[SharedPoolEntry]:
@@ -244,27 +244,97 @@ def funnel(*, user: User, by: str = "method", team: int | None = None, rep: int 
     prospects created, reached yellow, reached red (deal closed), conversion, median days from
     filing to the first confirmed order, first-year sales of the customers won, cost of touches.
 
-    Reached yellow: yellow or red now, or at any time before (the origin's mark); reached red: red
-    now or once, or won (a customer now). One grouped query over the customers with their origin
-    and touch totals (one row each); the won customers' days and first-year sales are the daily
-    job's (``services.origins_refresh``), so the report reads no order and no touchpoint."""
+    For those who see every customer, the whole months come from the yield summary
+    (``services.funnel_summary_refresh``) and only the partial months at the edges of ``since`` /
+    ``until`` from the customers; for everyone else (whose view is not whole owners), and before the
+    summary was first built, from the customers (``funnel_raw``). The figures are the same either way."""
+    from kehu.accounts.permissions import customer_scope
+
+    from .models import FunnelMonth
+
+    # Never built yet (a new installation, demo data written directly): the customers themselves.
+    if customer_scope(user) is not None or not FunnelMonth.objects.exists():
+        return funnel_raw(user=user, by=by, team=team, rep=rep, since=since, until=until)
+
+    key = _group_expr(by)
+    rows: dict[str, FunnelRow] = {}
+    hist: dict[str, dict[int, int]] = {}
+    summary = FunnelMonth.objects.filter(by="method" if by == "method" else "record")
+    if team:
+        summary = summary.filter(owner__team_id=team)
+    if rep:
+        summary = summary.filter(owner_id=rep)
+    # The whole months [first, last) from the summary; the partial months at the edges from the customers.
+    first = (since if since.day == 1 else _next_month(since)) if since else None
+    last = (_next_month(until) if _next_month(until) - datetime.timedelta(days=1) == until
+            else until.replace(day=1)) if until else None
+    edges: list[tuple[datetime.date | None, datetime.date | None]] = []
+    if first is not None and last is not None and first >= last:
+        edges.append((since, until))  # not one whole month: all of it from the customers
+    else:
+        if since and first != since:
+            edges.append((since, first - datetime.timedelta(days=1)))
+        if until and last is not None and last <= until:
+            edges.append((last, until))
+        if first is not None:
+            summary = summary.filter(month__gte=first)
+        if last is not None:
+            summary = summary.filter(month__lt=last)
+        figures = {"created": Sum("created"), "yellow": Sum("yellow"), "red": Sum("red"),
+                   "sales": Sum("first_year_sales"), "cost": Sum("touch_cost")}
+        _add_rows(rows, by, summary.values("key").annotate(**figures).order_by("key"), "key")
+        for k, days in summary.exclude(days_to_close={}).values_list("key", "days_to_close"):
+            counts = hist.setdefault(k, {})
+            for d, n in days.items():
+                counts[int(d)] = counts.get(int(d), 0) + n
+    tz = timezone.get_current_timezone()
+    for lo, hi in edges:
+        # As funnel_base's dates, as a range of instants (local midnights) the planner can estimate.
+        base = funnel_base(user=user, team=team, rep=rep)
+        if lo:
+            base = base.filter(created_at__gte=datetime.datetime.combine(lo, datetime.time(), tzinfo=tz))
+        if hi:
+            base = base.filter(created_at__lt=datetime.datetime.combine(hi + datetime.timedelta(days=1),
+                                                                        datetime.time(), tzinfo=tz))
+        _add_rows(rows, by, base.values(key).annotate(**funnel_figures()).order_by(key), key)
+        for k, d in base.filter(origin__days_to_close__isnull=False).values_list(key, "origin__days_to_close"):
+            counts = hist.setdefault(k, {})
+            counts[d] = counts.get(d, 0) + 1
+    for k, counts in hist.items():
+        if k in rows:
+            rows[k].days_to_close = [d for d, n in sorted(counts.items()) for _i in range(n)]
+    return sorted(rows.values(), key=lambda r: (-r.created, r.key))
+
+
+def _next_month(day: datetime.date) -> datetime.date:
+    return (day.replace(day=1) + datetime.timedelta(days=32)).replace(day=1)
+
+
+def _add_rows(rows: dict[str, FunnelRow], by: str, values: Any, key: str) -> None:
+    labels = dict(SourceMethod.choices)
+    for row in values:
+        k = row[key]
+        out = rows.get(k)
+        if out is None:
+            label = str(labels.get(k, k)) if by == "method" else (k or _("(not recorded)"))
+            out = rows[k] = FunnelRow(k, label)
+        out.created += row["created"] or 0
+        out.yellow += row["yellow"] or 0
+        out.red += row["red"] or 0
+        out.first_year_sales += row["sales"] or Decimal("0")
+        out.touch_cost += row["cost"] or Decimal("0")
+
+
+def funnel_raw(*, user: User, by: str = "method", team: int | None = None, rep: int | None = None,
+               since: datetime.date | None = None, until: datetime.date | None = None) -> list[FunnelRow]:
+    """``funnel`` computed from the customers themselves: one grouped query over the customers with
+    their origin and touch totals (one row each); the won customers' days and first-year sales are
+    the daily job's (``services.origins_refresh``), so the report reads no order and no touchpoint."""
     base = funnel_base(user=user, team=team, rep=rep, since=since, until=until)
     key = _group_expr(by)
-    red = Q(colour=ColourGrade.RED) | Q(lifecycle__in=WON) | Q(origin__red_at__isnull=False)
-    yellow = red | Q(colour=ColourGrade.YELLOW) | Q(origin__yellow_at__isnull=False)
     postgres = connection.vendor == "postgresql"
-    figures = {
-        "created": Count("id"), "yellow": Count("id", filter=yellow), "red": Count("id", filter=red),
-        "sales": Sum("origin__first_year_sales"), "cost": Sum("touch_total__cost"),
-    }
-    labels = dict(SourceMethod.choices)
     rows: dict[str, FunnelRow] = {}
-    for row in base.values(key).annotate(**figures).order_by(key):
-        k = row[key]
-        label = str(labels.get(k, k)) if by == "method" else (k or _("(not recorded)"))
-        out = rows[k] = FunnelRow(k, label, row["created"], row["yellow"], row["red"])
-        out.first_year_sales = row["sales"] or Decimal("0")
-        out.touch_cost = row["cost"] or Decimal("0")
+    _add_rows(rows, by, base.values(key).annotate(**funnel_figures()).order_by(key), key)
     # The median over the won ones only (a few in a hundred): a second, small query.
     won = base.filter(origin__days_to_close__isnull=False)
     if postgres and rows:

@@ -19,7 +19,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -115,6 +115,7 @@ def prospect_file(*, user: User, method: str, company: dict[str, Any], origin: d
     ProspectOrigin.objects.create(customer=customer, method=method, created_by=user, **origin)
     # No reason typed: the card words it "filed as a prospect" in the reader's language.
     ColourChange.objects.create(customer=customer, colour=ColourGrade.GREEN, reason="", by=user)
+    funnel_summary_refresh(customer_ids=[customer.pk])
     return customer
 
 
@@ -148,6 +149,7 @@ def colour_set(*, user: User, customer: Customer, colour: str, reason: str, sub:
     if colour == ColourGrade.RED:
         ProspectOrigin.objects.filter(customer=customer, red_at__isnull=True).update(red_at=now)
     ColourChange.objects.create(customer=customer, colour=colour, sub=sub, previous=previous, reason=reason[:200], by=user)
+    funnel_summary_refresh(customer_ids=[customer.pk])
     customer.colour, customer.colour_sub = colour, sub
     return customer
 
@@ -262,8 +264,10 @@ def pool_claim(*, user: User, entry: SharedPoolEntry, now: datetime.datetime | N
             claimed_by=user, claimed_at=now)
         if not won:
             raise ValidationError(_("Someone else claimed this prospect first."))
+        before = _owner_months([entry.customer_id])
         Customer.objects.filter(pk=entry.customer_id).update(
             owner=user, pursuit=PursuitDecision.CONTINUE, pursuit_reason="", updated_at=now)
+        funnel_summary_refresh(customer_ids=[entry.customer_id], owner_months=before)
         DecisionChange.objects.create(customer_id=entry.customer_id, decision=PursuitDecision.CONTINUE,
                                       reason="", claimed=True, by=user)
         entry.refresh_from_db()
@@ -304,10 +308,12 @@ def handover_decide(*, user: User, request: HandoverRequest, approve: bool) -> H
     request.decided_by, request.decided_at = user, now
     request.save()
     if approve:
+        before = _owner_months([request.customer_id])
         moved = Customer.objects.filter(pk=request.customer_id, owner_id=request.owner_id).update(
             owner_id=request.requested_by_id, updated_at=now)
         if not moved:
             raise ValidationError(_("The customer changed hands meanwhile; ask again."))
+        funnel_summary_refresh(customer_ids=[request.customer_id], owner_months=before)
     word = _("approved") if approve else _("refused")
     text = _("Your request for %(name)s was %(word)s.") % {"name": request.customer.name, "word": word}
     requester = request.requested_by
@@ -516,4 +522,86 @@ def origins_refresh(*, today: datetime.date) -> int:
         ProspectOrigin.objects.bulk_update(updates, ["won_on", "days_to_close", "first_year_sales", "red_at", "yellow_at"],
                                            batch_size=1000)
         changed += len(updates)
+    funnel_summary_refresh()  # and the summary the company funnel reads, whole
     return made + changed
+
+
+# ── the yield summary ───────────────────────────────────────────────────────────────────────
+
+def funnel_figures() -> dict[str, Any]:
+    """The funnel's figures of a group of customers (the one definition, raw and summarised).
+
+    Reached yellow: yellow or red now, or at any time before (the origin's mark); reached red: red
+    now or once, or won (a customer now)."""
+    from django.db.models import Count, Sum
+
+    red = Q(colour=ColourGrade.RED) | Q(lifecycle__in=WON) | Q(origin__red_at__isnull=False)
+    yellow = red | Q(colour=ColourGrade.YELLOW) | Q(origin__yellow_at__isnull=False)
+    return {"created": Count("id"), "yellow": Count("id", filter=yellow), "red": Count("id", filter=red),
+            "sales": Sum("origin__first_year_sales"), "cost": Sum("touch_total__cost")}
+
+
+def _month_start(day: datetime.date) -> datetime.date:
+    return day.replace(day=1)
+
+
+def _month_bounds(month: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
+    following = (month + datetime.timedelta(days=32)).replace(day=1)
+    tz = timezone.get_current_timezone()
+    return (datetime.datetime.combine(month, datetime.time(), tzinfo=tz),
+            datetime.datetime.combine(following, datetime.time(), tzinfo=tz))
+
+
+def _owner_months(customer_ids: list[int]) -> set[tuple[int | None, datetime.date]]:
+    return {(owner, timezone.localtime(created).date().replace(day=1))
+            for owner, created in Customer.objects.filter(pk__in=customer_ids).values_list("owner_id", "created_at")}
+
+
+@transaction.atomic
+def funnel_summary_refresh(*, customer_ids: list[int] | None = None,
+                           owner_months: set[tuple[int | None, datetime.date]] | None = None) -> int:
+    """Recompute the yield summary (``FunnelMonth``): all of it (no argument: the daily job), or the
+    owner-months of ``customer_ids`` as they are now plus ``owner_months`` (where they were before a
+    change of owner). The only writer of the summary. Returns the rows written."""
+    from django.db.models import DateField
+    from django.db.models.functions import Trunc
+
+    from .models import FunnelMonth
+
+    whole = customer_ids is None and owner_months is None
+    scope = Customer.objects.exclude(source="")
+    summary = FunnelMonth.objects.all()
+    if not whole:
+        pairs = set(owner_months or set()) | _owner_months(list(customer_ids or []))
+        if not pairs:
+            return 0
+        where, gone = Q(pk__in=[]), Q(pk__in=[])
+        for owner, month in pairs:
+            start, end = _month_bounds(month)
+            who = Q(owner__isnull=True) if owner is None else Q(owner_id=owner)
+            where |= who & Q(created_at__gte=start, created_at__lt=end)
+            gone |= (Q(owner__isnull=True) if owner is None else Q(owner_id=owner)) & Q(month=month)
+        scope = scope.filter(where)
+        summary = summary.filter(gone)
+    summary.delete()
+    month = Trunc("created_at", "month", output_field=DateField())
+    rows = []
+    for by, field in (("method", "source"), ("record", "source_detail")):
+        keys = ("owner_id", field, "m")
+        grouped = scope.annotate(m=month).values(*keys)
+        days: dict[tuple, dict[str, int]] = {}
+        won = grouped.filter(origin__days_to_close__isnull=False).annotate(d=F("origin__days_to_close"))
+        for row in won.values_list(*keys, "d").order_by():
+            hist = days.setdefault(row[:3], {})
+            hist[str(row[3])] = hist.get(str(row[3]), 0) + 1
+        rows += [FunnelMonth(owner_id=r["owner_id"], by=by, key=r[field], month=r["m"],
+                             created=r["created"], yellow=r["yellow"], red=r["red"],
+                             first_year_sales=r["sales"] or 0, touch_cost=r["cost"] or 0,
+                             days_to_close=days.get(tuple(r[k] for k in keys), {}))
+                 for r in grouped.annotate(**funnel_figures()).order_by()]
+    FunnelMonth.objects.bulk_create(rows, batch_size=2000)
+    return len(rows)
+
+
+def summary_after_touch(customer_id: int) -> None:
+    funnel_summary_refresh(customer_ids=[customer_id])
