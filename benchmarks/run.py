@@ -38,6 +38,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=60, help="timed requests per page (default 60)")
     parser.add_argument("--rebuild", action="store_true", help="build afresh even if a build of this scale exists")
     parser.add_argument("--only", choices=["pages", "others"], help="run only the page timings or only the other benchmarks")
+    parser.add_argument("--bench", action="append", default=[], metavar="NAME",
+                        help="of the other benchmarks, run only NAME (benchmarks/NAME_bench.py); repeatable")
     return parser.parse_args()
 
 
@@ -261,8 +263,10 @@ def _pad(text: str, width: int) -> str:
 # -- the other benchmarks ------------------------------------------------------------------------
 
 
-def other_benchmarks() -> None:
+def other_benchmarks(only: list[str] | None = None) -> None:
     for path in sorted(HERE.glob("*_bench.py")):
+        if only and path.stem.removesuffix("_bench") not in only:
+            continue
         module = importlib.import_module(path.stem)
         if not (hasattr(module, "run") and hasattr(module, "report")):
             continue
@@ -293,7 +297,7 @@ def main() -> None:
     if args.only != "others":
         report_pages(page_timings(args), args)
     if args.only != "pages":
-        other_benchmarks()
+        other_benchmarks(args.bench)
     print(f"\nmake bench took {time.monotonic() - started:.0f}s")
 
 
