@@ -4,6 +4,7 @@ of reference data."""
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -63,3 +64,19 @@ class ReferenceViewSet(viewsets.GenericViewSet):
 
     def partial_update(self, request: Request, pk: str) -> Response:
         return self.update(request, pk, partial=True)
+
+
+def named_choice_field(choices: type, component_name: str, *, blank: bool = False) -> type[serializers.ChoiceField]:
+    """A choice field whose enum has its own name in the schema (the same field name holds different
+    sets in different apps, and the schema must not guess between them). ``blank``: "" is a value too."""
+
+    @extend_schema_field({"type": "string", "enum": [*choices.values, ""] if blank else choices.values},
+                         component_name=component_name)
+    class NamedChoiceField(serializers.ChoiceField):
+        def __init__(self, **kwargs):
+            if blank:
+                kwargs.setdefault("allow_blank", True)
+            super().__init__(choices=choices.choices, **kwargs)
+
+    NamedChoiceField.__name__ = f"{component_name}Field"
+    return NamedChoiceField

@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 from rest_framework.views import APIView
 
+from kehu.core.api import named_choice_field
 from kehu.core.queries import get_or_404
 from kehu.customers.api import VisibleCustomerField
 from kehu.ledger.models import Product
@@ -37,20 +38,7 @@ from .models import (
 )
 from .workdays import week_bounds
 
-
-def _named_choices(choices: type, component_name: str, *, blank: bool = False) -> type[serializers.ChoiceField]:
-    """A choice field whose enum has its own name in the schema (``status`` differs between apps)."""
-
-    @extend_schema_field({"type": "string", "enum": [*choices.values, ""] if blank else choices.values},
-                         component_name=component_name)
-    class NamedChoiceField(serializers.ChoiceField):
-        def __init__(self, **kwargs):
-            if blank:
-                kwargs.setdefault("allow_blank", True)
-            super().__init__(choices=choices.choices, **kwargs)
-
-    NamedChoiceField.__name__ = f"{component_name}Field"
-    return NamedChoiceField
+_named_choices = named_choice_field
 
 
 PlanKindField = _named_choices(PlanKind, "VisitPlanKind")
