@@ -154,3 +154,32 @@ def test_openapi_schema_is_valid_json_with_every_endpoint(org):
     # Money is a string in the schema, as on the wire.
     assert schema["components"]["schemas"]["Order"]["properties"]["total"]["type"] == "string"
     assert {"tokenAuth", "cookieAuth"} <= set(schema["components"]["securitySchemes"])
+
+
+def test_openapi_schema_served_to_concurrent_first_readers():
+    """A threaded server's first requests arrive together: each gets the whole schema, the same one."""
+    import threading
+
+    from django.test import Client
+
+    from kehu.api_urls import OpenAPIView
+
+    OpenAPIView._built.clear()
+    readers = 6
+    barrier = threading.Barrier(readers)
+    results: list[tuple[int, bytes]] = []
+
+    def read() -> None:
+        client = Client()
+        barrier.wait()
+        response = client.get("/api/v1/openapi.json")
+        results.append((response.status_code, response.content))
+
+    threads = [threading.Thread(target=read) for _ in range(readers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [status for status, _body in results] == [200] * readers
+    assert len({body for _status, body in results}) == 1
+    assert json.loads(results[0][1])["paths"]["/api/v1/me"]
