@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kehu.accounts.models import Role, User
+from kehu.accounts.requests import AuthenticatedRequest
 from kehu.core.forms import apply_errors
 from kehu.core.queries import get_or_404
 from kehu.customers.selectors import customer_visible
@@ -39,7 +40,7 @@ def _date(value: str | None) -> datetime.date:
         return timezone.localdate()
 
 
-def _person(request: HttpRequest, key: str = "rep") -> User:
+def _person(request: AuthenticatedRequest, key: str = "rep") -> User:
     """The person whose day or map this is: oneself, or someone whose work the viewer sees."""
     pk = request.GET.get(key) or request.POST.get(key)
     if not pk:
@@ -87,7 +88,7 @@ def map_settings() -> dict:
 
 
 @login_required
-def day(request: HttpRequest) -> HttpResponse:
+def day(request: AuthenticatedRequest) -> HttpResponse:
     """A person's day: the checklist (F1), the route, the visits to check in to and log."""
     date = _date(request.GET.get("date"))
     person = _person(request)
@@ -115,7 +116,7 @@ def day(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def day_start(request: HttpRequest) -> HttpResponse:
+def day_start(request: AuthenticatedRequest) -> HttpResponse:
     date = _date(request.POST.get("date"))
     form = ChecklistForm(request.POST)
     if form.is_valid():
@@ -137,7 +138,7 @@ def day_start(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def day_route(request: HttpRequest) -> HttpResponse:
+def day_route(request: AuthenticatedRequest) -> HttpResponse:
     date = _date(request.POST.get("date"))
     route = services.day_route_compute(user=request.user, date=date)
     skipped = len(route.plan.get("skipped", []))
@@ -150,7 +151,7 @@ def day_route(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def entry_move(request: HttpRequest, pk: int) -> HttpResponse:
+def entry_move(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     entry = get_or_404(selectors.entry_visible(user=request.user), pk)
     form = MoveForm(request.POST)
     back = f"{reverse('visits:day')}?date={entry.date.isoformat()}"
@@ -169,7 +170,7 @@ def entry_move(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def entry_check_in(request: HttpRequest, pk: int) -> HttpResponse:
+def entry_check_in(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     entry = get_or_404(selectors.entry_visible(user=request.user), pk)
     try:
         visit = services.visit_check_in(user=request.user, entry=entry, lat=request.POST.get("lat"),
@@ -183,7 +184,7 @@ def entry_check_in(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def visit_list(request: HttpRequest) -> HttpResponse:
+def visit_list(request: AuthenticatedRequest) -> HttpResponse:
     visits = selectors.visit_visible(user=request.user).prefetch_related("comments")
     person = request.GET.get("rep")
     if person:
@@ -192,7 +193,7 @@ def visit_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def visit_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     visit = selectors.visit_get(user=request.user, pk=pk)
     own = visit.rep_id == request.user.pk
     form = VisitLogForm(request.POST or None, request.FILES or None, initial={
@@ -227,7 +228,7 @@ def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def visit_comment(request: HttpRequest, pk: int) -> HttpResponse:
+def visit_comment(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     visit = selectors.visit_get(user=request.user, pk=pk)
     form = CommentForm(request.POST)
     if form.is_valid():
@@ -243,7 +244,7 @@ def visit_comment(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def visit_photo(request: HttpRequest, pk: int, photo_pk: int) -> HttpResponse:
+def visit_photo(request: AuthenticatedRequest, pk: int, photo_pk: int) -> HttpResponse:
     visit = selectors.visit_get(user=request.user, pk=pk)
     try:
         photo = VisitPhoto.objects.get(pk=photo_pk, visit=visit)
@@ -257,7 +258,7 @@ def visit_photo(request: HttpRequest, pk: int, photo_pk: int) -> HttpResponse:
 
 
 @login_required
-def plan_list(request: HttpRequest) -> HttpResponse:
+def plan_list(request: AuthenticatedRequest) -> HttpResponse:
     form = GenerateForm(request.POST or None, initial={"kind": PlanKind.WEEK, "day": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
         try:
@@ -275,7 +276,7 @@ def plan_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def plan_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     plan = selectors.plan_get(user=request.user, pk=pk)
     own = plan.rep_id == request.user.pk
     entries = plan.entries.select_related("customer", "companion").order_by("date", "position", "id")
@@ -304,7 +305,7 @@ def _grade_counts(entries) -> list[tuple[str, int]]:
 
 @login_required
 @require_POST
-def plan_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+def plan_action(request: AuthenticatedRequest, pk: int, action: str) -> HttpResponse:
     plan = selectors.plan_get(user=request.user, pk=pk)
     try:
         if action == "submit":
@@ -336,7 +337,7 @@ def plan_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 
 
 @login_required
-def sales_map(request: HttpRequest) -> HttpResponse:
+def sales_map(request: AuthenticatedRequest) -> HttpResponse:
     people = selectors.team_of(request.user)
     rep = _person(request) if request.GET.get("rep") else (request.user if request.user.role == Role.REP else None)
     grade = request.GET.get("grade", "")
@@ -356,7 +357,7 @@ def sales_map(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def day_sheet(request: HttpRequest) -> HttpResponse:
+def day_sheet(request: AuthenticatedRequest) -> HttpResponse:
     """The day sheet as a PDF: the route, a map, and each customer's card."""
     from .pdf import day_sheet_pdf
 
@@ -369,7 +370,7 @@ def day_sheet(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def adherence(request: HttpRequest) -> HttpResponse:
+def adherence(request: AuthenticatedRequest) -> HttpResponse:
     today = timezone.localdate()
     end = _date(request.GET.get("to")) if request.GET.get("to") else today
     start = _date(request.GET.get("from")) if request.GET.get("from") else week_bounds(end)[0] - datetime.timedelta(weeks=3)
@@ -389,7 +390,7 @@ def adherence(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def policy(request: HttpRequest) -> HttpResponse:
+def policy(request: AuthenticatedRequest) -> HttpResponse:
     is_admin = request.user.is_superuser or request.user.role == Role.ADMIN
     current = services.policy_current()
     form = PolicyForm(request.POST or None, instance=CadencePolicy(**{f: getattr(current, f) for f in services.POLICY_FIELDS}))
@@ -413,7 +414,7 @@ def policy(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def opening_hours(request: HttpRequest, customer_pk: int) -> HttpResponse:
+def opening_hours(request: AuthenticatedRequest, customer_pk: int) -> HttpResponse:
     from kehu.customers.selectors import customer_get
 
     customer = customer_get(user=request.user, pk=customer_pk)
