@@ -146,7 +146,7 @@ class TokenLoginView(ObtainAuthToken):
         return Response({"token": token.key})
 
 
-def _cool_off_seconds(request: AuthenticatedApiRequest) -> int | None:
+def _cool_off_seconds(request: Request) -> int | None:
     cool_off = get_cool_off(request)
     return int(cool_off.total_seconds()) if cool_off else None
 
@@ -175,7 +175,7 @@ class RegionSerializer(serializers.ModelSerializer):
 
 
 class RegionWriteSerializer(serializers.ModelSerializer):
-    parent = serializers.PrimaryKeyRelatedField(
+    parent = serializers.PrimaryKeyRelatedField(  # type: ignore[assignment]  # a declared field, not Field.parent
         queryset=Region.objects.all(), required=False, allow_null=True,
         error_messages={"does_not_exist": _("No such region."),
                         "incorrect_type": _("A region is given by its id, a whole number.")},
@@ -185,13 +185,13 @@ class RegionWriteSerializer(serializers.ModelSerializer):
         model = Region
         fields = list(REGION_FIELDS)
         # Uniqueness is checked once, by the model and the database through the service.
-        extra_kwargs = {"code": {"validators": []}}
+        extra_kwargs: dict[str, dict[str, Any]] = {"code": {"validators": []}}
 
 
 class RegionFilterSerializer(serializers.Serializer):
     q = serializers.CharField(required=False, allow_blank=True, max_length=100,
                               help_text=_("Part of the code, the name or a province covered."))
-    parent = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=2**63 - 1,
+    parent = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=2**63 - 1,  # type: ignore[assignment]  # a declared field named like a Field attribute
                                       help_text=_("Only the subregions of this region."))
     ordering = serializers.ChoiceField(choices=list(REGION_ORDERINGS), required=False, default="code")
 
@@ -254,7 +254,7 @@ class TeamWriteSerializer(serializers.ModelSerializer):
     class Meta:
         model = Team
         fields = list(TEAM_FIELDS)
-        extra_kwargs = {"name": {"validators": []}}
+        extra_kwargs: dict[str, dict[str, Any]] = {"name": {"validators": []}}
 
 
 class TeamFilterSerializer(serializers.Serializer):
@@ -327,7 +327,7 @@ class UserWriteSerializer(serializers.ModelSerializer):
     class Meta:
         model = User
         fields = list(USER_FIELDS)
-        extra_kwargs = {
+        extra_kwargs: dict[str, dict[str, Any]] = {
             "display_name": {"help_text": _("The name pages show; the user name when left empty.")},
             "approval_limit": {"help_text": _("The largest credit amount this person may approve, in yuan.")},
         }

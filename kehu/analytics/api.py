@@ -84,7 +84,7 @@ class ParetoView(APIView):
 
 
 class ConcentrationSerializer(serializers.Serializer):
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a declared field named like a Field attribute
     region_id = serializers.IntegerField(allow_null=True, help_text=_("null for the company row."))
     customers = serializers.IntegerField()
     total = _money()

@@ -9,7 +9,7 @@ The audit trail is read-only: there is no way to change or delete an entry.
 """
 
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.core.validators import ProhibitNullCharactersValidator
 from django.db.models import Prefetch, QuerySet
@@ -105,10 +105,10 @@ class AttachmentSerializer(serializers.ModelSerializer):
 class InvestigationSerializer(serializers.ModelSerializer):
     customer_code = serializers.CharField(source="customer.code", read_only=True)
     customer_name = serializers.CharField(source="customer.name", read_only=True)
-    investigated_by_name = serializers.StringRelatedField(source="investigated_by", read_only=True)
+    investigated_by_name: serializers.StringRelatedField = serializers.StringRelatedField(source="investigated_by", read_only=True)
     score_detail = serializers.DictField(child=serializers.IntegerField(), read_only=True,
                                          help_text=_("Points per answer, as the policy's scorecard gave them."))
-    source = InvestigationSourceField(read_only=True, help_text=_(
+    source = InvestigationSourceField(read_only=True, help_text=_(  # type: ignore[assignment]  # a declared field named like a Field attribute
         "imported: carried over from the previous system with a limit approved there; it has no answers and no score."))
     payment_record_us = PaymentRecordAnswerField(read_only=True)
     payment_record_others = PaymentRecordAnswerField(read_only=True)
@@ -198,8 +198,8 @@ class InvestigationViewSet(viewsets.GenericViewSet):
 class ApplicationSerializer(serializers.ModelSerializer):
     customer_code = serializers.CharField(source="customer.code", read_only=True)
     customer_name = serializers.CharField(source="customer.name", read_only=True)
-    applicant_name = serializers.StringRelatedField(source="applicant", read_only=True)
-    decided_by_name = serializers.StringRelatedField(source="decided_by", read_only=True, allow_null=True)
+    applicant_name: serializers.StringRelatedField = serializers.StringRelatedField(source="applicant", read_only=True)
+    decided_by_name: serializers.StringRelatedField = serializers.StringRelatedField(source="decided_by", read_only=True, allow_null=True)
     investigation_score = serializers.IntegerField(source="investigation.score", read_only=True, allow_null=True,
                                                    help_text=_("None when the investigation was carried over from the previous system."))
     investigation_risk_class = serializers.CharField(source="investigation.risk_class", read_only=True)
@@ -304,7 +304,7 @@ class ApplicationViewSet(viewsets.GenericViewSet):
 class LimitSerializer(serializers.ModelSerializer):
     customer_code = serializers.CharField(source="customer.code", read_only=True)
     customer_name = serializers.CharField(source="customer.name", read_only=True)
-    approved_by_name = serializers.StringRelatedField(source="approved_by", read_only=True)
+    approved_by_name: serializers.StringRelatedField = serializers.StringRelatedField(source="approved_by", read_only=True)
 
     class Meta:
         model = CreditLimit
@@ -346,7 +346,7 @@ class LimitViewSet(viewsets.GenericViewSet):
 
 class CreditCheckSerializer(serializers.ModelSerializer):
     order_number = serializers.CharField(source="order.number", read_only=True)
-    checked_by_name = serializers.StringRelatedField(source="checked_by", read_only=True)
+    checked_by_name: serializers.StringRelatedField = serializers.StringRelatedField(source="checked_by", read_only=True)
     exposure_after = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True,
                                               help_text=_("Exposure before the order plus the order."))
     reasons = serializers.ListField(child=serializers.DictField(), read_only=True, source="reasons_described",
@@ -393,9 +393,9 @@ class ExceptionSerializer(serializers.ModelSerializer):
     customer = serializers.IntegerField(source="order.customer_id", read_only=True)
     customer_name = serializers.CharField(source="order.customer.name", read_only=True)
     handler = serializers.IntegerField(source="order.handler_id", read_only=True)
-    handler_name = serializers.StringRelatedField(source="order.handler", read_only=True)
-    requested_by_name = serializers.StringRelatedField(source="requested_by", read_only=True)
-    decided_by_name = serializers.StringRelatedField(source="decided_by", read_only=True, allow_null=True)
+    handler_name: serializers.StringRelatedField = serializers.StringRelatedField(source="order.handler", read_only=True)
+    requested_by_name: serializers.StringRelatedField = serializers.StringRelatedField(source="requested_by", read_only=True)
+    decided_by_name: serializers.StringRelatedField = serializers.StringRelatedField(source="decided_by", read_only=True, allow_null=True)
     status = DecisionStatusField(read_only=True)
 
     class Meta:
@@ -481,7 +481,7 @@ class ExceptionViewSet(viewsets.GenericViewSet):
 class ReviewTaskSerializer(serializers.ModelSerializer):
     customer_code = serializers.CharField(source="customer.code", read_only=True)
     customer_name = serializers.CharField(source="customer.name", read_only=True)
-    done_by_name = serializers.StringRelatedField(source="done_by", read_only=True, allow_null=True)
+    done_by_name: serializers.StringRelatedField = serializers.StringRelatedField(source="done_by", read_only=True, allow_null=True)
 
     class Meta:
         model = ReviewTask
@@ -589,7 +589,7 @@ def _has_null_character(value: Any) -> bool:
 
 
 class CreditPolicySerializer(serializers.ModelSerializer):
-    created_by_name = serializers.StringRelatedField(source="created_by", read_only=True, allow_null=True)
+    created_by_name: serializers.StringRelatedField = serializers.StringRelatedField(source="created_by", read_only=True, allow_null=True)
     in_force = serializers.SerializerMethodField(help_text=_("Whether this is the version in force today."))
     scorecard_rules = serializers.DictField(read_only=True, help_text=_("Points per answer, per factor."))
     scorecard_bands = serializers.ListField(child=serializers.ListField(), read_only=True,
@@ -746,7 +746,7 @@ class CreditAccountViewSet(viewsets.GenericViewSet):
         params.is_valid(raise_exception=True)
         page = self.paginate_queryset(selectors.credit_account_list(
             user=request.user, customer=params.validated_data.get("customer"), frozen=params.validated_data["frozen"]))
-        return self.get_paginated_response(CreditAccountSerializer(_account_rows(page), many=True).data)
+        return self.get_paginated_response(CreditAccountSerializer(_account_rows(cast(list[Customer], page)), many=True).data)
 
     def retrieve(self, request: AuthenticatedApiRequest, customer_id: str) -> Response:
         return self._position(self._customer(request, customer_id))
@@ -820,7 +820,7 @@ class UtilisationSnapshotViewSet(viewsets.GenericViewSet):
 
 
 class LiabilitySerializer(serializers.ModelSerializer):
-    person_name = serializers.StringRelatedField(source="person", read_only=True)
+    person_name: serializers.StringRelatedField = serializers.StringRelatedField(source="person", read_only=True)
     role = LiabilityRoleField(read_only=True)
     net = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True,
                                    help_text=_("The liability less what recoveries took off it."))
@@ -838,7 +838,7 @@ class LiabilitySerializer(serializers.ModelSerializer):
 
 
 class RecoverySerializer(serializers.ModelSerializer):
-    by_name = serializers.StringRelatedField(source="by", read_only=True)
+    by_name: serializers.StringRelatedField = serializers.StringRelatedField(source="by", read_only=True)
 
     class Meta:
         model = Recovery
@@ -850,7 +850,7 @@ class WriteOffSerializer(serializers.ModelSerializer):
     order = serializers.IntegerField(source="receivable.order_id", read_only=True)
     order_number = serializers.CharField(source="receivable.order.number", read_only=True)
     customer_name = serializers.CharField(source="customer.name", read_only=True)
-    by_name = serializers.StringRelatedField(source="by", read_only=True)
+    by_name: serializers.StringRelatedField = serializers.StringRelatedField(source="by", read_only=True)
     liabilities = LiabilitySerializer(source="visible_liabilities", many=True, read_only=True,
                                       help_text=_("The liabilities you may see."))
     recoveries = RecoverySerializer(many=True, read_only=True)
@@ -969,7 +969,7 @@ class LiabilityViewSet(viewsets.GenericViewSet):
 
 
 class AuditEntrySerializer(serializers.ModelSerializer):
-    user_name = serializers.StringRelatedField(source="user", read_only=True, allow_null=True)
+    user_name: serializers.StringRelatedField = serializers.StringRelatedField(source="user", read_only=True, allow_null=True)
     before = serializers.JSONField(read_only=True, allow_null=True)
     after = serializers.JSONField(read_only=True, allow_null=True)
 

@@ -89,7 +89,7 @@ class VisibleCustomerField(serializers.PrimaryKeyRelatedField):
 
 
 class CustomerSerializer(serializers.ModelSerializer):
-    owner_name = serializers.StringRelatedField(source="owner", read_only=True)
+    owner_name: serializers.StringRelatedField = serializers.StringRelatedField(source="owner", read_only=True)
     region_name = serializers.CharField(source="region.name", read_only=True, allow_null=True, default=None)
     industry_name = serializers.CharField(source="industry.name", read_only=True, allow_null=True, default=None)
 
@@ -375,7 +375,7 @@ class IndustryWriteSerializer(serializers.ModelSerializer):
         model = Industry
         fields = list(INDUSTRY_FIELDS)
         # Uniqueness is checked once, by the model and the database through the service.
-        extra_kwargs = {"code": {"validators": []}}
+        extra_kwargs: dict[str, dict[str, Any]] = {"code": {"validators": []}}
 
 
 class IndustryFilterSerializer(serializers.Serializer):

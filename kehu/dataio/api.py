@@ -78,7 +78,7 @@ class ImportResultSerializer(serializers.Serializer):
     updated = serializers.IntegerField(help_text=_("Rows updated, or to update when only checked."))
     skipped = serializers.IntegerField(help_text=_("Rows unchanged or skipped."))
     error_count = serializers.IntegerField()
-    errors = RowErrorSerializer(many=True, help_text=_("The first errors, by row."))
+    errors = RowErrorSerializer(many=True, help_text=_("The first errors, by row."))  # type: ignore[assignment]  # a declared field named like a Field attribute
     committed = serializers.BooleanField(help_text=_("Whether the rows were written."))
     problem = serializers.CharField(help_text=_("A problem with the whole file (unreadable, a required "
                                                 "column missing, not allowed); empty when none."))
@@ -129,19 +129,19 @@ class ImportJobSerializer(serializers.ModelSerializer):
 
 class ImportFieldSerializer(serializers.Serializer):
     name = serializers.CharField(help_text=_("What to put in the mapping."))
-    label = serializers.CharField()
-    required = serializers.BooleanField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a declared field named like a Field attribute
+    required = serializers.BooleanField()  # type: ignore[assignment]  # a declared field named like a Field attribute
 
 
 class AssignChoiceSerializer(serializers.Serializer):
     value = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a declared field named like a Field attribute
 
 
 class ImportKindInfoSerializer(serializers.Serializer):
     kind = ImportKindField()
-    label = serializers.CharField()
-    fields = ImportFieldSerializer(many=True, help_text=_("The fields a column may be mapped to."))
+    label = serializers.CharField()  # type: ignore[assignment]  # a declared field named like a Field attribute
+    fields = ImportFieldSerializer(many=True, help_text=_("The fields a column may be mapped to."))  # type: ignore[assignment]  # a declared field named like a Field attribute
     assign_choices = AssignChoiceSerializer(
         many=True, help_text=_("Where new customers without an owner column may go (the check's assign)."))
 
@@ -201,7 +201,7 @@ class ValueAnswerSerializer(serializers.Serializer):
 
 
 class ImportValuesSerializer(serializers.Serializer):
-    values = ValueAnswerSerializer(many=True, max_length=1000)
+    values = ValueAnswerSerializer(many=True, max_length=1000)  # type: ignore[call-arg]  # passed on to the list serializer
 
 
 class ImportFilterSerializer(serializers.Serializer):

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import permissions, serializers, status, viewsets
@@ -108,7 +109,7 @@ class ProductWriteSerializer(serializers.ModelSerializer):
     class Meta:
         model = Product
         fields = PRODUCT_FIELDS
-        extra_kwargs = {"code": {"validators": []}}
+        extra_kwargs: dict[str, dict[str, Any]] = {"code": {"validators": []}}
 
 
 class ProductFilterSerializer(serializers.Serializer):
@@ -170,7 +171,7 @@ class ReceivableSerializer(serializers.ModelSerializer):
 class OrderSummarySerializer(serializers.ModelSerializer):
     customer_code = serializers.CharField(source="customer.code", read_only=True)
     customer_name = serializers.CharField(source="customer.name", read_only=True)
-    handler_name = serializers.StringRelatedField(source="handler", read_only=True)
+    handler_name: serializers.StringRelatedField = serializers.StringRelatedField(source="handler", read_only=True)
 
     class Meta:
         model = Order
@@ -252,7 +253,7 @@ class OrderFilterSerializer(DateRangeFilterSerializer):
     ordering = serializers.ChoiceField(choices=list(ORDER_ORDERINGS), required=False, default="-order_date")
 
 
-def _order_action(summary: str, request=None):
+def _order_action(summary: str | Promise, request=None):
     return extend_schema(summary=summary, request=request, responses=OrderSerializer)
 
 

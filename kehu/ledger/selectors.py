@@ -37,7 +37,7 @@ def order_visible(*, user: User) -> QuerySet[Order]:
     return Order.objects.filter(customer__in=customer_visible(user=user))
 
 
-def order_get(*, user: User, pk: int) -> Order:
+def order_get(*, user: User, pk: int | str) -> Order:
     return get_or_404(order_visible(user=user).select_related("customer", "handler"), pk)
 
 

@@ -70,7 +70,7 @@ class ProspectOutSerializer(serializers.Serializer):
     lifecycle = serializers.CharField()
     colour = serializers.CharField()
     colour_sub = serializers.IntegerField(allow_null=True)
-    source = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]  # a declared field named like a Field attribute
     pursuit = serializers.CharField()
     pursuit_reason = serializers.CharField()
 
@@ -182,7 +182,7 @@ class PoolClaimView(APIView):
 
 
 class PoolCountSerializer(serializers.Serializer):
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a declared field named like a Field attribute
     count = serializers.IntegerField()
     target = serializers.IntegerField()
     below = serializers.BooleanField()
@@ -207,7 +207,7 @@ class FunnelQuerySerializer(serializers.Serializer):
 
 class FunnelRowSerializer(serializers.Serializer):
     key = serializers.CharField(allow_blank=True)
-    label = serializers.CharField(allow_blank=True)
+    label = serializers.CharField(allow_blank=True)  # type: ignore[assignment]  # a declared field named like a Field attribute
     created = serializers.IntegerField()
     yellow = serializers.IntegerField(help_text=_("Prospects that reached yellow (or red)."))
     red = serializers.IntegerField(help_text=_("Prospects that reached red: deal closed."))

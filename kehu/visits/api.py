@@ -65,7 +65,7 @@ class EntrySerializer(serializers.ModelSerializer):
 
 
 class VisitPlanSerializer(serializers.ModelSerializer):
-    rep_name = serializers.StringRelatedField(source="rep", read_only=True)
+    rep_name: serializers.StringRelatedField = serializers.StringRelatedField(source="rep", read_only=True)
     kind = PlanKindField(read_only=True)
     status = PlanStatusField(read_only=True)
     entries = serializers.SerializerMethodField()
@@ -80,7 +80,7 @@ class VisitPlanSerializer(serializers.ModelSerializer):
     def get_entries(self, plan: Plan) -> list:
         if not self.context.get("with_entries"):
             return []
-        return EntrySerializer(plan.entries.select_related("customer", "plan").order_by("date", "position", "id"),
+        return EntrySerializer(plan.entries.select_related("customer", "plan").order_by("date", "position", "id"),  # type: ignore[return-value]  # many=True: a list
                                many=True).data
 
 
@@ -184,7 +184,7 @@ class EntryViewSet(viewsets.GenericViewSet):
 
 
 class VisitSerializer(serializers.ModelSerializer):
-    rep_name = serializers.StringRelatedField(source="rep", read_only=True)
+    rep_name: serializers.StringRelatedField = serializers.StringRelatedField(source="rep", read_only=True)
     customer_name = serializers.CharField(source="customer.name", read_only=True)
     outcome = OutcomeField(read_only=True)
     comments = serializers.SerializerMethodField()
