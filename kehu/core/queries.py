@@ -2,6 +2,7 @@
 
 from typing import Any, TypeVar
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Manager, Model, QuerySet
 from django.http import Http404
 
@@ -13,5 +14,5 @@ def get_or_404(qs: QuerySet[M] | Manager[M], pk: Any) -> M:
     not a number, and for someone else's record, whose existence is not revealed."""
     try:
         return qs.get(pk=pk)
-    except (qs.model.DoesNotExist, ValueError, TypeError):
+    except (ObjectDoesNotExist, ValueError, TypeError):  # the model's DoesNotExist
         raise Http404 from None
