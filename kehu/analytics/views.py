@@ -1,5 +1,6 @@
 import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -143,7 +144,7 @@ def policy(request: AuthenticatedRequest) -> HttpResponse:
     if request.method == "POST":
         if not can_edit:
             raise PermissionDenied
-        data = {f: request.POST.get(f, "").strip() for f in services.POLICY_FIELDS}
+        data: dict[str, Any] = {f: request.POST.get(f, "").strip() for f in services.POLICY_FIELDS}
         try:
             for f in ("share_a", "share_b", "count_a", "count_b"):
                 data[f] = Decimal(data[f])

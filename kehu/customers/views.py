@@ -1,4 +1,5 @@
 import datetime
+from collections.abc import Callable
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -20,7 +21,7 @@ from kehu.core.xlsx import FORMATS, export_response
 
 from . import card, selectors, services
 from .forms import ContactForm, CustomerFilterForm, CustomerForm, NeedForm
-from .models import Contact
+from .models import Contact, Customer
 
 
 def _filters(request: AuthenticatedRequest) -> tuple[CustomerFilterForm, selectors.CustomerFilters]:
@@ -55,7 +56,7 @@ def customer_list(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, "customers/list.html", context)
 
 
-def export_columns() -> list[tuple[str, object]]:
+def export_columns() -> list[tuple[str, Callable[[Customer], object]]]:
     """The customer list's export: header (in the active language) and how to read each cell."""
     return [
         (_("customer code"), lambda c: c.code),
@@ -103,12 +104,12 @@ def customer_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     today = timezone.localdate()
     contacts = list(customer.contacts.all())
     for contact in contacts:
-        contact.next_birthday = (
+        contact.next_birthday = (  # type: ignore[attr-defined]  # for the template
             next_occurrence(today=today, month=contact.birthday_month, day=contact.birthday_day,
                             lunar=contact.birthday_lunar, leap=contact.birthday_leap)
             if contact.birthday_month and contact.birthday_day else None
         )
-        contact.birthday_soon = bool(contact.next_birthday and contact.next_birthday - today <= datetime.timedelta(days=14))
+        contact.birthday_soon = bool(contact.next_birthday and contact.next_birthday - today <= datetime.timedelta(days=14))  # type: ignore[attr-defined]
     placed: dict[str, list] = {"figures": [], "actions": [], "body": []}
     for section in card.sections():
         html = mark_safe(render_to_string(

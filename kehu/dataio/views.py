@@ -4,6 +4,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -19,7 +20,7 @@ from .models import ImportJob
 from .selectors import assign_choices, import_kinds, unknown_values
 
 
-def _kinds(request: AuthenticatedRequest) -> list[tuple[str, str]]:
+def _kinds(request: AuthenticatedRequest) -> list[tuple[str, str | Promise]]:
     kinds = import_kinds(user=request.user)
     if not kinds:
         raise PermissionDenied(_("Your role does not import data."))

@@ -24,7 +24,7 @@ def key_account_list(request: AuthenticatedRequest) -> HttpResponse:
     shares = selectors.region_shares(today=timezone.localdate(), window_months=services.policy_current().window_months,
                                      customer_ids=[c.pk for c in accounts])
     for c in accounts:
-        c.region_share = shares.get(c.pk)
+        c.region_share = shares.get(c.pk)  # type: ignore[attr-defined]  # for the template
     return render(request, "keyaccounts/list.html", {
         "accounts": accounts, "candidates": selectors.pending_candidates(user=user)[:100],
         "decided": selectors.candidates_visible(user=user).exclude(status="pending")[:20],

@@ -3,9 +3,10 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -35,7 +36,7 @@ from .forms import (
 from .models import CampaignMember, ColourLevel
 
 # The handbook's working steps of each method (P1), shown as a checklist beside its form.
-STEPS = {
+STEPS: dict[str, list[Promise]] = {
     SourceMethod.EXHIBITION: [
         gettext_lazy("Find the shows where your prospects exhibit, and go."),
         gettext_lazy("Before walking up to a booth, find out who supplies their oil now."),
@@ -174,7 +175,7 @@ def campaign_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     members = campaign.members.select_related("customer__owner").order_by("-representative", "status", "id")
     return render(request, "prospecting/campaign.html", {
         "campaign": campaign, "members": members[:500], "upload": upload,
-        "progress": round(100 * campaign.n_done / campaign.n_members) if campaign.n_members else 0,
+        "progress": round(100 * campaign.n_done / campaign.n_members) if campaign.n_members else 0,  # type: ignore[attr-defined]  # annotated by the selector
         "steps": _steps(SourceMethod.TARGET_INDUSTRY), "nav": "prospecting"})
 
 
@@ -337,7 +338,7 @@ def revive(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 def pool(request: AuthenticatedRequest) -> HttpResponse:
     entries = list(selectors.shared_pool_list(user=request.user)[:200])
     for entry in entries:
-        entry.claimable = services.can_claim(request.user, entry)
+        entry.claimable = services.can_claim(request.user, entry)  # type: ignore[attr-defined]  # for the template
     policy = services.policy_get()
     return render(request, "prospecting/pool.html", {
         "entries": entries, "policy": policy, "claims": selectors.claims_of(user=request.user)[:20],
@@ -385,7 +386,7 @@ def handover_ask(request: AuthenticatedRequest, customer_pk: int) -> HttpRespons
 def handovers(request: AuthenticatedRequest) -> HttpResponse:
     items = list(selectors.handover_inbox(user=request.user)[:200])
     for item in items:
-        item.decidable = item.status == "pending" and services.can_decide_handover(request.user, item)
+        item.decidable = item.status == "pending" and services.can_decide_handover(request.user, item)  # type: ignore[attr-defined]  # for the template
     return render(request, "prospecting/requests.html", {"items": items, "nav": "prospecting"})
 
 
@@ -449,7 +450,7 @@ def funnel(request: AuthenticatedRequest) -> HttpResponse:
 
 
 @login_required
-def funnel_export(request: AuthenticatedRequest, fmt: str = "xlsx") -> HttpResponse:
+def funnel_export(request: AuthenticatedRequest, fmt: str = "xlsx") -> StreamingHttpResponse:
     if fmt not in FORMATS:
         raise Http404
     _form, rows = _funnel(request)
