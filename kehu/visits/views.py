@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -165,7 +165,7 @@ def entry_move(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("%(customer)s moved to %(date)s.") % {
             "customer": entry.customer.name, "date": form.cleaned_data["date"].isoformat()})
-    return redirect(request.POST.get("next") if request.POST.get("next", "").startswith("/visits/") else back)
+    return redirect(request.POST.get("next", "") if request.POST.get("next", "").startswith("/visits/") else back)
 
 
 @login_required
@@ -188,7 +188,7 @@ def visit_list(request: AuthenticatedRequest) -> HttpResponse:
     visits = selectors.visit_visible(user=request.user).prefetch_related("comments")
     person = request.GET.get("rep")
     if person:
-        visits = visits.filter(rep_id=person) if person.isdigit() else visits.none()
+        visits = visits.filter(rep_id=person) if person.isdigit() else visits.none()  # type: ignore[misc]  # digits
     return render(request, "visits/visit_list.html", {"nav": "visits", "visits": visits[:200]})
 
 
@@ -202,7 +202,8 @@ def visit_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         if not own:
             raise PermissionDenied
-        too_big = [f.name for f in request.FILES.getlist("photos") if f.size > services.MAX_PHOTO_BYTES]
+        assert form is not None  # the rep's own visit has its form
+        too_big = [f.name for f in request.FILES.getlist("photos") if f.size > services.MAX_PHOTO_BYTES]  # type: ignore[operator]  # an upload has a size
         if too_big:  # refused before the file is read into memory
             form.add_error("photos", _("“%(name)s” is larger than 8 MB.") % {"name": too_big[0]})
         if form.is_valid():
@@ -212,12 +213,12 @@ def visit_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
                 services.visit_log(user=request.user, visit=visit, outcome=form.cleaned_data["outcome"],
                                    summary=form.cleaned_data["summary"], next_step=form.cleaned_data["next_step"],
                                    next_step_on=form.cleaned_data["next_step_on"],
-                                   products=form.cleaned_data["products"], photos=photos)
+                                   products=form.cleaned_data["products"], photos=photos)  # type: ignore[arg-type]  # an upload has a name
             except ValidationError as exc:
                 apply_errors(form, exc)
             else:
                 messages.success(request, _("Visit logged."))
-                entry_date = visit.entry.date if visit.entry_id else visit.checked_in_at.date()
+                entry_date = visit.entry.date if visit.entry_id else visit.checked_in_at.date()  # type: ignore[union-attr]  # entry_id is set
                 return redirect(f"{reverse('visits:day')}?date={entry_date.isoformat()}")
     return render(request, "visits/visit_detail.html", {
         "nav": "visits", "visit": visit, "form": form, "own": own,
@@ -312,7 +313,7 @@ def plan_action(request: AuthenticatedRequest, pk: int, action: str) -> HttpResp
             services.plan_submit(user=request.user, plan=plan)
             messages.success(request, _("Plan submitted to your supervisor."))
         elif action in {"approve", "return"}:
-            form = DecisionForm(request.POST)
+            form: DecisionForm | EntryAddForm = DecisionForm(request.POST)
             form.is_valid()
             services.plan_decide(user=request.user, plan=plan, approve=action == "approve",
                                  note=form.cleaned_data.get("note", ""))
@@ -370,7 +371,7 @@ def day_sheet(request: AuthenticatedRequest) -> HttpResponse:
 
 
 @login_required
-def adherence(request: AuthenticatedRequest) -> HttpResponse:
+def adherence(request: AuthenticatedRequest) -> HttpResponse | StreamingHttpResponse:
     today = timezone.localdate()
     end = _date(request.GET.get("to")) if request.GET.get("to") else today
     start = _date(request.GET.get("from")) if request.GET.get("from") else week_bounds(end)[0] - datetime.timedelta(weeks=3)
