@@ -26,9 +26,11 @@ run: install
 	@$(BIN)/kehu worker & worker=$$!; trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 		$(BIN)/kehu runserver $(HOST):$(PORT)
 
+# ruff, mypy and the migrations check come first, then pytest.
 # PYTEST_ARGS narrows a run, e.g. PYTEST_ARGS='-m "not browser"' (CI's second pass, on PostgreSQL).
 test: install
 	$(BIN)/ruff check kehu tests benchmarks
+	$(BIN)/mypy kehu
 	$(BIN)/kehu makemigrations --check --dry-run -v0
 	$(BIN)/pytest $(PYTEST_ARGS)
 

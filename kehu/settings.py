@@ -107,7 +107,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": DATA_DIR / "kehu.sqlite3",
+            "NAME": DATA_DIR / "kehu.sqlite3",  # type: ignore[typeddict-item]  # SQLite takes a path
             "OPTIONS": {
                 # WAL lets readers and one writer work at once; IMMEDIATE avoids
                 # deadlocks when two requests upgrade read locks to write locks.

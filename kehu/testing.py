@@ -22,7 +22,7 @@ PASSWORD = "kehu-test-Pass-1"
 _seq = itertools.count(1)
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
         model = User
         django_get_or_create = ("username",)
@@ -33,7 +33,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.django.Password(PASSWORD)
 
 
-class ProductFactory(factory.django.DjangoModelFactory):
+class ProductFactory(factory.django.DjangoModelFactory[Product]):
     class Meta:
         model = Product
 
@@ -76,8 +76,8 @@ class Org:
 def build_org() -> Org:
     east = Region.objects.create(code="E", name="华东区", provinces="上海市,江苏省,浙江省")
     north = Region.objects.create(code="N", name="华北区", provinces="北京市,天津市,河北省")
-    sam = UserFactory(username="sam", display_name="沈主管", role=Role.SUPERVISOR, approval_limit=Decimal("200000"))
-    sue = UserFactory(username="sue", display_name="苏主管", role=Role.SUPERVISOR, approval_limit=Decimal("200000"))
+    sam = UserFactory.create(username="sam", display_name="沈主管", role=Role.SUPERVISOR, approval_limit=Decimal("200000"))
+    sue = UserFactory.create(username="sue", display_name="苏主管", role=Role.SUPERVISOR, approval_limit=Decimal("200000"))
     team_east = Team.objects.create(name="华东一组", region=east, supervisor=sam)
     team_north = Team.objects.create(name="华北一组", region=north, supervisor=sue)
     sam.team = team_east
@@ -86,16 +86,16 @@ def build_org() -> Org:
     sue.save()
     return Org(
         east=east, north=north, team_east=team_east, team_north=team_north,
-        alice=UserFactory(username="alice", display_name="艾丽", role=Role.REP, team=team_east),
-        bob=UserFactory(username="bob", display_name="鲍勃", role=Role.REP, team=team_east),
-        carol=UserFactory(username="carol", display_name="卡罗", role=Role.REP, team=team_north),
+        alice=UserFactory.create(username="alice", display_name="艾丽", role=Role.REP, team=team_east),
+        bob=UserFactory.create(username="bob", display_name="鲍勃", role=Role.REP, team=team_east),
+        carol=UserFactory.create(username="carol", display_name="卡罗", role=Role.REP, team=team_north),
         sam=sam, sue=sue,
-        kim=UserFactory(username="kim", display_name="金经理", role=Role.KEY_ACCOUNT),
-        cathy=UserFactory(username="cathy", display_name="财务凯西", role=Role.CREDIT),
-        sid=UserFactory(username="sid", display_name="高经理", role=Role.SENIOR, approval_limit=Decimal("5000000")),
-        ada=UserFactory(username="ada", display_name="管理员", role=Role.ADMIN, is_staff=True, is_superuser=True),
+        kim=UserFactory.create(username="kim", display_name="金经理", role=Role.KEY_ACCOUNT),
+        cathy=UserFactory.create(username="cathy", display_name="财务凯西", role=Role.CREDIT),
+        sid=UserFactory.create(username="sid", display_name="高经理", role=Role.SENIOR, approval_limit=Decimal("5000000")),
+        ada=UserFactory.create(username="ada", display_name="管理员", role=Role.ADMIN, is_staff=True, is_superuser=True),
         industry=Industry.objects.create(code="MFG", name="机械制造", name_en="Machinery"),
-        product=ProductFactory(),
+        product=ProductFactory.create(),
     )
 
 
@@ -123,9 +123,10 @@ def grant_limit(customer: Customer, amount: str | Decimal = "100000", *, terms: 
     investigation = investigation_create(user=applicant, customer=customer, data=dict(INVESTIGATION))
     application = application_submit(user=applicant, customer=customer, investigation=investigation,
                                      requested_limit=amount, requested_terms_days=terms, reason="测试授信")
-    if approver is None and applicant.team and applicant.team.supervisor_id:
-        supervisor = applicant.team.supervisor
+    supervisor = applicant.team.supervisor if approver is None and applicant.team else None
+    if supervisor is not None:
         approver = supervisor if supervisor.approval_limit >= Decimal(str(amount)) and supervisor != applicant else None
     if approver is None:
         approver = User.objects.filter(role=Role.SENIOR).order_by("pk").first()
+        assert approver is not None, "grant_limit needs a senior manager to approve"
     return application_decide(user=approver, application=application, approve=True)

@@ -10,7 +10,7 @@ class UserAdmin(BaseUserAdmin):
     list_display = ["username", "display_name", "role", "team", "is_active"]
     list_filter = ["role", "team", "is_active"]
     search_fields = ["username", "display_name", "phone"]
-    fieldsets = (*BaseUserAdmin.fieldsets, (_("Kehu"), {"fields": ["display_name", "role", "team", "phone", "approval_limit"]}))
+    fieldsets = (*BaseUserAdmin.fieldsets, (_("Kehu"), {"fields": ["display_name", "role", "team", "phone", "approval_limit"]}))  # type: ignore[misc]  # Django's UserAdmin declares them
     add_fieldsets = (*BaseUserAdmin.add_fieldsets, (_("Kehu"), {"fields": ["display_name", "role", "team"]}))
 
 

@@ -55,6 +55,13 @@ from .services import (
 )
 
 
+class AuthenticatedApiRequest(Request):
+    """The request an API view receives, for the type checker: every endpoint requires a signed-in
+    user (``IsAuthenticated`` by default), so its user is a Kehu user, never the anonymous one."""
+
+    user: User  # narrower than Request's, as IsAuthenticated guarantees
+
+
 class MeSerializer(serializers.ModelSerializer):
     display_name = serializers.CharField(source="__str__", read_only=True)
     role = serializers.ChoiceField(choices=Role.choices, read_only=True)
@@ -83,7 +90,7 @@ class MeSerializer(serializers.ModelSerializer):
 
 class MeView(APIView):
     @extend_schema(summary=_("The signed-in user and their role"), responses=MeSerializer)
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedApiRequest) -> Response:
         return Response(MeSerializer(request.user).data)
 
 
@@ -168,7 +175,7 @@ class RegionSerializer(serializers.ModelSerializer):
 
 
 class RegionWriteSerializer(serializers.ModelSerializer):
-    parent = serializers.PrimaryKeyRelatedField(
+    parent = serializers.PrimaryKeyRelatedField(  # type: ignore[assignment]  # a declared field, not Field.parent
         queryset=Region.objects.all(), required=False, allow_null=True,
         error_messages={"does_not_exist": _("No such region."),
                         "incorrect_type": _("A region is given by its id, a whole number.")},
@@ -178,13 +185,13 @@ class RegionWriteSerializer(serializers.ModelSerializer):
         model = Region
         fields = list(REGION_FIELDS)
         # Uniqueness is checked once, by the model and the database through the service.
-        extra_kwargs = {"code": {"validators": []}}
+        extra_kwargs: dict[str, dict[str, Any]] = {"code": {"validators": []}}
 
 
 class RegionFilterSerializer(serializers.Serializer):
     q = serializers.CharField(required=False, allow_blank=True, max_length=100,
                               help_text=_("Part of the code, the name or a province covered."))
-    parent = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=2**63 - 1,
+    parent = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=2**63 - 1,  # type: ignore[assignment]  # a declared field named like a Field attribute
                                       help_text=_("Only the subregions of this region."))
     ordering = serializers.ChoiceField(choices=list(REGION_ORDERINGS), required=False, default="code")
 
@@ -247,7 +254,7 @@ class TeamWriteSerializer(serializers.ModelSerializer):
     class Meta:
         model = Team
         fields = list(TEAM_FIELDS)
-        extra_kwargs = {"name": {"validators": []}}
+        extra_kwargs: dict[str, dict[str, Any]] = {"name": {"validators": []}}
 
 
 class TeamFilterSerializer(serializers.Serializer):
@@ -320,7 +327,7 @@ class UserWriteSerializer(serializers.ModelSerializer):
     class Meta:
         model = User
         fields = list(USER_FIELDS)
-        extra_kwargs = {
+        extra_kwargs: dict[str, dict[str, Any]] = {
             "display_name": {"help_text": _("The name pages show; the user name when left empty.")},
             "approval_limit": {"help_text": _("The largest credit amount this person may approve, in yuan.")},
         }
@@ -365,42 +372,42 @@ class UserViewSet(viewsets.GenericViewSet):
     permission_classes = [IsAdminOrReadOnly]
     queryset = User.objects.none()
 
-    def list(self, request: Request) -> Response:
+    def list(self, request: AuthenticatedApiRequest) -> Response:
         params = UserFilterSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         page = self.paginate_queryset(user_list(viewer=request.user, **params.validated_data))
         return self.get_paginated_response(UserSerializer(page, many=True).data)
 
-    def retrieve(self, request: Request, pk: str) -> Response:
+    def retrieve(self, request: AuthenticatedApiRequest, pk: str) -> Response:
         return Response(UserSerializer(user_get(viewer=request.user, pk=pk)).data)
 
-    def create(self, request: Request) -> Response:
+    def create(self, request: AuthenticatedApiRequest) -> Response:
         form = UserCreateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         user = user_create(user=request.user, data=form.validated_data)
         return Response(UserAccountSerializer(user).data, status=status.HTTP_201_CREATED)
 
-    def update(self, request: Request, pk: str, partial: bool = False) -> Response:
+    def update(self, request: AuthenticatedApiRequest, pk: str, partial: bool = False) -> Response:
         target = user_get(viewer=request.user, pk=pk)
         form = UserWriteSerializer(target, data=request.data, partial=partial)
         form.is_valid(raise_exception=True)
         target = user_update(user=request.user, target=target, data=form.validated_data)
         return Response(UserAccountSerializer(target).data)
 
-    def partial_update(self, request: Request, pk: str) -> Response:
+    def partial_update(self, request: AuthenticatedApiRequest, pk: str) -> Response:
         return self.update(request, pk, partial=True)
 
     @extend_schema(summary=_("Switch an account off: it can no longer sign in (administrators)"), request=None,
                    responses=UserAccountSerializer)
     @action(detail=True, methods=["post"])
-    def deactivate(self, request: Request, pk: str) -> Response:
+    def deactivate(self, request: AuthenticatedApiRequest, pk: str) -> Response:
         target = user_set_active(user=request.user, target=user_get(viewer=request.user, pk=pk), active=False)
         return Response(UserAccountSerializer(target).data)
 
     @extend_schema(summary=_("Switch an account on again (administrators)"), request=None,
                    responses=UserAccountSerializer)
     @action(detail=True, methods=["post"])
-    def activate(self, request: Request, pk: str) -> Response:
+    def activate(self, request: AuthenticatedApiRequest, pk: str) -> Response:
         target = user_set_active(user=request.user, target=user_get(viewer=request.user, pk=pk), active=True)
         return Response(UserAccountSerializer(target).data)
 
@@ -437,18 +444,18 @@ class NotificationViewSet(viewsets.GenericViewSet):
     serializer_class = NotificationSerializer
     queryset = Notification.objects.none()
 
-    def list(self, request: Request) -> Response:
+    def list(self, request: AuthenticatedApiRequest) -> Response:
         params = NotificationFilterSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         page = self.paginate_queryset(notification_list(user=request.user, **params.validated_data))
         return self.get_paginated_response(NotificationSerializer(page, many=True).data)
 
-    def retrieve(self, request: Request, pk: str) -> Response:
+    def retrieve(self, request: AuthenticatedApiRequest, pk: str) -> Response:
         return Response(NotificationSerializer(notification_get(user=request.user, pk=pk)).data)
 
     @extend_schema(summary=_("Mark one of your notifications read"), request=None, responses=NotificationSerializer)
     @action(detail=True, methods=["post"])
-    def read(self, request: Request, pk: str) -> Response:
+    def read(self, request: AuthenticatedApiRequest, pk: str) -> Response:
         notification = notification_get(user=request.user, pk=pk)
         notification_mark_read(user=request.user, notification=notification)
         notification.refresh_from_db()
@@ -456,7 +463,7 @@ class NotificationViewSet(viewsets.GenericViewSet):
 
     @extend_schema(summary=_("Mark all your notifications read"), request=None, responses=NotificationsMarkedSerializer)
     @action(detail=False, methods=["post"], url_path="read-all")
-    def read_all(self, request: Request) -> Response:
+    def read_all(self, request: AuthenticatedApiRequest) -> Response:
         return Response({"marked": notification_mark_read(user=request.user)})
 
 

@@ -71,7 +71,8 @@ def can_oversee(user: User, person: User) -> bool:
         return False
     if user.is_superuser or user.role in {Role.SENIOR, Role.ADMIN}:
         return True
-    return bool(user.role == Role.SUPERVISOR and person.team_id and person.team.supervisor_id == user.pk)
+    return bool(user.role == Role.SUPERVISOR and person.team_id
+                and person.team.supervisor_id == user.pk)  # type: ignore[union-attr]  # team_id is set
 
 
 def can_enter_orders(user: User) -> bool:

@@ -21,8 +21,8 @@ TEAM_FIELDS = ("name", "region", "supervisor", "prospect_target")
 USER_FIELDS = ("display_name", "first_name", "last_name", "email", "phone", "role", "team", "approval_limit")
 
 
-def notify(*, users: Iterable[User], text: str, link: str = "") -> int:
-    """Put a message in each person's inbox (once per person)."""
+def notify(*, users: Iterable[User | None], text: str, link: str = "") -> int:
+    """Put a message in each person's inbox (once per person; None, for nobody, is skipped)."""
     seen: set[int] = set()
     rows = []
     for user in users:

@@ -1,10 +1,11 @@
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
 from .forms import LoginForm
 from .models import Notification
+from .requests import AuthenticatedRequest
 from .services import notification_mark_read
 
 
@@ -16,7 +17,7 @@ class KehuLoginView(auth_views.LoginView):
 
 
 @login_required
-def notifications(request: HttpRequest) -> HttpResponse:
+def notifications(request: AuthenticatedRequest) -> HttpResponse:
     """The person's inbox: held orders, approvals waiting, decisions. Opening it marks all read."""
     items = list(Notification.objects.filter(user=request.user)[:100])
     if request.method == "POST":

@@ -7,10 +7,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from kehu.accounts.api import AuthenticatedApiRequest
 from kehu.core.queries import get_or_404
 from kehu.customers.selectors import customer_visible
 
@@ -64,7 +64,7 @@ class ParetoSerializer(serializers.Serializer):
     rows = ParetoRowSerializer(many=True)
 
 
-def _params(serializer_class, request: Request) -> dict:
+def _params(serializer_class, request: AuthenticatedApiRequest) -> dict:
     params = serializer_class(data=request.query_params)
     params.is_valid(raise_exception=True)
     data = dict(params.validated_data)
@@ -76,7 +76,7 @@ def _params(serializer_class, request: Request) -> dict:
 class ParetoView(APIView):
     @extend_schema(summary=_("The Pareto report (C5): customers ranked by sales, cumulative shares, bands"),
                    parameters=[ParetoParamsSerializer], responses=ParetoSerializer)
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedApiRequest) -> Response:
         p = _params(ParetoParamsSerializer, request)
         report = reports.pareto(user=request.user, as_of=p["as_of"], window_months=p["window"], scope=p["scope"],
                                 group=p["group"])
@@ -84,7 +84,7 @@ class ParetoView(APIView):
 
 
 class ConcentrationSerializer(serializers.Serializer):
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a declared field named like a Field attribute
     region_id = serializers.IntegerField(allow_null=True, help_text=_("null for the company row."))
     customers = serializers.IntegerField()
     total = _money()
@@ -97,7 +97,7 @@ class ConcentrationSerializer(serializers.Serializer):
 class ConcentrationView(APIView):
     @extend_schema(summary=_("Top 1/5/10 shares and the Herfindahl index, for the company and each region"),
                    parameters=[ReportParamsSerializer], responses=ConcentrationSerializer(many=True))
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedApiRequest) -> Response:
         p = _params(ReportParamsSerializer, request)
         rows = reports.concentration(user=request.user, as_of=p["as_of"], window_months=p["window"])
         return Response(ConcentrationSerializer(rows, many=True).data)
@@ -126,7 +126,7 @@ class LossImpactSerializer(serializers.Serializer):
 class LossImpactView(APIView):
     @extend_schema(summary=_("If we lost this customer: the drop in sales and the grades that move"),
                    parameters=[ReportParamsSerializer], responses=LossImpactSerializer)
-    def get(self, request: Request, pk: int) -> Response:
+    def get(self, request: AuthenticatedApiRequest, pk: int) -> Response:
         customer = get_or_404(customer_visible(user=request.user), pk)
         p = _params(ReportParamsSerializer, request)
         impact = reports.loss_impact(customer=customer, as_of=p["as_of"], window_months=p["window"])
@@ -144,7 +144,7 @@ class GradeHistorySerializer(serializers.Serializer):
 class GradeHistoryView(APIView):
     @extend_schema(summary=_("A customer's company-wide grade over the stored gradings"),
                    responses=GradeHistorySerializer(many=True))
-    def get(self, request: Request, pk: int) -> Response:
+    def get(self, request: AuthenticatedApiRequest, pk: int) -> Response:
         customer = get_or_404(customer_visible(user=request.user), pk)
         return Response(GradeHistorySerializer(services.grade_history(customer=customer), many=True).data)
 

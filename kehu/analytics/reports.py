@@ -62,7 +62,8 @@ def _population(user: User, scope: str, group: Any) -> Q:
 
 
 def group_label(scope: str, group: Any) -> str:
-    model = {"region": Region, "team": Team, "rep": User}.get(scope)
+    models: dict[str, type[Region] | type[Team] | type[User]] = {"region": Region, "team": Team, "rep": User}
+    model = models.get(scope)
     if model is None or not group:
         return str(_("All customers you can see"))
     obj = model.objects.filter(pk=group).first()
@@ -161,7 +162,7 @@ def concentration(*, user: User, as_of: datetime.date, window_months: int) -> li
     by_region: dict[int | None, list[Decimal]] = defaultdict(list)
     for pk, amount in sales.items():
         by_region[regions.get(pk)].append(amount)
-    names = dict(Region.objects.values_list("pk", "name"))
+    names: dict[int | None, str] = dict(Region.objects.values_list("pk", "name"))
     out = [_concentration(str(_("Company")), None, list(sales.values()))]
     for region_id in sorted(by_region, key=lambda r: (r is None, names.get(r, ""))):
         out.append(_concentration(names.get(region_id, str(_("No region"))), region_id, by_region[region_id]))

@@ -47,8 +47,8 @@ def window_sales(*, start: datetime.date, end: datetime.date, customers: Q | Non
         if last_full < end:
             edges.append((last_full, end))
     for lo, hi in edges:
-        rows = orders.filter(order_date__gte=lo, order_date__lt=hi).values_list("customer_id").annotate(s=Sum("total"))
-        for pk, amount in rows:
+        days = orders.filter(order_date__gte=lo, order_date__lt=hi).values_list("customer_id").annotate(s=Sum("total"))
+        for pk, amount in days:
             out[pk] += amount
     return out
 

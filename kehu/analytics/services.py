@@ -122,7 +122,7 @@ def abc_compute(*, as_of: datetime.date, window_months: int | None = None, metho
     step(1, 3)
     population = grading_population(customers=customers, with_sales={k for k, v in sales.items() if v})
     step(2, 3)
-    key_index = {Scope.COMPANY: None, Scope.REGION: 2, Scope.TEAM: 3}[scope]
+    key_index = {Scope.COMPANY: None, Scope.REGION: 2, Scope.TEAM: 3}[scope]  # type: ignore[index]  # a Scope's value
     buckets: dict[Any, list[tuple[int, str, Decimal]]] = defaultdict(list)
     groups: dict[int, Any] = {}
     for row in population:
@@ -250,7 +250,7 @@ def override_request(*, user: User, customer: Customer, grade: str, reason: str,
     if errors:
         raise ValidationError(errors)
     return GradeOverride.objects.create(customer=customer, grade=grade, reason=reason.strip()[:300],
-                                        expires_on=expires_on, requested_by=user)
+                                        expires_on=expires_on, requested_by=user)  # type: ignore[misc]  # checked above
 
 
 @transaction.atomic

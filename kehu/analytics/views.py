@@ -1,11 +1,12 @@
 import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -13,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kehu.accounts.models import Region, Team, User
+from kehu.accounts.requests import AuthenticatedRequest
 from kehu.core.queries import get_or_404
 from kehu.core.xlsx import XLSX_TYPE, xlsx_bytes
 from kehu.customers.models import Lifecycle
@@ -26,7 +28,7 @@ from .models import GradeOverride, GradingPolicy
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedRequest) -> HttpResponse:
     """Everyone's start page: their book at a glance. Role home pages grow from here."""
     user = request.user
     customers = customer_visible(user=user).aggregate(
@@ -91,7 +93,7 @@ def scope_choices(user: User) -> dict:
     }
 
 
-def _pareto(request: HttpRequest) -> tuple[reports.ParetoReport, list[str]]:
+def _pareto(request: AuthenticatedRequest) -> tuple[reports.ParetoReport, list[str]]:
     p = report_params(request.GET)
     report = reports.pareto(user=request.user, as_of=p["as_of"], window_months=p["window_months"], scope=p["scope"],
                             group=p["group"])
@@ -99,7 +101,7 @@ def _pareto(request: HttpRequest) -> tuple[reports.ParetoReport, list[str]]:
 
 
 @login_required
-def pareto(request: HttpRequest) -> HttpResponse:
+def pareto(request: AuthenticatedRequest) -> HttpResponse:
     report, errors = _pareto(request)
     return render(request, "analytics/pareto.html", {
         "report": report, "rows": report.rows[:200], "chart": reports.pareto_svg(report), "errors": errors,
@@ -108,7 +110,7 @@ def pareto(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def pareto_export(request: HttpRequest) -> HttpResponse:
+def pareto_export(request: AuthenticatedRequest) -> HttpResponse:
     report, _errors = _pareto(request)
     header = [_("Rank"), _("Customer code"), _("Customer"), _("Sales (CNY)"), _("Grade"),
               _("Cumulative customers %"), _("Cumulative sales %")]
@@ -119,7 +121,7 @@ def pareto_export(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def concentration(request: HttpRequest) -> HttpResponse:
+def concentration(request: AuthenticatedRequest) -> HttpResponse:
     p = report_params(request.GET)
     rows = reports.concentration(user=request.user, as_of=p["as_of"], window_months=p["window_months"])
     return render(request, "analytics/concentration.html", {"rows": rows, "params": p, "errors": p["errors"],
@@ -127,7 +129,7 @@ def concentration(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def loss_impact(request: HttpRequest, pk: int) -> HttpResponse:
+def loss_impact(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     customer = get_or_404(customer_visible(user=request.user).select_related("region", "owner"), pk)
     p = report_params(request.GET)
     impact = reports.loss_impact(customer=customer, as_of=p["as_of"], window_months=p["window_months"])
@@ -135,14 +137,14 @@ def loss_impact(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def policy(request: HttpRequest) -> HttpResponse:
+def policy(request: AuthenticatedRequest) -> HttpResponse:
     can_edit = services.can_edit_policy(request.user)
     current = services.policy_current()
     errors: dict = {}
     if request.method == "POST":
         if not can_edit:
             raise PermissionDenied
-        data = {f: request.POST.get(f, "").strip() for f in services.POLICY_FIELDS}
+        data: dict[str, Any] = {f: request.POST.get(f, "").strip() for f in services.POLICY_FIELDS}
         try:
             for f in ("share_a", "share_b", "count_a", "count_b"):
                 data[f] = Decimal(data[f])
@@ -163,7 +165,7 @@ def policy(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def override_request(request: HttpRequest, pk: int) -> HttpResponse:
+def override_request(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     customer = get_or_404(customer_visible(user=request.user).select_related("owner__team"), pk)
     try:
         expires = datetime.date.fromisoformat(request.POST.get("expires_on", ""))
@@ -183,7 +185,7 @@ def override_request(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def override_decide(request: HttpRequest, pk: int) -> HttpResponse:
+def override_decide(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     visible = GradeOverride.objects.filter(customer__in=customer_visible(user=request.user))
     override = get_or_404(visible, pk)
     try:

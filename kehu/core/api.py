@@ -1,9 +1,11 @@
 """Shared API pieces: Django ValidationError from services becomes a 400 with messages; the viewset
 of reference data."""
 
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Choices
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers, status, viewsets
 from rest_framework.request import Request
@@ -66,7 +68,8 @@ class ReferenceViewSet(viewsets.GenericViewSet):
         return self.update(request, pk, partial=True)
 
 
-def named_choice_field(choices: type, component_name: str, *, blank: bool = False) -> type[serializers.ChoiceField]:
+def named_choice_field(choices: type[Choices], component_name: str, *, blank: bool = False
+                       ) -> Callable[..., serializers.ChoiceField]:
     """A choice field whose enum has its own name in the schema (the same field name holds different
     sets in different apps, and the schema must not guess between them). ``blank``: "" is a value too."""
 

@@ -45,7 +45,7 @@ def _full_run(run: str) -> str:
 @functools.lru_cache(maxsize=100_000)
 def _initials_run(run: str) -> str:
     out = []
-    for part in lazy_pinyin(run, style=Style.FIRST_LETTER, errors=lambda s: s.split()):
+    for part in lazy_pinyin(run, style=Style.FIRST_LETTER, errors=lambda s: s.split()):  # type: ignore[arg-type, return-value]  # pypinyin also takes a list
         part = part.strip()
         if part:
             out.append(part[0] if part.isalpha() and part.isascii() else part)

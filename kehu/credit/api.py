@@ -9,7 +9,7 @@ The audit trail is read-only: there is no way to change or delete an entry.
 """
 
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.core.validators import ProhibitNullCharactersValidator
 from django.db.models import Prefetch, QuerySet
@@ -19,11 +19,11 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import permissions, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 from rest_framework.views import APIView
 
+from kehu.accounts.api import AuthenticatedApiRequest
 from kehu.core.api import named_choice_field
 from kehu.core.money import ZERO
 from kehu.core.queries import get_or_404
@@ -105,10 +105,10 @@ class AttachmentSerializer(serializers.ModelSerializer):
 class InvestigationSerializer(serializers.ModelSerializer):
     customer_code = serializers.CharField(source="customer.code", read_only=True)
     customer_name = serializers.CharField(source="customer.name", read_only=True)
-    investigated_by_name = serializers.StringRelatedField(source="investigated_by", read_only=True)
+    investigated_by_name: serializers.StringRelatedField = serializers.StringRelatedField(source="investigated_by", read_only=True)
     score_detail = serializers.DictField(child=serializers.IntegerField(), read_only=True,
                                          help_text=_("Points per answer, as the policy's scorecard gave them."))
-    source = InvestigationSourceField(read_only=True, help_text=_(
+    source = InvestigationSourceField(read_only=True, help_text=_(  # type: ignore[assignment]  # a declared field named like a Field attribute
         "imported: carried over from the previous system with a limit approved there; it has no answers and no score."))
     payment_record_us = PaymentRecordAnswerField(read_only=True)
     payment_record_others = PaymentRecordAnswerField(read_only=True)
@@ -172,17 +172,17 @@ class InvestigationViewSet(viewsets.GenericViewSet):
     serializer_class = InvestigationSerializer
     queryset = Investigation.objects.none()  # for the schema; rows come from the selectors
 
-    def list(self, request: Request) -> Response:
+    def list(self, request: AuthenticatedApiRequest) -> Response:
         params = CustomerFilterSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         qs = _for_customer(selectors.investigation_visible(user=request.user), params.validated_data)
         page = self.paginate_queryset(_investigations(qs).order_by("-investigated_on", "-id"))
         return self.get_paginated_response(InvestigationSerializer(page, many=True).data)
 
-    def retrieve(self, request: Request, pk: str) -> Response:
+    def retrieve(self, request: AuthenticatedApiRequest, pk: str) -> Response:
         return Response(InvestigationSerializer(get_or_404(_investigations(selectors.investigation_visible(user=request.user)), pk)).data)
 
-    def create(self, request: Request) -> Response:
+    def create(self, request: AuthenticatedApiRequest) -> Response:
         form = InvestigationCreateSerializer(data=request.data, context=self.get_serializer_context())
         form.is_valid(raise_exception=True)
         data = dict(form.validated_data)
@@ -198,8 +198,8 @@ class InvestigationViewSet(viewsets.GenericViewSet):
 class ApplicationSerializer(serializers.ModelSerializer):
     customer_code = serializers.CharField(source="customer.code", read_only=True)
     customer_name = serializers.CharField(source="customer.name", read_only=True)
-    applicant_name = serializers.StringRelatedField(source="applicant", read_only=True)
-    decided_by_name = serializers.StringRelatedField(source="decided_by", read_only=True, allow_null=True)
+    applicant_name: serializers.StringRelatedField = serializers.StringRelatedField(source="applicant", read_only=True)
+    decided_by_name: serializers.StringRelatedField = serializers.StringRelatedField(source="decided_by", read_only=True, allow_null=True)
     investigation_score = serializers.IntegerField(source="investigation.score", read_only=True, allow_null=True,
                                                    help_text=_("None when the investigation was carried over from the previous system."))
     investigation_risk_class = serializers.CharField(source="investigation.risk_class", read_only=True)
@@ -256,7 +256,7 @@ class ApplicationViewSet(viewsets.GenericViewSet):
     serializer_class = ApplicationSerializer
     queryset = LimitApplication.objects.none()
 
-    def list(self, request: Request) -> Response:
+    def list(self, request: AuthenticatedApiRequest) -> Response:
         params = ApplicationFilterSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         data = params.validated_data
@@ -268,10 +268,10 @@ class ApplicationViewSet(viewsets.GenericViewSet):
         page = self.paginate_queryset(_applications(qs).order_by("-created_at", "-id"))
         return self.get_paginated_response(ApplicationSerializer(page, many=True).data)
 
-    def retrieve(self, request: Request, pk: str) -> Response:
+    def retrieve(self, request: AuthenticatedApiRequest, pk: str) -> Response:
         return Response(ApplicationSerializer(get_or_404(_applications(selectors.application_open_to(user=request.user)), pk)).data)
 
-    def create(self, request: Request) -> Response:
+    def create(self, request: AuthenticatedApiRequest) -> Response:
         form = ApplicationSubmitSerializer(data=request.data, context=self.get_serializer_context())
         form.is_valid(raise_exception=True)
         data = dict(form.validated_data)
@@ -285,7 +285,7 @@ class ApplicationViewSet(viewsets.GenericViewSet):
     @extend_schema(summary=_("Approve or reject an application (the applicant's supervisor, or higher by amount)"),
                    request=DecisionSerializer, responses=ApplicationSerializer)
     @action(detail=True, methods=["post"])
-    def decide(self, request: Request, pk: str) -> Response:
+    def decide(self, request: AuthenticatedApiRequest, pk: str) -> Response:
         application = get_or_404(selectors.application_open_to(user=request.user), pk)
         form = DecisionSerializer(data=request.data)
         form.is_valid(raise_exception=True)
@@ -304,7 +304,7 @@ class ApplicationViewSet(viewsets.GenericViewSet):
 class LimitSerializer(serializers.ModelSerializer):
     customer_code = serializers.CharField(source="customer.code", read_only=True)
     customer_name = serializers.CharField(source="customer.name", read_only=True)
-    approved_by_name = serializers.StringRelatedField(source="approved_by", read_only=True)
+    approved_by_name: serializers.StringRelatedField = serializers.StringRelatedField(source="approved_by", read_only=True)
 
     class Meta:
         model = CreditLimit
@@ -327,7 +327,7 @@ class LimitViewSet(viewsets.GenericViewSet):
     serializer_class = LimitSerializer
     queryset = CreditLimit.objects.none()
 
-    def list(self, request: Request) -> Response:
+    def list(self, request: AuthenticatedApiRequest) -> Response:
         params = LimitFilterSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         qs = _for_customer(selectors.limit_visible(user=request.user), params.validated_data)
@@ -336,7 +336,7 @@ class LimitViewSet(viewsets.GenericViewSet):
         page = self.paginate_queryset(qs.select_related("customer", "approved_by").order_by("-valid_from", "-id"))
         return self.get_paginated_response(LimitSerializer(page, many=True).data)
 
-    def retrieve(self, request: Request, pk: str) -> Response:
+    def retrieve(self, request: AuthenticatedApiRequest, pk: str) -> Response:
         qs = selectors.limit_visible(user=request.user).select_related("customer", "approved_by")
         return Response(LimitSerializer(get_or_404(qs, pk)).data)
 
@@ -346,7 +346,7 @@ class LimitViewSet(viewsets.GenericViewSet):
 
 class CreditCheckSerializer(serializers.ModelSerializer):
     order_number = serializers.CharField(source="order.number", read_only=True)
-    checked_by_name = serializers.StringRelatedField(source="checked_by", read_only=True)
+    checked_by_name: serializers.StringRelatedField = serializers.StringRelatedField(source="checked_by", read_only=True)
     exposure_after = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True,
                                               help_text=_("Exposure before the order plus the order."))
     reasons = serializers.ListField(child=serializers.DictField(), read_only=True, source="reasons_described",
@@ -363,7 +363,7 @@ class CreditCheckSerializer(serializers.ModelSerializer):
 class OrderCreditChecksView(APIView):
     @extend_schema(summary=_("The credit checks of an order, newest first"),
                    responses=CreditCheckSerializer(many=True))
-    def get(self, request: Request, order_pk: int) -> Response:
+    def get(self, request: AuthenticatedApiRequest, order_pk: int) -> Response:
         order = order_get(user=request.user, pk=order_pk)
         return Response(CreditCheckSerializer(selectors.checks_of_order(order=order), many=True).data)
 
@@ -393,9 +393,9 @@ class ExceptionSerializer(serializers.ModelSerializer):
     customer = serializers.IntegerField(source="order.customer_id", read_only=True)
     customer_name = serializers.CharField(source="order.customer.name", read_only=True)
     handler = serializers.IntegerField(source="order.handler_id", read_only=True)
-    handler_name = serializers.StringRelatedField(source="order.handler", read_only=True)
-    requested_by_name = serializers.StringRelatedField(source="requested_by", read_only=True)
-    decided_by_name = serializers.StringRelatedField(source="decided_by", read_only=True, allow_null=True)
+    handler_name: serializers.StringRelatedField = serializers.StringRelatedField(source="order.handler", read_only=True)
+    requested_by_name: serializers.StringRelatedField = serializers.StringRelatedField(source="requested_by", read_only=True)
+    decided_by_name: serializers.StringRelatedField = serializers.StringRelatedField(source="decided_by", read_only=True, allow_null=True)
     status = DecisionStatusField(read_only=True)
 
     class Meta:
@@ -439,7 +439,7 @@ class ExceptionViewSet(viewsets.GenericViewSet):
     serializer_class = ExceptionSerializer
     queryset = CreditException.objects.none()
 
-    def list(self, request: Request) -> Response:
+    def list(self, request: AuthenticatedApiRequest) -> Response:
         params = ExceptionFilterSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         data = params.validated_data
@@ -452,10 +452,10 @@ class ExceptionViewSet(viewsets.GenericViewSet):
         page = self.paginate_queryset(_exceptions(qs).order_by("-created_at", "-id"))
         return self.get_paginated_response(ExceptionSerializer(page, many=True).data)
 
-    def retrieve(self, request: Request, pk: str) -> Response:
+    def retrieve(self, request: AuthenticatedApiRequest, pk: str) -> Response:
         return Response(ExceptionSerializer(get_or_404(_exceptions(selectors.exception_open_to(user=request.user)), pk)).data)
 
-    def create(self, request: Request) -> Response:
+    def create(self, request: AuthenticatedApiRequest) -> Response:
         form = ExceptionRequestSerializer(data=request.data, context=self.get_serializer_context())
         form.is_valid(raise_exception=True)
         exc = services.exception_request(user=request.user, **form.validated_data)
@@ -465,7 +465,7 @@ class ExceptionViewSet(viewsets.GenericViewSet):
     @extend_schema(summary=_("Approve or reject an exception (never by who asked for it or handled the order)"),
                    request=ExceptionDecisionSerializer, responses=ExceptionSerializer)
     @action(detail=True, methods=["post"])
-    def decide(self, request: Request, pk: str) -> Response:
+    def decide(self, request: AuthenticatedApiRequest, pk: str) -> Response:
         exc = get_or_404(selectors.exception_open_to(user=request.user), pk)
         form = ExceptionDecisionSerializer(data=request.data)
         form.is_valid(raise_exception=True)
@@ -481,7 +481,7 @@ class ExceptionViewSet(viewsets.GenericViewSet):
 class ReviewTaskSerializer(serializers.ModelSerializer):
     customer_code = serializers.CharField(source="customer.code", read_only=True)
     customer_name = serializers.CharField(source="customer.name", read_only=True)
-    done_by_name = serializers.StringRelatedField(source="done_by", read_only=True, allow_null=True)
+    done_by_name: serializers.StringRelatedField = serializers.StringRelatedField(source="done_by", read_only=True, allow_null=True)
 
     class Meta:
         model = ReviewTask
@@ -503,7 +503,7 @@ class ReviewTaskViewSet(viewsets.GenericViewSet):
     serializer_class = ReviewTaskSerializer
     queryset = ReviewTask.objects.none()
 
-    def list(self, request: Request) -> Response:
+    def list(self, request: AuthenticatedApiRequest) -> Response:
         params = ReviewTaskFilterSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         qs = _for_customer(selectors.review_task_visible(user=request.user), params.validated_data)
@@ -515,7 +515,7 @@ class ReviewTaskViewSet(viewsets.GenericViewSet):
 
     @extend_schema(summary=_("Mark a review prompt done (credit control)"), request=None, responses=ReviewTaskSerializer)
     @action(detail=True, methods=["post"])
-    def done(self, request: Request, pk: str) -> Response:
+    def done(self, request: AuthenticatedApiRequest, pk: str) -> Response:
         task = services.review_task_done(user=request.user, task=get_or_404(selectors.review_task_visible(user=request.user), pk))
         return Response(ReviewTaskSerializer(get_or_404(selectors.review_task_visible(user=request.user).select_related(
             "customer", "done_by"), task.pk)).data)
@@ -561,7 +561,7 @@ class AgeingSerializer(serializers.Serializer):
 class AgeingView(APIView):
     @extend_schema(summary=_("Open receivables by days past due, grouped"), parameters=[AgeingParamsSerializer],
                    responses=AgeingSerializer)
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedApiRequest) -> Response:
         params = AgeingParamsSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         group_by = params.validated_data["group_by"]
@@ -589,7 +589,7 @@ def _has_null_character(value: Any) -> bool:
 
 
 class CreditPolicySerializer(serializers.ModelSerializer):
-    created_by_name = serializers.StringRelatedField(source="created_by", read_only=True, allow_null=True)
+    created_by_name: serializers.StringRelatedField = serializers.StringRelatedField(source="created_by", read_only=True, allow_null=True)
     in_force = serializers.SerializerMethodField(help_text=_("Whether this is the version in force today."))
     scorecard_rules = serializers.DictField(read_only=True, help_text=_("Points per answer, per factor."))
     scorecard_bands = serializers.ListField(child=serializers.ListField(), read_only=True,
@@ -665,19 +665,19 @@ class CreditPolicyViewSet(viewsets.GenericViewSet):
     def get_serializer_context(self) -> dict[str, Any]:
         return {**super().get_serializer_context(), "in_force": _in_force_id()}
 
-    def list(self, request: Request) -> Response:
+    def list(self, request: AuthenticatedApiRequest) -> Response:
         page = self.paginate_queryset(selectors.policy_list())
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
-    def retrieve(self, request: Request, pk: str) -> Response:
+    def retrieve(self, request: AuthenticatedApiRequest, pk: str) -> Response:
         return Response(self.get_serializer(get_or_404(selectors.policy_list(), pk)).data)
 
     @extend_schema(summary=_("Open the version of the credit policy in force today"))
     @action(detail=False, methods=["get"])
-    def current(self, request: Request) -> Response:
+    def current(self, request: AuthenticatedApiRequest) -> Response:
         return Response(self.get_serializer(services.policy_in_force()).data)
 
-    def create(self, request: Request) -> Response:
+    def create(self, request: AuthenticatedApiRequest) -> Response:
         form = CreditPolicyCreateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         given = form.validated_data
@@ -735,26 +735,26 @@ class CreditAccountViewSet(viewsets.GenericViewSet):
     queryset = Customer.objects.none()
     lookup_url_kwarg = "customer_id"
 
-    def _customer(self, request: Request, customer_id: str) -> Customer:
+    def _customer(self, request: AuthenticatedApiRequest, customer_id: str) -> Customer:
         return get_or_404(selectors.credit_account_list(user=request.user), customer_id)
 
     def _position(self, customer: Customer) -> Response:
         return Response(CreditAccountSerializer(_account_rows([customer])[0]).data)
 
-    def list(self, request: Request) -> Response:
+    def list(self, request: AuthenticatedApiRequest) -> Response:
         params = CreditAccountFilterSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         page = self.paginate_queryset(selectors.credit_account_list(
             user=request.user, customer=params.validated_data.get("customer"), frozen=params.validated_data["frozen"]))
-        return self.get_paginated_response(CreditAccountSerializer(_account_rows(page), many=True).data)
+        return self.get_paginated_response(CreditAccountSerializer(_account_rows(cast(list[Customer], page)), many=True).data)
 
-    def retrieve(self, request: Request, customer_id: str) -> Response:
+    def retrieve(self, request: AuthenticatedApiRequest, customer_id: str) -> Response:
         return self._position(self._customer(request, customer_id))
 
     @extend_schema(summary=_("Freeze a customer's credit: orders on credit are held (credit control, senior managers)"),
                    request=FreezeSerializer, responses=CreditAccountSerializer)
     @action(detail=True, methods=["post"])
-    def freeze(self, request: Request, customer_id: str) -> Response:
+    def freeze(self, request: AuthenticatedApiRequest, customer_id: str) -> Response:
         customer = self._customer(request, customer_id)
         form = FreezeSerializer(data=request.data)
         form.is_valid(raise_exception=True)
@@ -764,7 +764,7 @@ class CreditAccountViewSet(viewsets.GenericViewSet):
     @extend_schema(summary=_("Unfreeze a customer's credit (credit control, senior managers)"), request=None,
                    responses=CreditAccountSerializer)
     @action(detail=True, methods=["post"])
-    def unfreeze(self, request: Request, customer_id: str) -> Response:
+    def unfreeze(self, request: AuthenticatedApiRequest, customer_id: str) -> Response:
         customer = self._customer(request, customer_id)
         services.credit_freeze(user=request.user, customer=customer, reason="", frozen=False)
         return self._position(customer)
@@ -803,7 +803,7 @@ class UtilisationSnapshotViewSet(viewsets.GenericViewSet):
     serializer_class = UtilisationSnapshotSerializer
     queryset = UtilisationSnapshot.objects.none()
 
-    def list(self, request: Request) -> Response:
+    def list(self, request: AuthenticatedApiRequest) -> Response:
         params = DateRangeFilterSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         data = params.validated_data
@@ -820,7 +820,7 @@ class UtilisationSnapshotViewSet(viewsets.GenericViewSet):
 
 
 class LiabilitySerializer(serializers.ModelSerializer):
-    person_name = serializers.StringRelatedField(source="person", read_only=True)
+    person_name: serializers.StringRelatedField = serializers.StringRelatedField(source="person", read_only=True)
     role = LiabilityRoleField(read_only=True)
     net = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True,
                                    help_text=_("The liability less what recoveries took off it."))
@@ -838,7 +838,7 @@ class LiabilitySerializer(serializers.ModelSerializer):
 
 
 class RecoverySerializer(serializers.ModelSerializer):
-    by_name = serializers.StringRelatedField(source="by", read_only=True)
+    by_name: serializers.StringRelatedField = serializers.StringRelatedField(source="by", read_only=True)
 
     class Meta:
         model = Recovery
@@ -850,7 +850,7 @@ class WriteOffSerializer(serializers.ModelSerializer):
     order = serializers.IntegerField(source="receivable.order_id", read_only=True)
     order_number = serializers.CharField(source="receivable.order.number", read_only=True)
     customer_name = serializers.CharField(source="customer.name", read_only=True)
-    by_name = serializers.StringRelatedField(source="by", read_only=True)
+    by_name: serializers.StringRelatedField = serializers.StringRelatedField(source="by", read_only=True)
     liabilities = LiabilitySerializer(source="visible_liabilities", many=True, read_only=True,
                                       help_text=_("The liabilities you may see."))
     recoveries = RecoverySerializer(many=True, read_only=True)
@@ -899,7 +899,7 @@ class WriteOffViewSet(viewsets.GenericViewSet):
     serializer_class = WriteOffSerializer
     queryset = WriteOff.objects.none()
 
-    def list(self, request: Request) -> Response:
+    def list(self, request: AuthenticatedApiRequest) -> Response:
         params = WriteOffFilterSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         qs = _for_customer(selectors.write_off_visible(user=request.user), params.validated_data)
@@ -908,11 +908,11 @@ class WriteOffViewSet(viewsets.GenericViewSet):
         page = self.paginate_queryset(_write_offs(qs, user=request.user).order_by("-written_off_on", "-id"))
         return self.get_paginated_response(WriteOffSerializer(page, many=True).data)
 
-    def retrieve(self, request: Request, pk: str) -> Response:
+    def retrieve(self, request: AuthenticatedApiRequest, pk: str) -> Response:
         qs = _write_offs(selectors.write_off_visible(user=request.user), user=request.user)
         return Response(WriteOffSerializer(get_or_404(qs, pk)).data)
 
-    def create(self, request: Request) -> Response:
+    def create(self, request: AuthenticatedApiRequest) -> Response:
         form = WriteOffCreateSerializer(data=request.data, context=self.get_serializer_context())
         form.is_valid(raise_exception=True)
         write_off = services.write_off_create(user=request.user, **form.validated_data)
@@ -922,7 +922,7 @@ class WriteOffViewSet(viewsets.GenericViewSet):
     @extend_schema(summary=_("Record money recovered on a write-off; liabilities shrink in proportion"),
                    request=RecoveryCreateSerializer, responses={201: WriteOffSerializer})
     @action(detail=True, methods=["post"])
-    def recoveries(self, request: Request, pk: str) -> Response:
+    def recoveries(self, request: AuthenticatedApiRequest, pk: str) -> Response:
         write_off = get_or_404(selectors.write_off_visible(user=request.user), pk)
         form = RecoveryCreateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
@@ -950,7 +950,7 @@ class LiabilityViewSet(viewsets.GenericViewSet):
     serializer_class = LiabilitySerializer
     queryset = Liability.objects.none()
 
-    def list(self, request: Request) -> Response:
+    def list(self, request: AuthenticatedApiRequest) -> Response:
         params = LiabilityFilterSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         qs = selectors.liabilities_visible(user=request.user)
@@ -961,7 +961,7 @@ class LiabilityViewSet(viewsets.GenericViewSet):
         page = self.paginate_queryset(qs.order_by("-write_off__written_off_on", "-id"))
         return self.get_paginated_response(LiabilitySerializer(page, many=True).data)
 
-    def retrieve(self, request: Request, pk: str) -> Response:
+    def retrieve(self, request: AuthenticatedApiRequest, pk: str) -> Response:
         return Response(LiabilitySerializer(get_or_404(selectors.liabilities_visible(user=request.user), pk)).data)
 
 
@@ -969,7 +969,7 @@ class LiabilityViewSet(viewsets.GenericViewSet):
 
 
 class AuditEntrySerializer(serializers.ModelSerializer):
-    user_name = serializers.StringRelatedField(source="user", read_only=True, allow_null=True)
+    user_name: serializers.StringRelatedField = serializers.StringRelatedField(source="user", read_only=True, allow_null=True)
     before = serializers.JSONField(read_only=True, allow_null=True)
     after = serializers.JSONField(read_only=True, allow_null=True)
 
@@ -999,7 +999,7 @@ class AuditEntryViewSet(viewsets.GenericViewSet):
     permission_classes = [IsCreditStaff]
     queryset = AuditEntry.objects.none()
 
-    def list(self, request: Request) -> Response:
+    def list(self, request: AuthenticatedApiRequest) -> Response:
         params = AuditFilterSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         data = params.validated_data
@@ -1010,7 +1010,7 @@ class AuditEntryViewSet(viewsets.GenericViewSet):
         page = self.paginate_queryset(qs.order_by("-at", "-id"))
         return self.get_paginated_response(AuditEntrySerializer(page, many=True).data)
 
-    def retrieve(self, request: Request, pk: str) -> Response:
+    def retrieve(self, request: AuthenticatedApiRequest, pk: str) -> Response:
         return Response(AuditEntrySerializer(get_or_404(selectors.audit_entries(user=request.user), pk)).data)
 
 

@@ -1,6 +1,8 @@
 """Credit control (K1–K4): investigations, limit applications, limits, order checks, exceptions,
 write-offs and who is liable for them, review tasks, and an append-only audit trail."""
 
+from typing import TypedDict
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -14,7 +16,14 @@ from kehu.ledger.models import Order, Receivable
 from . import scorecard
 
 USER = settings.AUTH_USER_MODEL
-MONEY = {"max_digits": 14, "decimal_places": 2}
+
+
+class _Money(TypedDict):
+    max_digits: int
+    decimal_places: int
+
+
+MONEY: _Money = {"max_digits": 14, "decimal_places": 2}
 
 
 class CreditPolicy(models.Model):

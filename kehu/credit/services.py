@@ -279,7 +279,7 @@ def _limit_grant(*, user: User, application: LimitApplication, approved_by: User
     CreditLimit.objects.filter(customer_id=application.customer_id, is_current=True).update(
         is_current=False, superseded_at=timezone.now())
     limit = CreditLimit.objects.create(
-        customer_id=application.customer_id, application=application, amount=application.approved_limit,
+        customer_id=application.customer_id, application=application, amount=application.approved_limit,  # type: ignore[misc]  # approved: both set
         terms_days=application.approved_terms_days, approved_by=approved_by, valid_from=valid_from, review_on=review_on,
     )
     Customer.objects.filter(pk=application.customer_id).update(payment_terms_days=application.approved_terms_days)
@@ -507,7 +507,7 @@ def _notify_held(order: Order, check: CreditCheck) -> None:
     people = User.objects.filter(
         Q(pk__in=[order.handler_id, order.created_by_id])
         | Q(role=Role.CREDIT)
-        | Q(pk=Team.objects.filter(pk=order.handler.team_id).values("supervisor_id")[:1]),
+        | Q(pk=Team.objects.filter(pk=order.handler.team_id).values("supervisor_id")[:1]),  # type: ignore[misc]  # none without a team
         is_active=True,
     )
     text = _("Order %(number)s for %(customer)s (%(amount)s) is held: %(why)s") % {

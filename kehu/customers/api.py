@@ -12,11 +12,10 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import serializers, status, viewsets
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
-from kehu.accounts.api import IsAdminOrReadOnly
+from kehu.accounts.api import AuthenticatedApiRequest, IsAdminOrReadOnly
 from kehu.accounts.models import User
 from kehu.core.api import ReferenceViewSet
 
@@ -90,7 +89,7 @@ class VisibleCustomerField(serializers.PrimaryKeyRelatedField):
 
 
 class CustomerSerializer(serializers.ModelSerializer):
-    owner_name = serializers.StringRelatedField(source="owner", read_only=True)
+    owner_name: serializers.StringRelatedField = serializers.StringRelatedField(source="owner", read_only=True)
     region_name = serializers.CharField(source="region.name", read_only=True, allow_null=True, default=None)
     industry_name = serializers.CharField(source="industry.name", read_only=True, allow_null=True, default=None)
 
@@ -160,23 +159,23 @@ class CustomerViewSet(viewsets.GenericViewSet):
     serializer_class = CustomerSerializer
     queryset = Customer.objects.none()  # for the schema; rows come from the selectors
 
-    def list(self, request: Request) -> Response:
+    def list(self, request: AuthenticatedApiRequest) -> Response:
         params = CustomerFilterSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         qs = customer_list(user=request.user, filters=CustomerFilters(**params.validated_data))
         page = self.paginate_queryset(qs)
         return self.get_paginated_response(CustomerSerializer(page, many=True).data)
 
-    def retrieve(self, request: Request, pk: str) -> Response:
+    def retrieve(self, request: AuthenticatedApiRequest, pk: str) -> Response:
         return Response(CustomerSerializer(customer_get(user=request.user, pk=pk)).data)
 
-    def create(self, request: Request) -> Response:
+    def create(self, request: AuthenticatedApiRequest) -> Response:
         form = CustomerWriteSerializer(data=request.data, context=self.get_serializer_context())
         form.is_valid(raise_exception=True)
         customer = customer_create(user=request.user, data=form.validated_data)
         return Response(CustomerSerializer(customer).data, status=status.HTTP_201_CREATED)
 
-    def update(self, request: Request, pk: str, partial: bool = False) -> Response:
+    def update(self, request: AuthenticatedApiRequest, pk: str, partial: bool = False) -> Response:
         customer = customer_get(user=request.user, pk=pk)
         form = CustomerWriteSerializer(customer, data=request.data, partial=partial,
                                        context=self.get_serializer_context())
@@ -184,7 +183,7 @@ class CustomerViewSet(viewsets.GenericViewSet):
         customer = customer_update(user=request.user, customer=customer, data=form.validated_data)
         return Response(CustomerSerializer(customer).data)
 
-    def partial_update(self, request: Request, pk: str) -> Response:
+    def partial_update(self, request: AuthenticatedApiRequest, pk: str) -> Response:
         return self.update(request, pk, partial=True)
 
 
@@ -232,7 +231,7 @@ class ContactViewSet(viewsets.GenericViewSet):
     serializer_class = ContactSerializer
     queryset = Contact.objects.none()
 
-    def list(self, request: Request) -> Response:
+    def list(self, request: AuthenticatedApiRequest) -> Response:
         params = ContactFilterSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         qs = contact_visible(user=request.user)
@@ -241,27 +240,27 @@ class ContactViewSet(viewsets.GenericViewSet):
         page = self.paginate_queryset(qs.order_by("customer_id", "-is_primary", "name", "id"))
         return self.get_paginated_response(ContactSerializer(page, many=True).data)
 
-    def retrieve(self, request: Request, pk: str) -> Response:
+    def retrieve(self, request: AuthenticatedApiRequest, pk: str) -> Response:
         return Response(ContactSerializer(contact_get(user=request.user, pk=pk)).data)
 
-    def create(self, request: Request) -> Response:
+    def create(self, request: AuthenticatedApiRequest) -> Response:
         form = ContactCreateSerializer(data=request.data, context=self.get_serializer_context())
         form.is_valid(raise_exception=True)
         data = dict(form.validated_data)
         contact = contact_create(user=request.user, customer=data.pop("customer"), data=data)
         return Response(ContactSerializer(contact).data, status=status.HTTP_201_CREATED)
 
-    def update(self, request: Request, pk: str, partial: bool = False) -> Response:
+    def update(self, request: AuthenticatedApiRequest, pk: str, partial: bool = False) -> Response:
         contact = contact_get(user=request.user, pk=pk)
         form = ContactWriteSerializer(contact, data=request.data, partial=partial)
         form.is_valid(raise_exception=True)
         contact = contact_update(user=request.user, contact=contact, data=form.validated_data)
         return Response(ContactSerializer(contact).data)
 
-    def partial_update(self, request: Request, pk: str) -> Response:
+    def partial_update(self, request: AuthenticatedApiRequest, pk: str) -> Response:
         return self.update(request, pk, partial=True)
 
-    def destroy(self, request: Request, pk: str) -> Response:
+    def destroy(self, request: AuthenticatedApiRequest, pk: str) -> Response:
         contact_delete(user=request.user, contact=contact_get(user=request.user, pk=pk))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -330,33 +329,33 @@ class NeedViewSet(viewsets.GenericViewSet):
     serializer_class = NeedSerializer
     queryset = CustomerNeed.objects.none()
 
-    def list(self, request: Request) -> Response:
+    def list(self, request: AuthenticatedApiRequest) -> Response:
         params = NeedFilterSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         page = self.paginate_queryset(need_list(user=request.user, **params.validated_data))
         return self.get_paginated_response(NeedSerializer(page, many=True).data)
 
-    def retrieve(self, request: Request, pk: str) -> Response:
+    def retrieve(self, request: AuthenticatedApiRequest, pk: str) -> Response:
         return Response(NeedSerializer(need_get(user=request.user, pk=pk)).data)
 
-    def create(self, request: Request) -> Response:
+    def create(self, request: AuthenticatedApiRequest) -> Response:
         form = NeedCreateSerializer(data=request.data, context=self.get_serializer_context())
         form.is_valid(raise_exception=True)
         data = dict(form.validated_data)
         need = need_save(user=request.user, customer=data.pop("customer"), data=data)
         return Response(NeedSerializer(need).data, status=status.HTTP_201_CREATED)
 
-    def update(self, request: Request, pk: str, partial: bool = False) -> Response:
+    def update(self, request: AuthenticatedApiRequest, pk: str, partial: bool = False) -> Response:
         need = need_get(user=request.user, pk=pk)
         form = NeedWriteSerializer(need, data=request.data, partial=partial)
         form.is_valid(raise_exception=True)
         need = need_save(user=request.user, customer=need.customer, data=form.validated_data, need=need)
         return Response(NeedSerializer(need).data)
 
-    def partial_update(self, request: Request, pk: str) -> Response:
+    def partial_update(self, request: AuthenticatedApiRequest, pk: str) -> Response:
         return self.update(request, pk, partial=True)
 
-    def destroy(self, request: Request, pk: str) -> Response:
+    def destroy(self, request: AuthenticatedApiRequest, pk: str) -> Response:
         need_delete(user=request.user, need=need_get(user=request.user, pk=pk))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -376,7 +375,7 @@ class IndustryWriteSerializer(serializers.ModelSerializer):
         model = Industry
         fields = list(INDUSTRY_FIELDS)
         # Uniqueness is checked once, by the model and the database through the service.
-        extra_kwargs = {"code": {"validators": []}}
+        extra_kwargs: dict[str, dict[str, Any]] = {"code": {"validators": []}}
 
 
 class IndustryFilterSerializer(serializers.Serializer):

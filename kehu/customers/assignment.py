@@ -89,7 +89,7 @@ class OwnerAssigner:
         books = dict(Customer.objects.filter(owner__in=pool).values("owner").annotate(n=Count("pk")).values_list("owner", "n"))
         self.loads = {pk: _Load(books.get(pk, 0), u.username, pk) for pk, u in pool.items()}
         self.everyone = self._heap(self.loads.values())
-        self.by_province: dict[str, list[_Load]] = {}
+        self.by_province: dict[str, list[tuple[int, str, int]]] = {}
         if self.rule == REGION:
             covers = _provinces_covered()
             members: dict[str, list[_Load]] = {}

@@ -1,3 +1,5 @@
+from typing import cast
+
 from django import forms
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
@@ -27,10 +29,11 @@ class CustomerFilterForm(forms.Form):
 
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = owner_choices(user)
+        owners = owner_choices(user)
+        cast(forms.ModelChoiceField, self.fields["owner"]).queryset = owners
         if not (user.sees_all or user.role == Role.SUPERVISOR):
             del self.fields["team"]
-        if not self.fields["owner"].queryset.exclude(pk=user.pk).exists():
+        if not owners.exclude(pk=user.pk).exists():
             del self.fields["owner"]
 
 
@@ -59,7 +62,7 @@ class CustomerForm(forms.ModelForm):
         owners = assignable_owners(user)
         if self.instance.pk:  # keeping the current owner is always allowed
             owners = User.objects.filter(Q(pk__in=owners.values("pk")) | Q(pk=self.instance.owner_id))
-        self.fields["owner"].queryset = owners.order_by("username")
+        cast(forms.ModelChoiceField, self.fields["owner"]).queryset = owners.order_by("username")
         self.fields["owner"].required = False
         self.fields["code"].required = False
         self.fields["code"].help_text = _("Leave empty and Kehu assigns the next code.")

@@ -20,7 +20,7 @@ def customer_visible(*, user: User) -> QuerySet[Customer]:
     return qs if scope is None else qs.filter(scope)
 
 
-def customer_get(*, user: User, pk: int) -> Customer:
+def customer_get(*, user: User, pk: int | str) -> Customer:
     """The customer if ``user`` may see it; otherwise 404, so its existence is not revealed."""
     return get_or_404(customer_visible(user=user).select_related("owner__team", "region", "industry"), pk)
 

@@ -198,7 +198,7 @@ def _check_birthday(contact: Contact) -> None:
     month, day = contact.birthday_month, contact.birthday_day
     if (month is None) != (day is None):
         raise ValidationError({"birthday_day": [_("Give both the month and the day of the birthday, or neither.")]})
-    if month is None:
+    if month is None or day is None:
         return
     limit = 30 if contact.birthday_lunar else [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
     if not 1 <= day <= limit:

@@ -1,10 +1,11 @@
 import datetime
+from collections.abc import Callable
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -13,16 +14,17 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kehu.accounts.permissions import can_edit_customer
+from kehu.accounts.requests import AuthenticatedRequest
 from kehu.core.forms import apply_errors
 from kehu.core.lunar import next_occurrence
 from kehu.core.xlsx import FORMATS, export_response
 
 from . import card, selectors, services
 from .forms import ContactForm, CustomerFilterForm, CustomerForm, NeedForm
-from .models import Contact
+from .models import Contact, Customer
 
 
-def _filters(request: HttpRequest) -> tuple[CustomerFilterForm, selectors.CustomerFilters]:
+def _filters(request: AuthenticatedRequest) -> tuple[CustomerFilterForm, selectors.CustomerFilters]:
     form = CustomerFilterForm(request.GET, user=request.user)
     form.is_valid()
     data = {k: v for k, v in form.cleaned_data.items() if k not in form.errors}
@@ -42,7 +44,7 @@ def _filters(request: HttpRequest) -> tuple[CustomerFilterForm, selectors.Custom
 
 
 @login_required
-def customer_list(request: HttpRequest) -> HttpResponse:
+def customer_list(request: AuthenticatedRequest) -> HttpResponse:
     form, filters = _filters(request)
     qs = selectors.customer_list(user=request.user, filters=filters)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
@@ -54,7 +56,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     return render(request, "customers/list.html", context)
 
 
-def export_columns() -> list[tuple[str, object]]:
+def export_columns() -> list[tuple[str, Callable[[Customer], object]]]:
     """The customer list's export: header (in the active language) and how to read each cell."""
     return [
         (_("customer code"), lambda c: c.code),
@@ -77,7 +79,7 @@ def export_columns() -> list[tuple[str, object]]:
 
 
 @login_required
-def customer_export(request: HttpRequest, fmt: str = "csv") -> HttpResponse | StreamingHttpResponse | FileResponse:
+def customer_export(request: AuthenticatedRequest, fmt: str = "csv") -> HttpResponse | StreamingHttpResponse | FileResponse:
     """What the user sees, filters and visibility included, as CSV (UTF-8 BOM) or xlsx."""
     if fmt not in FORMATS:
         raise Http404
@@ -89,7 +91,7 @@ def customer_export(request: HttpRequest, fmt: str = "csv") -> HttpResponse | St
 
 
 @login_required
-def customer_pick(request: HttpRequest) -> HttpResponse:
+def customer_pick(request: AuthenticatedRequest) -> HttpResponse:
     """Search-as-you-type for choosing a customer (order entry)."""
     filters = selectors.CustomerFilters(q=request.GET.get("q", "")[:100])
     customers = list(selectors.customer_list(user=request.user, filters=filters)[:10]) if filters.q else []
@@ -97,17 +99,17 @@ def customer_pick(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def customer_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     customer = selectors.customer_get(user=request.user, pk=pk)
     today = timezone.localdate()
     contacts = list(customer.contacts.all())
     for contact in contacts:
-        contact.next_birthday = (
+        contact.next_birthday = (  # type: ignore[attr-defined]  # for the template
             next_occurrence(today=today, month=contact.birthday_month, day=contact.birthday_day,
                             lunar=contact.birthday_lunar, leap=contact.birthday_leap)
             if contact.birthday_month and contact.birthday_day else None
         )
-        contact.birthday_soon = bool(contact.next_birthday and contact.next_birthday - today <= datetime.timedelta(days=14))
+        contact.birthday_soon = bool(contact.next_birthday and contact.next_birthday - today <= datetime.timedelta(days=14))  # type: ignore[attr-defined]
     placed: dict[str, list] = {"figures": [], "actions": [], "body": []}
     for section in card.sections():
         html = mark_safe(render_to_string(
@@ -135,7 +137,7 @@ def _service_call(form, call):
 
 
 @login_required
-def customer_new(request: HttpRequest) -> HttpResponse:
+def customer_new(request: AuthenticatedRequest) -> HttpResponse:
     form = CustomerForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         customer = _service_call(form, lambda: services.customer_create(user=request.user, data=form.cleaned_data))
@@ -146,7 +148,7 @@ def customer_new(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def customer_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     customer = selectors.customer_get(user=request.user, pk=pk)
     if not can_edit_customer(request.user, customer):
         raise PermissionDenied
@@ -172,7 +174,7 @@ def _contact_of(request, pk: int, contact_pk: int) -> tuple:
 
 
 @login_required
-def contact_new(request: HttpRequest, pk: int) -> HttpResponse:
+def contact_new(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     customer = selectors.customer_get(user=request.user, pk=pk)
     if not can_edit_customer(request.user, customer):
         raise PermissionDenied
@@ -185,7 +187,7 @@ def contact_new(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def contact_edit(request: HttpRequest, pk: int, contact_pk: int) -> HttpResponse:
+def contact_edit(request: AuthenticatedRequest, pk: int, contact_pk: int) -> HttpResponse:
     customer, contact = _contact_of(request, pk, contact_pk)
     form = ContactForm(request.POST or None, instance=contact)
     if request.method == "POST" and form.is_valid():
@@ -199,7 +201,7 @@ def contact_edit(request: HttpRequest, pk: int, contact_pk: int) -> HttpResponse
 
 @login_required
 @require_POST
-def contact_remove(request: HttpRequest, pk: int, contact_pk: int) -> HttpResponse:
+def contact_remove(request: AuthenticatedRequest, pk: int, contact_pk: int) -> HttpResponse:
     _customer, contact = _contact_of(request, pk, contact_pk)
     services.contact_delete(user=request.user, contact=contact)
     messages.success(request, _("Contact removed."))
@@ -207,7 +209,7 @@ def contact_remove(request: HttpRequest, pk: int, contact_pk: int) -> HttpRespon
 
 
 @login_required
-def need_new(request: HttpRequest, pk: int) -> HttpResponse:
+def need_new(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     customer = selectors.customer_get(user=request.user, pk=pk)
     if not can_edit_customer(request.user, customer):
         raise PermissionDenied

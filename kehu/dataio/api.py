@@ -16,9 +16,10 @@ from drf_spectacular.utils import extend_schema, extend_schema_field, extend_sch
 from rest_framework import permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
+
+from kehu.accounts.api import AuthenticatedApiRequest
 
 from . import services
 from .mapping import FIELDS, KIND_CHOICES, KINDS, field_names
@@ -77,7 +78,7 @@ class ImportResultSerializer(serializers.Serializer):
     updated = serializers.IntegerField(help_text=_("Rows updated, or to update when only checked."))
     skipped = serializers.IntegerField(help_text=_("Rows unchanged or skipped."))
     error_count = serializers.IntegerField()
-    errors = RowErrorSerializer(many=True, help_text=_("The first errors, by row."))
+    errors = RowErrorSerializer(many=True, help_text=_("The first errors, by row."))  # type: ignore[assignment]  # a declared field named like a Field attribute
     committed = serializers.BooleanField(help_text=_("Whether the rows were written."))
     problem = serializers.CharField(help_text=_("A problem with the whole file (unreadable, a required "
                                                 "column missing, not allowed); empty when none."))
@@ -128,19 +129,19 @@ class ImportJobSerializer(serializers.ModelSerializer):
 
 class ImportFieldSerializer(serializers.Serializer):
     name = serializers.CharField(help_text=_("What to put in the mapping."))
-    label = serializers.CharField()
-    required = serializers.BooleanField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a declared field named like a Field attribute
+    required = serializers.BooleanField()  # type: ignore[assignment]  # a declared field named like a Field attribute
 
 
 class AssignChoiceSerializer(serializers.Serializer):
     value = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a declared field named like a Field attribute
 
 
 class ImportKindInfoSerializer(serializers.Serializer):
     kind = ImportKindField()
-    label = serializers.CharField()
-    fields = ImportFieldSerializer(many=True, help_text=_("The fields a column may be mapped to."))
+    label = serializers.CharField()  # type: ignore[assignment]  # a declared field named like a Field attribute
+    fields = ImportFieldSerializer(many=True, help_text=_("The fields a column may be mapped to."))  # type: ignore[assignment]  # a declared field named like a Field attribute
     assign_choices = AssignChoiceSerializer(
         many=True, help_text=_("Where new customers without an owner column may go (the check's assign)."))
 
@@ -200,7 +201,7 @@ class ValueAnswerSerializer(serializers.Serializer):
 
 
 class ImportValuesSerializer(serializers.Serializer):
-    values = ValueAnswerSerializer(many=True, max_length=1000)
+    values = ValueAnswerSerializer(many=True, max_length=1000)  # type: ignore[call-arg]  # passed on to the list serializer
 
 
 class ImportFilterSerializer(serializers.Serializer):
@@ -224,33 +225,33 @@ class ImportViewSet(viewsets.GenericViewSet):
     permission_classes = [CanImport]
     queryset = ImportJob.objects.none()  # for the schema; rows come from the selectors
 
-    def _job(self, request: Request, pk: str) -> ImportJob:
+    def _job(self, request: AuthenticatedApiRequest, pk: str) -> ImportJob:
         try:
             return services.job_get(user=request.user, pk=pk)
         except (ImportJob.DoesNotExist, ValueError, TypeError):
             raise Http404 from None
 
-    def _job_to_run(self, request: Request, pk: str) -> ImportJob:
+    def _job_to_run(self, request: AuthenticatedApiRequest, pk: str) -> ImportJob:
         job = self._job(request, pk)
         if job.kind not in dict(import_kinds(user=request.user)):
             raise PermissionDenied(_("Your role does not import this kind of data."))
         return job
 
-    def _ran(self, request: Request, job: ImportJob, backgrounded: bool) -> Response:
+    def _ran(self, request: AuthenticatedApiRequest, job: ImportJob, backgrounded: bool) -> Response:
         job = self._job(request, str(job.pk))
         return Response(ImportJobSerializer(job).data,
                         status=status.HTTP_202_ACCEPTED if backgrounded else status.HTTP_200_OK)
 
-    def list(self, request: Request) -> Response:
+    def list(self, request: AuthenticatedApiRequest) -> Response:
         params = ImportFilterSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         page = self.paginate_queryset(job_list(user=request.user, **params.validated_data))
         return self.get_paginated_response(ImportJobSerializer(page, many=True).data)
 
-    def retrieve(self, request: Request, pk: str) -> Response:
+    def retrieve(self, request: AuthenticatedApiRequest, pk: str) -> Response:
         return Response(ImportJobSerializer(self._job(request, pk)).data)
 
-    def create(self, request: Request) -> Response:
+    def create(self, request: AuthenticatedApiRequest) -> Response:
         form = ImportUploadSerializer(data=request.data, context=self.get_serializer_context())
         form.is_valid(raise_exception=True)
         upload = form.validated_data["file"]
@@ -262,7 +263,7 @@ class ImportViewSet(viewsets.GenericViewSet):
                              "(202 while it runs in the background)"),
                    request=ImportCheckSerializer, responses=_run_responses())
     @action(detail=True, methods=["post"])
-    def check(self, request: Request, pk: str) -> Response:
+    def check(self, request: AuthenticatedApiRequest, pk: str) -> Response:
         job = self._job_to_run(request, pk)
         form = ImportCheckSerializer(data=request.data, context={**self.get_serializer_context(), "job": job})
         form.is_valid(raise_exception=True)
@@ -274,7 +275,7 @@ class ImportViewSet(viewsets.GenericViewSet):
                              "it again (202 while it runs in the background)"),
                    request=ImportValuesSerializer, responses=_run_responses())
     @action(detail=True, methods=["post"])
-    def values(self, request: Request, pk: str) -> Response:
+    def values(self, request: AuthenticatedApiRequest, pk: str) -> Response:
         job = self._job_to_run(request, pk)
         form = ImportValuesSerializer(data=request.data)
         form.is_valid(raise_exception=True)
@@ -286,7 +287,7 @@ class ImportViewSet(viewsets.GenericViewSet):
                              "(202 while it runs in the background)"),
                    request=None, responses=_run_responses())
     @action(detail=True, methods=["post"])
-    def commit(self, request: Request, pk: str) -> Response:
+    def commit(self, request: AuthenticatedApiRequest, pk: str) -> Response:
         job = self._job_to_run(request, pk)
         backgrounded = services.job_start(job=job, commit=True)
         return self._ran(request, job, backgrounded)
@@ -294,7 +295,7 @@ class ImportViewSet(viewsets.GenericViewSet):
     @extend_schema(summary=_("The kinds of data you may import, with their fields and rules for new customers"),
                    responses=ImportKindInfoSerializer(many=True))
     @action(detail=False, methods=["get"], pagination_class=None)
-    def kinds(self, request: Request) -> Response:
+    def kinds(self, request: AuthenticatedApiRequest) -> Response:
         user = request.user
         rows = [
             {"kind": kind, "label": label,

@@ -86,10 +86,11 @@ def _dependency_order(found: list[type[models.Model]]) -> list[type[models.Model
     works in any order since foreign keys are checked at commit, but this order reads well."""
     by_label = {m._meta.label_lower: m for m in found}
     deps = {
-        label: {f.related_model._meta.label_lower for f in m._meta.local_concrete_fields
+        # related_model is a class here, never "self": the apps are loaded.
+        label: {f.related_model._meta.label_lower for f in m._meta.local_concrete_fields  # type: ignore[union-attr]
                 if f.is_relation and f.related_model is not None
-                and f.related_model._meta.label_lower in by_label
-                and f.related_model._meta.label_lower != label}
+                and f.related_model._meta.label_lower in by_label  # type: ignore[union-attr]
+                and f.related_model._meta.label_lower != label}  # type: ignore[union-attr]
         for label, m in by_label.items()
     }
     ordered: list[str] = []
@@ -446,7 +447,7 @@ def _load_table(archive: zipfile.ZipFile, entry: dict, model: type[models.Model]
     for field in fields.values():
         # Historical models of this restore only: keep the stored stamps, do not stamp "now".
         if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
-            field.auto_now = field.auto_now_add = False
+            field.auto_now = field.auto_now_add = False  # type: ignore[attr-defined]  # a DateField's, as checked
     decoders = [(name, _decoder(fields[name])) for name in entry["columns"]]
     manager = model._base_manager.db_manager(using)
     batch: list[models.Model] = []

@@ -57,7 +57,7 @@ def insert_rows(model: type[models.Model], columns: Sequence[str], rows: list[tu
     if connection.vendor != "postgresql":
         names = list(columns) + [f.attname for f in extra_fields]
         objs = [model(**dict(zip(names, row + tuple(extra_values), strict=True))) for row in rows]
-        model.objects.bulk_create(objs, batch_size=batch_size)
+        model.objects.bulk_create(objs, batch_size=batch_size)  # type: ignore[attr-defined]  # every Kehu model has it
         return [o.pk for o in objs] if ids else []
     qn = connection.ops.quote_name
     by_attname = {f.attname: f for f in model._meta.concrete_fields}

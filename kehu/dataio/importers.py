@@ -288,7 +288,7 @@ class CustomerImporter(Importer):
                     .values_list("pk", "code", "uscc", "name", "phone")) if rows else []
         by_code = {code: pk for pk, code, _u, _n, _p in keys}
         by_uscc = {uscc: (pk, code) for pk, code, uscc, _n, _p in keys if uscc}
-        by_name = {(name, phone): pk for pk, _c, _u, name, phone in keys}
+        by_name: dict[tuple[Any, Any], int] = {(name, phone): pk for pk, _c, _u, name, phone in keys}
         matched: list[int | None] = []
         for r in rows:
             if r.key[0] == "code":
@@ -345,7 +345,7 @@ class CustomerImporter(Importer):
                 continue
             r.values.pop("lifecycle", None)  # a stage is set when a customer comes in; later, its own rules move it
             changed = {k: val for k, val in r.values.items() if getattr(found, k) != val}
-            contact_new = bool(r.contact) and (r.contact[0], r.contact[2]) not in contacts.get(found.pk, set())
+            contact_new = r.contact is not None and (r.contact[0], r.contact[2]) not in contacts.get(found.pk, set())
             if not changed and not contact_new:
                 self.outcome.skipped += 1
                 continue
@@ -823,7 +823,7 @@ class OrderImporter(Importer):
         for number, product_pk, quantity, price, amount in new_lines:
             order_pk = orders[number].pk
             if number not in new_orders:
-                self.touched_pks.add(order_pk)
+                self.touched_pks.add(order_pk)  # type: ignore[arg-type]  # saved: it has a key
             rows.append((order_pk, product_pk, quantity, price, amount))
         fast.insert_rows(OrderLine, LINE_COLUMNS, rows, batch_size=5000)
 

@@ -1,6 +1,7 @@
 """Reads for the import pages and API: which kinds of file a person may import, and their imports."""
 
 from django.db.models import QuerySet
+from django.utils.functional import Promise
 
 from kehu.accounts.models import User
 from kehu.accounts.permissions import (
@@ -16,7 +17,7 @@ from .models import ImportJob
 from .permissions import can_import
 
 
-def import_kinds(*, user: User) -> list[tuple[str, str]]:
+def import_kinds(*, user: User) -> list[tuple[str, str | Promise]]:
     """The kinds ``user`` may import (``permissions.can_import``), in the order of the upload page."""
     return [(k, label) for k, label in KIND_CHOICES if can_import(user, k)]
 

@@ -176,7 +176,7 @@ def job_create(*, user: User, kind: str, filename: str, data: bytes) -> ImportJo
     )
 
 
-def job_get(*, user: User, pk: int) -> ImportJob:
+def job_get(*, user: User, pk: int | str) -> ImportJob:
     """Only the person who uploaded a file sees its import."""
     return ImportJob.objects.defer("data").get(pk=pk, user=user)
 

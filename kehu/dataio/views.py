@@ -1,12 +1,14 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kehu.accounts.requests import AuthenticatedRequest
 from kehu.core import jobs
 from kehu.core.forms import apply_errors
 from kehu.core.models import Job
@@ -18,14 +20,14 @@ from .models import ImportJob
 from .selectors import assign_choices, import_kinds, unknown_values
 
 
-def _kinds(request: HttpRequest) -> list[tuple[str, str]]:
+def _kinds(request: AuthenticatedRequest) -> list[tuple[str, str | Promise]]:
     kinds = import_kinds(user=request.user)
     if not kinds:
         raise PermissionDenied(_("Your role does not import data."))
     return kinds
 
 
-def _job(request: HttpRequest, pk: int) -> ImportJob:
+def _job(request: AuthenticatedRequest, pk: int) -> ImportJob:
     try:
         job = services.job_get(user=request.user, pk=pk)
     except ImportJob.DoesNotExist:
@@ -40,7 +42,7 @@ def _job(request: HttpRequest, pk: int) -> ImportJob:
 
 
 @login_required
-def upload(request: HttpRequest) -> HttpResponse:
+def upload(request: AuthenticatedRequest) -> HttpResponse:
     kinds = _kinds(request)
     form = UploadForm(request.POST or None, request.FILES or None, kinds=kinds)
     if request.method == "POST" and form.is_valid():
@@ -77,14 +79,14 @@ def _context(job: ImportJob) -> dict:
 
 
 @login_required
-def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def job_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     _kinds(request)
     return render(request, "dataio/job.html", _context(_job(request, pk)))
 
 
 @login_required
 @require_POST
-def job_check(request: HttpRequest, pk: int) -> HttpResponse:
+def job_check(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     job = _job(request, pk)
     if job.kind not in dict(_kinds(request)):
         raise PermissionDenied
@@ -102,7 +104,7 @@ def job_check(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def job_values(request: HttpRequest, pk: int) -> HttpResponse:
+def job_values(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """The preview's answers for unknown values: each value once, for all its rows; then check again."""
     job = _job(request, pk)
     if job.kind not in dict(_kinds(request)):
@@ -117,7 +119,7 @@ def job_values(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def job_commit(request: HttpRequest, pk: int) -> HttpResponse:
+def job_commit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     job = _job(request, pk)
     if job.kind not in dict(_kinds(request)):
         raise PermissionDenied
@@ -129,7 +131,7 @@ def job_commit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def job_progress(request: HttpRequest, pk: int) -> HttpResponse:
+def job_progress(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     job = _job(request, pk)
     response = render(request, "dataio/partials/progress.html", _context(job))
     if not job.running and request.headers.get("HX-Request"):

@@ -123,7 +123,7 @@ class DemoSummary:
 def build_demo(options: DemoOptions, *, progress: Progress | None = None) -> DemoSummary:
     """Add the demo company to the database, in one transaction."""
     options = options.resolved()
-    assert options.prospects is not None and options.order_lines is not None
+    assert options.prospects is not None and options.order_lines is not None and options.today is not None
     if options.customers < 1:
         raise DemoBuildError("The demo needs at least one customer.")
     if options.order_lines < options.customers:
@@ -271,30 +271,30 @@ class _Builder:
         users: dict[str, User] = {}
         rng = self.rng("people")
         password = make_password(data.DEMO_PASSWORD)  # hashed once: Argon2 is slow on purpose
-        for spec in data.USERS:
+        for person in data.USERS:
             phone = rng.choice(data.MOBILE_PREFIXES) + f"{rng.randrange(10**8):08d}"
-            user, created = User.objects.get_or_create(username=spec.username)
+            user, created = User.objects.get_or_create(username=person.username)
             if created:  # people who exist already (a second build, --force) are left as they are
-                user.display_name = spec.display_name
-                user.role = spec.role
-                user.approval_limit = Decimal(spec.approval_limit)
-                user.is_staff = spec.superuser
-                user.is_superuser = spec.superuser
-                user.email = f"{spec.username}@demo.kehu.example"
+                user.display_name = person.display_name
+                user.role = person.role
+                user.approval_limit = Decimal(person.approval_limit)
+                user.is_staff = person.superuser
+                user.is_superuser = person.superuser
+                user.email = f"{person.username}@demo.kehu.example"
                 user.phone = phone
                 user.password = password
                 user.save()
-            users[spec.username] = user
+            users[person.username] = user
         self.teams: dict[str, Team] = {}
         for spec in data.REGIONS:
             team, _ = Team.objects.get_or_create(
                 name=spec.team, defaults={"region": self.regions[spec.code], "supervisor": users[spec.supervisor]}
             )
             self.teams[spec.code] = team
-        for spec in data.USERS:
-            user = users[spec.username]
-            if spec.region and user.team_id is None:
-                user.team = self.teams[spec.region]
+        for person in data.USERS:
+            user = users[person.username]
+            if person.region and user.team_id is None:
+                user.team = self.teams[person.region]
                 user.save(update_fields=["team"])
         self.users = users
         # Each region's customers go to its reps, a few to the supervisor who handles them himself.
@@ -314,21 +314,21 @@ class _Builder:
             self.industries.append(industry)
         self.products: list[_Product] = []
         self.product_variants: dict[str, list[int]] = {}  # product key → indexes into self.products
-        for spec in data.PRODUCTS:
-            for suffix, pack_size, pack_unit, sales_unit, price in spec.packs:
+        for item in data.PRODUCTS:
+            for suffix, pack_size, pack_unit, sales_unit, price in item.packs:
                 unit_name = {"barrel": "桶", "drum": "桶", "t": "吨"}[sales_unit]
-                name = spec.name if sales_unit == "t" else f"{spec.name} {suffix}/{unit_name}"
+                name = item.name if sales_unit == "t" else f"{item.name} {suffix}/{unit_name}"
                 product, _ = Product.objects.get_or_create(
-                    code=f"{spec.key}-{suffix}".upper(),
+                    code=f"{item.key}-{suffix}".upper(),
                     defaults={
-                        "name": name, "category": spec.category, "grade": spec.grade,
+                        "name": name, "category": item.category, "grade": item.grade,
                         "pack_size": Decimal(pack_size), "pack_unit": pack_unit, "sales_unit": sales_unit,
                         "list_price": data.money(price),
                     },
                 )
-                self.product_variants.setdefault(spec.key, []).append(len(self.products))
+                self.product_variants.setdefault(item.key, []).append(len(self.products))
                 self.products.append(
-                    _Product(product.pk, sales_unit, pack_size, price * 100, spec.category in {"diesel", "gasoline"})
+                    _Product(product.pk, sales_unit, pack_size, price * 100, item.category in {"diesel", "gasoline"})
                 )
 
     # -- customers and prospects -----------------------------------------------------------------
@@ -852,6 +852,7 @@ class _Builder:
                 if invoiced:
                     paid, settled = total, invoiced
             elif status == OrderStatus.INVOICED and total:
+                assert invoiced is not None  # an invoiced order has its invoice day
                 due = invoiced + account.terms
                 for pay_day, cents in self._payment_plan(rng, account, invoiced, due, total):
                     if pay_day <= today:
@@ -861,6 +862,7 @@ class _Builder:
                 if paid < total:
                     settled = 0
             if status == OrderStatus.INVOICED:
+                assert invoiced is not None  # as above
                 if settled:
                     status = OrderStatus.PAID
                     last_change = max(last_change, settled)

@@ -201,7 +201,7 @@ class CreditMaker:
         rng = self.rng
         b = self.b
         customer = b.customers[index]
-        industry = self.industry_of[customer.industry_id]
+        industry = self.industry_of[customer.industry_id]  # type: ignore[index]  # every demo customer has one
         ownership = self.ownership.get(industry.code, self.ownership["DEFAULT"])(rng)
         # What they buy from us is a few per cent of their turnover; a filling station sells on
         # what it buys.

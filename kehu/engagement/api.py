@@ -7,6 +7,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from kehu.accounts.api import AuthenticatedApiRequest
 from kehu.customers.selectors import customer_get
 
 from . import selectors, services
@@ -58,7 +59,7 @@ class TouchpointListView(generics.ListAPIView):
 
     @extend_schema(request=TouchpointInSerializer, responses={201: TouchpointSerializer},
                    summary="Log a touch that happened, or plan one")
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedApiRequest) -> Response:
         form = TouchpointInSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         d = dict(form.validated_data)
@@ -73,7 +74,7 @@ class TouchpointListView(generics.ListAPIView):
 
 class TouchpointCompleteView(APIView):
     @extend_schema(request=CompleteInSerializer, responses={200: TouchpointSerializer}, summary="A planned touch done")
-    def post(self, request: Request, pk: str) -> Response:
+    def post(self, request: AuthenticatedApiRequest, pk: str) -> Response:
         touch = selectors.touchpoint_get(user=request.user, pk=pk)
         form = CompleteInSerializer(data=request.data)
         form.is_valid(raise_exception=True)
@@ -104,7 +105,7 @@ class ReminderPlanSerializer(serializers.Serializer):
 class ReminderListView(APIView):
     @extend_schema(parameters=[ReminderQuerySerializer], responses={200: ReminderSerializer(many=True)},
                    summary="Your reminders: birthdays (solar or lunar), festivals, occasions, touches due")
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedApiRequest) -> Response:
         from django.utils import timezone
 
         q = ReminderQuerySerializer(data=request.query_params)
@@ -116,7 +117,7 @@ class ReminderListView(APIView):
 class ReminderPlanView(APIView):
     @extend_schema(request=ReminderPlanSerializer, responses={200: TouchpointSerializer(many=True)},
                    summary="Turn a reminder into planned touchpoints in one step")
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedApiRequest) -> Response:
         form = ReminderPlanSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         planned = services.reminder_plan(user=request.user, key=form.validated_data["key"])

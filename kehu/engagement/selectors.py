@@ -95,7 +95,7 @@ def _birthday_reminders(book: QuerySet[Customer], today: datetime.date, until: d
                 .select_related("customer").only("name", "birthday_month", "birthday_day", "birthday_lunar",
                                                  "birthday_leap", "customer__name"))
     for contact in contacts.iterator(chunk_size=2000):
-        day = next_occurrence(today=today, month=contact.birthday_month, day=contact.birthday_day,
+        day = next_occurrence(today=today, month=contact.birthday_month, day=contact.birthday_day,  # type: ignore[arg-type]  # not null, as filtered
                               lunar=contact.birthday_lunar, leap=contact.birthday_leap)
         if day and day <= until:
             label = _("%(name)s's birthday (lunar)") if contact.birthday_lunar else _("%(name)s's birthday")
@@ -128,7 +128,7 @@ def reminders_for(*, user: User, today: datetime.date, days: int = 14) -> list[R
                             TouchMethod.GREETING))
     due = Touchpoint.objects.filter(rep=user, status=TouchStatus.PLANNED, planned_on__lte=until).select_related("customer")
     for touch in due.order_by("planned_on")[:200]:
-        out.append(Reminder("due", touch.planned_on, f"{touch.get_method_display()} · {touch.customer.name}",
+        out.append(Reminder("due", touch.planned_on, f"{touch.get_method_display()} · {touch.customer.name}",  # type: ignore[arg-type]  # planned: has a date
                             f"touch:{touch.pk}", touch.method, touch.customer_id, touch.customer.name,
                             touch.contact_id, touchpoint_id=touch.pk))
     return sorted(out, key=lambda r: (r.date, r.kind, r.title))

@@ -60,7 +60,7 @@ def _clean(*, customer: Customer, data: dict[str, Any]) -> dict[str, Any]:
     out["method"] = method
     contact = data.get("contact")
     if contact not in (None, ""):
-        contact_id = contact.pk if isinstance(contact, Contact) else contact
+        contact_id: Any = contact.pk if isinstance(contact, Contact) else contact  # an id as given, checked below
         found = Contact.objects.filter(pk=contact_id, customer=customer).first() if str(contact_id).isdigit() else None
         if found is None:
             errors["contact"] = [_("This person is not a contact of this customer.")]
@@ -172,7 +172,7 @@ def reminder_plan(*, user: User, key: str, today: datetime.date | None = None) -
     if reminder is None:
         raise ValidationError(_("This reminder is no longer due."))
     if reminder.kind == "due":
-        return list(Touchpoint.objects.filter(pk=reminder.touchpoint_id))
+        return list(Touchpoint.objects.filter(pk=reminder.touchpoint_id))  # type: ignore[misc]  # a due reminder has one
     when = max(reminder.date, today)
     data = {"method": reminder.method, "planned_on": when, "notes": reminder.title}
     if reminder.customer_id:

@@ -1,13 +1,14 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kehu.accounts.permissions import can_edit_customer
+from kehu.accounts.requests import AuthenticatedRequest
 from kehu.core.forms import apply_errors
 from kehu.customers.selectors import contact_get, customer_get
 
@@ -17,7 +18,7 @@ from .models import TouchStatus
 
 
 @login_required
-def touch_home(request: HttpRequest) -> HttpResponse:
+def touch_home(request: AuthenticatedRequest) -> HttpResponse:
     """The rep's touches: reminders of the next two weeks, planned touches, the latest done."""
     today = timezone.localdate()
     reminders = selectors.reminders_for(user=request.user, today=today, days=14)
@@ -28,7 +29,7 @@ def touch_home(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def touch_new(request: HttpRequest, customer_pk: int) -> HttpResponse:
+def touch_new(request: AuthenticatedRequest, customer_pk: int) -> HttpResponse:
     customer = customer_get(user=request.user, pk=customer_pk)
     if not can_edit_customer(request.user, customer):
         raise PermissionDenied
@@ -56,7 +57,7 @@ def touch_new(request: HttpRequest, customer_pk: int) -> HttpResponse:
 
 
 @login_required
-def touch_complete(request: HttpRequest, pk: int) -> HttpResponse:
+def touch_complete(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     touch = selectors.touchpoint_get(user=request.user, pk=pk)
     if not can_edit_customer(request.user, touch.customer):
         raise PermissionDenied
@@ -75,7 +76,7 @@ def touch_complete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def touch_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+def touch_cancel(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     touch = selectors.touchpoint_get(user=request.user, pk=pk)
     try:
         services.touchpoint_cancel(user=request.user, touchpoint=touch)
@@ -86,7 +87,7 @@ def touch_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def reminder_plan(request: HttpRequest) -> HttpResponse:
+def reminder_plan(request: AuthenticatedRequest) -> HttpResponse:
     try:
         planned = services.reminder_plan(user=request.user, key=request.POST.get("key", "")[:60])
     except ValidationError as exc:
@@ -97,7 +98,7 @@ def reminder_plan(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def occasion_new(request: HttpRequest, contact_pk: int) -> HttpResponse:
+def occasion_new(request: AuthenticatedRequest, contact_pk: int) -> HttpResponse:
     contact = contact_get(user=request.user, pk=contact_pk)
     if not can_edit_customer(request.user, contact.customer):
         raise PermissionDenied

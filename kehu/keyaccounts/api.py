@@ -6,10 +6,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from kehu.accounts.api import AuthenticatedApiRequest
 from kehu.core.queries import get_or_404
 from kehu.customers.selectors import customer_visible
 
@@ -44,12 +44,12 @@ class DecideSerializer(serializers.Serializer):
 
 class CandidateListView(APIView):
     @extend_schema(summary=_("Key-account candidates waiting for a decision"), responses=CandidateSerializer(many=True))
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedApiRequest) -> Response:
         return Response(CandidateSerializer(selectors.pending_candidates(user=request.user)[:500], many=True).data)
 
     @extend_schema(summary=_("Propose a customer as a key account (management)"), request=MarkSerializer,
                    responses={201: CandidateSerializer})
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedApiRequest) -> Response:
         data = MarkSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         if not services.is_management(request.user):
@@ -62,7 +62,7 @@ class CandidateListView(APIView):
 class CandidateDecideView(APIView):
     @extend_schema(summary=_("Confirm or decline a candidate (a senior manager)"), request=DecideSerializer,
                    responses=CandidateSerializer)
-    def post(self, request: Request, pk: int) -> Response:
+    def post(self, request: AuthenticatedApiRequest, pk: int) -> Response:
         candidate = get_or_404(selectors.candidates_visible(user=request.user), pk)
         data = DecideSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -84,7 +84,7 @@ class KeyAccountSerializer(serializers.Serializer):
 
 class KeyAccountListView(APIView):
     @extend_schema(summary=_("Key accounts"), responses=KeyAccountSerializer(many=True))
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedApiRequest) -> Response:
         return Response(KeyAccountSerializer(selectors.key_accounts_visible(user=request.user)[:1000], many=True).data)
 
 
@@ -98,13 +98,13 @@ class PlanSerializer(serializers.ModelSerializer):
 
 class PlanView(APIView):
     @extend_schema(summary=_("A key account's plan"), responses=PlanSerializer)
-    def get(self, request: Request, pk: int) -> Response:
+    def get(self, request: AuthenticatedApiRequest, pk: int) -> Response:
         customer = get_or_404(selectors.key_accounts_visible(user=request.user), pk)
         plan = AccountPlan.objects.filter(customer=customer).first() or AccountPlan(customer=customer)
         return Response(PlanSerializer(plan).data)
 
     @extend_schema(summary=_("Change a key account's plan"), request=PlanSerializer, responses=PlanSerializer)
-    def patch(self, request: Request, pk: int) -> Response:
+    def patch(self, request: AuthenticatedApiRequest, pk: int) -> Response:
         customer = get_or_404(selectors.key_accounts_visible(user=request.user), pk)
         data = PlanSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
@@ -122,7 +122,7 @@ class HealthSerializer(serializers.Serializer):
 class HealthView(APIView):
     @extend_schema(summary=_("A key account's health: sales by month, overdue, credit utilisation"),
                    responses=HealthSerializer)
-    def get(self, request: Request, pk: int) -> Response:
+    def get(self, request: AuthenticatedApiRequest, pk: int) -> Response:
         customer = get_or_404(selectors.key_accounts_visible(user=request.user), pk)
         h = selectors.health(customer=customer, today=timezone.localdate())
         months = [{"month": m["month"].isoformat(), "sales": f"{m['amount']:.2f}"} for m in h["months"]]

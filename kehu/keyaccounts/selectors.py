@@ -3,6 +3,7 @@
 import datetime
 from collections import defaultdict
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import QuerySet, Sum
 
@@ -70,7 +71,7 @@ def health(*, customer: Customer, today: datetime.date) -> dict:
     end = (today.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)  # this month too
     by_month = dict(CustomerMonthSales.objects.filter(customer=customer, month__gte=start, month__lt=end)
                     .values_list("month", "amount"))
-    months = []
+    months: list[dict[str, Any]] = []
     day = start
     while day < end:
         months.append({"month": day, "amount": by_month.get(day, ZERO)})

@@ -1,13 +1,14 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kehu.accounts.requests import AuthenticatedRequest
 from kehu.core.queries import get_or_404
 from kehu.customers.card import sections
 from kehu.customers.selectors import customer_visible
@@ -17,13 +18,13 @@ from .models import AccountPlan
 
 
 @login_required
-def key_account_list(request: HttpRequest) -> HttpResponse:
+def key_account_list(request: AuthenticatedRequest) -> HttpResponse:
     user = request.user
     accounts = list(selectors.key_accounts_visible(user=user))
     shares = selectors.region_shares(today=timezone.localdate(), window_months=services.policy_current().window_months,
                                      customer_ids=[c.pk for c in accounts])
     for c in accounts:
-        c.region_share = shares.get(c.pk)
+        c.region_share = shares.get(c.pk)  # type: ignore[attr-defined]  # for the template
     return render(request, "keyaccounts/list.html", {
         "accounts": accounts, "candidates": selectors.pending_candidates(user=user)[:100],
         "decided": selectors.candidates_visible(user=user).exclude(status="pending")[:20],
@@ -36,7 +37,7 @@ def key_account_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def policy_change(request: HttpRequest) -> HttpResponse:
+def policy_change(request: AuthenticatedRequest) -> HttpResponse:
     """A new key-account policy row (administrators); the old ones stay as its history."""
     data = {f: request.POST.get(f, "").strip() for f in services.POLICY_FIELDS}
     try:
@@ -52,7 +53,7 @@ def policy_change(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def candidate_mark(request: HttpRequest, pk: int) -> HttpResponse:
+def candidate_mark(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     customer = get_or_404(customer_visible(user=request.user), pk)
     try:
         services.candidate_mark(user=request.user, customer=customer, note=request.POST.get("note", ""))
@@ -65,7 +66,7 @@ def candidate_mark(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def candidate_decide(request: HttpRequest, pk: int) -> HttpResponse:
+def candidate_decide(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     candidate = get_or_404(selectors.candidates_visible(user=request.user), pk)
     try:
         services.candidate_decide(user=request.user, candidate=candidate, confirm=request.POST.get("confirm") == "1",
@@ -81,7 +82,7 @@ def candidate_decide(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def key_account_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def key_account_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     customer = get_or_404(selectors.key_accounts_visible(user=request.user), pk)
     today = timezone.localdate()
     plan = AccountPlan.objects.filter(customer=customer).first() or AccountPlan(customer=customer)

@@ -10,14 +10,15 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import permissions, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
+from kehu.accounts.api import AuthenticatedApiRequest
 from kehu.accounts.permissions import can_manage_products
 from kehu.core.api import ReferenceViewSet
 from kehu.customers.api import VisibleCustomerField
@@ -108,7 +109,7 @@ class ProductWriteSerializer(serializers.ModelSerializer):
     class Meta:
         model = Product
         fields = PRODUCT_FIELDS
-        extra_kwargs = {"code": {"validators": []}}
+        extra_kwargs: dict[str, dict[str, Any]] = {"code": {"validators": []}}
 
 
 class ProductFilterSerializer(serializers.Serializer):
@@ -170,7 +171,7 @@ class ReceivableSerializer(serializers.ModelSerializer):
 class OrderSummarySerializer(serializers.ModelSerializer):
     customer_code = serializers.CharField(source="customer.code", read_only=True)
     customer_name = serializers.CharField(source="customer.name", read_only=True)
-    handler_name = serializers.StringRelatedField(source="handler", read_only=True)
+    handler_name: serializers.StringRelatedField = serializers.StringRelatedField(source="handler", read_only=True)
 
     class Meta:
         model = Order
@@ -252,7 +253,7 @@ class OrderFilterSerializer(DateRangeFilterSerializer):
     ordering = serializers.ChoiceField(choices=list(ORDER_ORDERINGS), required=False, default="-order_date")
 
 
-def _order_action(summary: str, request=None):
+def _order_action(summary: str | Promise, request=None):
     return extend_schema(summary=summary, request=request, responses=OrderSerializer)
 
 
@@ -267,16 +268,16 @@ class OrderViewSet(viewsets.GenericViewSet):
     serializer_class = OrderSerializer
     queryset = Order.objects.none()
 
-    def list(self, request: Request) -> Response:
+    def list(self, request: AuthenticatedApiRequest) -> Response:
         params = OrderFilterSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         page = self.paginate_queryset(order_list(user=request.user, **params.validated_data))
         return self.get_paginated_response(OrderSummarySerializer(page, many=True).data)
 
-    def retrieve(self, request: Request, pk: str) -> Response:
+    def retrieve(self, request: AuthenticatedApiRequest, pk: str) -> Response:
         return Response(OrderSerializer(order_with_lines(order=order_get(user=request.user, pk=pk))).data)
 
-    def create(self, request: Request) -> Response:
+    def create(self, request: AuthenticatedApiRequest) -> Response:
         form = OrderCreateSerializer(data=request.data, context=self.get_serializer_context())
         form.is_valid(raise_exception=True)
         order = order_create(user=request.user, **form.validated_data)
@@ -284,7 +285,7 @@ class OrderViewSet(viewsets.GenericViewSet):
 
     @_order_action(_("Replace the lines of a draft order"), request=OrderLinesSerializer)
     @action(detail=True, methods=["put"])
-    def lines(self, request: Request, pk: str) -> Response:
+    def lines(self, request: AuthenticatedApiRequest, pk: str) -> Response:
         order = order_get(user=request.user, pk=pk)
         form = OrderLinesSerializer(data=request.data)
         form.is_valid(raise_exception=True)
@@ -293,14 +294,14 @@ class OrderViewSet(viewsets.GenericViewSet):
 
     @_order_action(_("Confirm an order; the credit check may hold it instead"))
     @action(detail=True, methods=["post"])
-    def confirm(self, request: Request, pk: str) -> Response:
+    def confirm(self, request: AuthenticatedApiRequest, pk: str) -> Response:
         order = order_confirm(user=request.user, order=order_get(user=request.user, pk=pk))
         return Response(OrderSerializer(order_with_lines(order=order)).data)
 
     @extend_schema(operation_id="orders_confirm_many", summary=_("Confirm many orders at once; each passes the credit check as if confirmed alone"),
                    request=OrdersConfirmSerializer, responses=OrdersConfirmResultSerializer)
     @action(detail=False, methods=["post"], url_path="confirm")
-    def confirm_many(self, request: Request) -> Response:
+    def confirm_many(self, request: AuthenticatedApiRequest) -> Response:
         form = OrdersConfirmSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         wanted = list(dict.fromkeys(form.validated_data["orders"]))
@@ -319,7 +320,7 @@ class OrderViewSet(viewsets.GenericViewSet):
 
     @_order_action(_("Mark a confirmed order delivered"), request=OrderDaySerializer)
     @action(detail=True, methods=["post"])
-    def deliver(self, request: Request, pk: str) -> Response:
+    def deliver(self, request: AuthenticatedApiRequest, pk: str) -> Response:
         order = order_get(user=request.user, pk=pk)
         form = OrderDaySerializer(data=request.data)
         form.is_valid(raise_exception=True)
@@ -328,7 +329,7 @@ class OrderViewSet(viewsets.GenericViewSet):
 
     @_order_action(_("Invoice a delivered order, opening its receivable"), request=OrderDaySerializer)
     @action(detail=True, methods=["post"])
-    def invoice(self, request: Request, pk: str) -> Response:
+    def invoice(self, request: AuthenticatedApiRequest, pk: str) -> Response:
         order = order_get(user=request.user, pk=pk)
         form = OrderDaySerializer(data=request.data)
         form.is_valid(raise_exception=True)
@@ -337,7 +338,7 @@ class OrderViewSet(viewsets.GenericViewSet):
 
     @_order_action(_("Cancel a draft or confirmed order"))
     @action(detail=True, methods=["post"])
-    def cancel(self, request: Request, pk: str) -> Response:
+    def cancel(self, request: AuthenticatedApiRequest, pk: str) -> Response:
         order = order_cancel(user=request.user, order=order_get(user=request.user, pk=pk))
         return Response(OrderSerializer(order_with_lines(order=order)).data)
 
@@ -413,16 +414,16 @@ class PaymentViewSet(viewsets.GenericViewSet):
     serializer_class = PaymentSerializer
     queryset = Payment.objects.none()
 
-    def list(self, request: Request) -> Response:
+    def list(self, request: AuthenticatedApiRequest) -> Response:
         params = DateRangeFilterSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         page = self.paginate_queryset(payment_list(user=request.user, **params.validated_data))
         return self.get_paginated_response(PaymentSerializer(page, many=True).data)
 
-    def retrieve(self, request: Request, pk: str) -> Response:
+    def retrieve(self, request: AuthenticatedApiRequest, pk: str) -> Response:
         return Response(PaymentSerializer(payment_get(user=request.user, pk=pk)).data)
 
-    def create(self, request: Request) -> Response:
+    def create(self, request: AuthenticatedApiRequest) -> Response:
         form = PaymentCreateSerializer(data=request.data, context=self.get_serializer_context())
         form.is_valid(raise_exception=True)
         data = dict(form.validated_data)
@@ -481,14 +482,14 @@ class ReceivableViewSet(viewsets.GenericViewSet):
     serializer_class = ReceivableDetailSerializer
     queryset = Receivable.objects.none()
 
-    def list(self, request: Request) -> Response:
+    def list(self, request: AuthenticatedApiRequest) -> Response:
         params = ReceivableFilterSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         today = timezone.localdate()
         page = self.paginate_queryset(receivable_list(user=request.user, today=today, **params.validated_data))
         return self.get_paginated_response(ReceivableDetailSerializer(page, many=True, context={"today": today}).data)
 
-    def retrieve(self, request: Request, pk: str) -> Response:
+    def retrieve(self, request: AuthenticatedApiRequest, pk: str) -> Response:
         return Response(ReceivableDetailSerializer(receivable_get(user=request.user, pk=pk)).data)
 
 
@@ -521,7 +522,7 @@ class AllocationViewSet(viewsets.GenericViewSet):
     serializer_class = AllocationDetailSerializer
     queryset = PaymentAllocation.objects.none()
 
-    def list(self, request: Request) -> Response:
+    def list(self, request: AuthenticatedApiRequest) -> Response:
         params = AllocationFilterSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         page = self.paginate_queryset(allocation_list(user=request.user, **params.validated_data))

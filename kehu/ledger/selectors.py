@@ -37,7 +37,7 @@ def order_visible(*, user: User) -> QuerySet[Order]:
     return Order.objects.filter(customer__in=customer_visible(user=user))
 
 
-def order_get(*, user: User, pk: int) -> Order:
+def order_get(*, user: User, pk: int | str) -> Order:
     return get_or_404(order_visible(user=user).select_related("customer", "handler"), pk)
 
 
@@ -84,7 +84,7 @@ def customer_payments(*, customer: Customer, limit: int = 20) -> list[Payment]:
 
 # Orders that count in the exposure before they are invoiced (after, their receivable counts).
 EXPOSURE_ORDER_STATUSES = [OrderStatus.CONFIRMED, OrderStatus.DELIVERED]
-_MONEY = DecimalField(max_digits=14, decimal_places=2)
+_MONEY: DecimalField = DecimalField(max_digits=14, decimal_places=2)
 
 
 def exposure_expression(customer: str = "pk") -> CombinedExpression:

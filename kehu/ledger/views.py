@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import Model, Q
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -79,8 +79,8 @@ def orders_confirm(request: AuthenticatedRequest) -> HttpResponse:
 def export_header() -> list[str]:
     """The order list's export, one row per order line so that it imports again as it is: the
     fields' names in the active language, as the importer reads them."""
-    def title(name: str, model: type = Order) -> str:
-        return str(model._meta.get_field(name).verbose_name)
+    def title(name: str, model: type[Model] = Order) -> str:
+        return str(model._meta.get_field(name).verbose_name)  # type: ignore[union-attr]  # a field of its own
 
     return [title("number"), str(_("customer code")), title("customer"), title("handler"), title("order_date"),
             title("status"), title("payment_method"), title("payment_terms_days"), str(_("product code")),

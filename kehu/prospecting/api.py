@@ -6,10 +6,10 @@ from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from kehu.accounts.api import AuthenticatedApiRequest
 from kehu.customers.models import ColourGrade, PursuitDecision, SourceMethod
 from kehu.customers.selectors import customer_get
 
@@ -36,7 +36,7 @@ class DuplicateQuerySerializer(serializers.Serializer):
 class DuplicateCheckView(APIView):
     @extend_schema(parameters=[DuplicateQuerySerializer], responses={200: DuplicateSerializer(many=True)},
                    summary="Customers that look like this company (same USCC, phone or folded name), with their owners")
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedApiRequest) -> Response:
         from kehu.customers.duplicates import customer_duplicates
 
         q = DuplicateQuerySerializer(data=request.query_params)
@@ -70,7 +70,7 @@ class ProspectOutSerializer(serializers.Serializer):
     lifecycle = serializers.CharField()
     colour = serializers.CharField()
     colour_sub = serializers.IntegerField(allow_null=True)
-    source = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]  # a declared field named like a Field attribute
     pursuit = serializers.CharField()
     pursuit_reason = serializers.CharField()
 
@@ -85,7 +85,7 @@ class ProspectCreateView(APIView):
         201: ProspectOutSerializer,
         409: OpenApiResponse(DuplicateFoundSerializer, description="The company is in Kehu already; ask its owner for it."),
     }, summary="File a prospect from a sourcing method (P1), after the duplicate check")
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedApiRequest) -> Response:
         form = ProspectInSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         d = form.validated_data
@@ -121,7 +121,7 @@ class ReviveInSerializer(serializers.Serializer):
 class ColourView(APIView):
     @extend_schema(request=ColourInSerializer, responses={200: ProspectOutSerializer},
                    summary="Grade a prospect red / yellow / green (P3), with the reason")
-    def post(self, request: Request, pk: str) -> Response:
+    def post(self, request: AuthenticatedApiRequest, pk: str) -> Response:
         customer = customer_get(user=request.user, pk=pk)
         form = ColourInSerializer(data=request.data)
         form.is_valid(raise_exception=True)
@@ -134,7 +134,7 @@ class ColourView(APIView):
 class DecisionView(APIView):
     @extend_schema(request=DecisionInSerializer, responses={200: ProspectOutSerializer},
                    summary="Pursuit decision (P5): continue, keep trying, give up — with reason and next review")
-    def post(self, request: Request, pk: str) -> Response:
+    def post(self, request: AuthenticatedApiRequest, pk: str) -> Response:
         customer = customer_get(user=request.user, pk=pk)
         form = DecisionInSerializer(data=request.data)
         form.is_valid(raise_exception=True)
@@ -147,7 +147,7 @@ class DecisionView(APIView):
 class ReviveView(APIView):
     @extend_schema(request=ReviveInSerializer, responses={200: ProspectOutSerializer},
                    summary="Revive a given-up prospect")
-    def post(self, request: Request, pk: str) -> Response:
+    def post(self, request: AuthenticatedApiRequest, pk: str) -> Response:
         customer = customer_get(user=request.user, pk=pk)
         form = ReviveInSerializer(data=request.data)
         form.is_valid(raise_exception=True)
@@ -169,20 +169,20 @@ class PoolEntrySerializer(serializers.Serializer):
 
 class PoolListView(APIView):
     @extend_schema(responses={200: PoolEntrySerializer(many=True)}, summary="The team's shared pool (公海)")
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedApiRequest) -> Response:
         return Response(PoolEntrySerializer(selectors.shared_pool_list(user=request.user)[:500], many=True).data)
 
 
 class PoolClaimView(APIView):
     @extend_schema(request=None, responses={200: PoolEntrySerializer}, summary="Claim a prospect from the shared pool")
-    def post(self, request: Request, pk: str) -> Response:
+    def post(self, request: AuthenticatedApiRequest, pk: str) -> Response:
         entry = selectors.shared_pool_get(user=request.user, pk=pk)
         result = services.pool_claim(user=request.user, entry=entry)
         return Response(PoolEntrySerializer(result.entry).data)
 
 
 class PoolCountSerializer(serializers.Serializer):
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a declared field named like a Field attribute
     count = serializers.IntegerField()
     target = serializers.IntegerField()
     below = serializers.BooleanField()
@@ -193,7 +193,7 @@ class PoolCountSerializer(serializers.Serializer):
 class PoolStatusView(APIView):
     @extend_schema(responses={200: PoolCountSerializer(many=True)},
                    summary="Prospect pools against their targets (P2): mine, my team's, each member's")
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedApiRequest) -> Response:
         return Response(PoolCountSerializer(selectors.pool_counts(user=request.user), many=True).data)
 
 
@@ -207,7 +207,7 @@ class FunnelQuerySerializer(serializers.Serializer):
 
 class FunnelRowSerializer(serializers.Serializer):
     key = serializers.CharField(allow_blank=True)
-    label = serializers.CharField(allow_blank=True)
+    label = serializers.CharField(allow_blank=True)  # type: ignore[assignment]  # a declared field named like a Field attribute
     created = serializers.IntegerField()
     yellow = serializers.IntegerField(help_text=_("Prospects that reached yellow (or red)."))
     red = serializers.IntegerField(help_text=_("Prospects that reached red: deal closed."))
@@ -220,7 +220,7 @@ class FunnelRowSerializer(serializers.Serializer):
 class FunnelView(APIView):
     @extend_schema(parameters=[FunnelQuerySerializer], responses={200: FunnelRowSerializer(many=True)},
                    summary="Yield by method: created, reached yellow and red, conversion, days to close, sales, cost")
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedApiRequest) -> Response:
         q = FunnelQuerySerializer(data=request.query_params)
         q.is_valid(raise_exception=True)
         rows = selectors.funnel(user=request.user, **q.validated_data)

@@ -129,4 +129,4 @@ class FunnelFilterForm(forms.Form):
         self.fields["rep"].choices = [("", "—")] + [(u.pk, str(u)) for u in reps]
 
 
-METHOD_FORMS = {SourceMethod.REFERRAL: ReferralForm, SourceMethod.INBOUND: ReferralForm}
+METHOD_FORMS: dict[str, type[ReferralForm]] = {SourceMethod.REFERRAL: ReferralForm, SourceMethod.INBOUND: ReferralForm}

@@ -272,7 +272,7 @@ def funnel(*, user: User, by: str = "method", team: int | None = None, rep: int 
     if first is not None and last is not None and first >= last:
         edges.append((since, until))  # not one whole month: all of it from the customers
     else:
-        if since and first != since:
+        if since and first is not None and first != since:
             edges.append((since, first - datetime.timedelta(days=1)))
         if until and last is not None and last <= until:
             edges.append((last, until))

@@ -289,7 +289,7 @@ def handover_request(*, user: User, customer: Customer, reason: str = "") -> Han
     except IntegrityError:
         raise ValidationError(_("You have asked for this customer already; the answer is on its way.")) from None
     owner = customer.owner
-    supervisor = owner.team.supervisor if owner.team_id and owner.team.supervisor_id else None
+    supervisor = owner.team.supervisor if owner.team_id and owner.team.supervisor_id else None  # type: ignore[union-attr]  # team_id is set
     text = _("%(rep)s asks for %(name)s (%(code)s), which is in %(owner)s's book.") % {
         "rep": user, "name": customer.name, "code": customer.code, "owner": owner}
     transaction.on_commit(lambda: notify(users=[owner, supervisor], text=text, link="/prospecting/requests/"))
@@ -334,7 +334,7 @@ def _clean_record(record, exclude: tuple[str, ...] = ()) -> None:
 def exhibition_create(*, user: User, data: dict[str, Any]) -> Exhibition:
     _require_prospect_owner(user)
     exhibition = Exhibition(created_by=user, **{k: data.get(k) or "" for k in ("name", "venue", "notes")},
-                            starts_on=data.get("starts_on"), ends_on=data.get("ends_on"), industry=data.get("industry"))
+                            starts_on=data.get("starts_on"), ends_on=data.get("ends_on"), industry=data.get("industry"))  # type: ignore[misc]  # a missing day is refused by the model's validation
     if exhibition.starts_on and exhibition.ends_on and exhibition.ends_on < exhibition.starts_on:
         raise ValidationError({"ends_on": [_("The last day cannot be before the first.")]})
     _clean_record(exhibition)
@@ -450,7 +450,7 @@ def clipping_file(*, user: User, data: dict[str, Any], company: dict[str, Any], 
                   different_company: bool = False) -> Customer:
     """A clipping and the prospect it points to, together (or neither)."""
     _require_prospect_owner(user)
-    clipping = Clipping(created_by=user, source=(data.get("source") or "").strip(), published_on=data.get("published_on"),
+    clipping = Clipping(created_by=user, source=(data.get("source") or "").strip(), published_on=data.get("published_on"),  # type: ignore[misc]  # a missing day is refused by the model's validation
                         signal=data.get("signal") or "", text=(data.get("text") or "").strip())
     if data.get("photo"):
         clipping.photo = data["photo"]
@@ -584,11 +584,11 @@ def funnel_summary_refresh(*, customer_ids: list[int] | None = None,
         scope = scope.filter(where)
         summary = summary.filter(gone)
     summary.delete()
-    month = Trunc("created_at", "month", output_field=DateField())
+    created_month = Trunc("created_at", "month", output_field=DateField())
     rows = []
     for by, field in (("method", "source"), ("record", "source_detail")):
         keys = ("owner_id", field, "m")
-        grouped = scope.annotate(m=month).values(*keys)
+        grouped = scope.annotate(m=created_month).values(*keys)
         days: dict[tuple, dict[str, int]] = {}
         won = grouped.filter(origin__days_to_close__isnull=False).annotate(d=F("origin__days_to_close"))
         for row in won.values_list(*keys, "d").order_by():

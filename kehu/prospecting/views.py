@@ -3,15 +3,17 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from kehu.accounts.models import Role, Team, User
 from kehu.accounts.permissions import can_edit_customer
+from kehu.accounts.requests import AuthenticatedRequest
 from kehu.core.forms import apply_errors
 from kehu.core.xlsx import FORMATS, export_response
 from kehu.customers.models import SourceMethod
@@ -34,7 +36,7 @@ from .forms import (
 from .models import CampaignMember, ColourLevel
 
 # The handbook's working steps of each method (P1), shown as a checklist beside its form.
-STEPS = {
+STEPS: dict[str, list[Promise]] = {
     SourceMethod.EXHIBITION: [
         gettext_lazy("Find the shows where your prospects exhibit, and go."),
         gettext_lazy("Before walking up to a booth, find out who supplies their oil now."),
@@ -74,7 +76,7 @@ def _steps(method: str) -> list[str]:
     return [str(s) for s in STEPS.get(method, [])]
 
 
-def _file(request: HttpRequest, form, call) -> Any:
+def _file(request: AuthenticatedRequest, form, call) -> Any:
     """Run a filing service; on a duplicate, keep the matches for the page to show with their owners."""
     try:
         return call()
@@ -86,7 +88,7 @@ def _file(request: HttpRequest, form, call) -> Any:
 
 
 @login_required
-def prospect_home(request: HttpRequest) -> HttpResponse:
+def prospect_home(request: AuthenticatedRequest) -> HttpResponse:
     """The rep's prospecting page: pool against target (P2), prospects by colour, the methods."""
     q = request.GET.get("q", "")[:100]
     colour = request.GET.get("colour", "")
@@ -106,7 +108,7 @@ def prospect_home(request: HttpRequest) -> HttpResponse:
 # ── exhibitions ──────────────────────────────────────────────────────────────────────────────
 
 @login_required
-def exhibition_list(request: HttpRequest) -> HttpResponse:
+def exhibition_list(request: AuthenticatedRequest) -> HttpResponse:
     form = ExhibitionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -121,7 +123,7 @@ def exhibition_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def exhibition_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def exhibition_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """Quick entry at the show: one prospect after another on a phone."""
     exhibition = selectors.exhibition_get(user=request.user, pk=pk)
     form = ExhibitionProspectForm(request.POST or None)
@@ -143,7 +145,7 @@ def exhibition_detail(request: HttpRequest, pk: int) -> HttpResponse:
 # ── industry campaigns ───────────────────────────────────────────────────────────────────────
 
 @login_required
-def campaign_list(request: HttpRequest) -> HttpResponse:
+def campaign_list(request: AuthenticatedRequest) -> HttpResponse:
     form = CampaignForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -158,7 +160,7 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def campaign_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     campaign = selectors.campaign_get(user=request.user, pk=pk)
     upload = MemberUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and upload.is_valid():
@@ -173,11 +175,11 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     members = campaign.members.select_related("customer__owner").order_by("-representative", "status", "id")
     return render(request, "prospecting/campaign.html", {
         "campaign": campaign, "members": members[:500], "upload": upload,
-        "progress": round(100 * campaign.n_done / campaign.n_members) if campaign.n_members else 0,
+        "progress": round(100 * campaign.n_done / campaign.n_members) if campaign.n_members else 0,  # type: ignore[attr-defined]  # annotated by the selector
         "steps": _steps(SourceMethod.TARGET_INDUSTRY), "nav": "prospecting"})
 
 
-def _member(request: HttpRequest, pk: int, member_pk: int) -> CampaignMember:
+def _member(request: AuthenticatedRequest, pk: int, member_pk: int) -> CampaignMember:
     campaign = selectors.campaign_get(user=request.user, pk=pk)
     try:
         return campaign.members.get(pk=member_pk)
@@ -187,7 +189,7 @@ def _member(request: HttpRequest, pk: int, member_pk: int) -> CampaignMember:
 
 @login_required
 @require_POST
-def member_file(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
+def member_file(request: AuthenticatedRequest, pk: int, member_pk: int) -> HttpResponse:
     member = _member(request, pk, member_pk)
     try:
         customer = services.member_file(user=request.user, member=member,
@@ -203,7 +205,7 @@ def member_file(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def member_representative(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
+def member_representative(request: AuthenticatedRequest, pk: int, member_pk: int) -> HttpResponse:
     member = _member(request, pk, member_pk)
     try:
         services.member_mark_representative(user=request.user, member=member,
@@ -216,7 +218,7 @@ def member_representative(request: HttpRequest, pk: int, member_pk: int) -> Http
 # ── news, former contacts, referral and inbound ──────────────────────────────────────────────
 
 @login_required
-def clipping_new(request: HttpRequest) -> HttpResponse:
+def clipping_new(request: AuthenticatedRequest) -> HttpResponse:
     form = ClippingForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
@@ -233,7 +235,7 @@ def clipping_new(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def former_new(request: HttpRequest) -> HttpResponse:
+def former_new(request: AuthenticatedRequest) -> HttpResponse:
     form = FormerContactForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
@@ -250,7 +252,7 @@ def former_new(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def method_new(request: HttpRequest, method: str) -> HttpResponse:
+def method_new(request: AuthenticatedRequest, method: str) -> HttpResponse:
     if method not in METHOD_FORMS:
         raise Http404
     form = METHOD_FORMS[method](request.POST or None)
@@ -271,7 +273,7 @@ def method_new(request: HttpRequest, method: str) -> HttpResponse:
 
 # ── colour, decision, revival ────────────────────────────────────────────────────────────────
 
-def _editable(request: HttpRequest, pk: int):
+def _editable(request: AuthenticatedRequest, pk: int):
     customer = customer_get(user=request.user, pk=pk)
     if not can_edit_customer(request.user, customer):
         raise PermissionDenied
@@ -279,7 +281,7 @@ def _editable(request: HttpRequest, pk: int):
 
 
 @login_required
-def colour_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def colour_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     customer = _editable(request, pk)
     levels = list(ColourLevel.objects.all())
     form = ColourForm(request.POST or None, levels=levels, initial={"colour": customer.colour, "sub": customer.colour_sub})
@@ -297,7 +299,7 @@ def colour_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def decision_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def decision_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     customer = _editable(request, pk)
     form = DecisionForm(request.POST or None, initial={"decision": customer.pursuit})
     if request.method == "POST" and form.is_valid():
@@ -315,7 +317,7 @@ def decision_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def revive(request: HttpRequest, pk: int) -> HttpResponse:
+def revive(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     customer = _editable(request, pk)
     form = ReviveForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -333,10 +335,10 @@ def revive(request: HttpRequest, pk: int) -> HttpResponse:
 # ── the shared pool, handovers ───────────────────────────────────────────────────────────────
 
 @login_required
-def pool(request: HttpRequest) -> HttpResponse:
+def pool(request: AuthenticatedRequest) -> HttpResponse:
     entries = list(selectors.shared_pool_list(user=request.user)[:200])
     for entry in entries:
-        entry.claimable = services.can_claim(request.user, entry)
+        entry.claimable = services.can_claim(request.user, entry)  # type: ignore[attr-defined]  # for the template
     policy = services.policy_get()
     return render(request, "prospecting/pool.html", {
         "entries": entries, "policy": policy, "claims": selectors.claims_of(user=request.user)[:20],
@@ -345,7 +347,7 @@ def pool(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def pool_claim(request: HttpRequest, pk: int) -> HttpResponse:
+def pool_claim(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     entry = selectors.shared_pool_get(user=request.user, pk=pk)
     try:
         result = services.pool_claim(user=request.user, entry=entry)
@@ -361,7 +363,7 @@ def pool_claim(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def handover_ask(request: HttpRequest, customer_pk: int) -> HttpResponse:
+def handover_ask(request: AuthenticatedRequest, customer_pk: int) -> HttpResponse:
     # The rep cannot see the other rep's customer, but the duplicate check showed it: ask by its key.
     from kehu.customers.models import Customer
 
@@ -381,16 +383,16 @@ def handover_ask(request: HttpRequest, customer_pk: int) -> HttpResponse:
 
 
 @login_required
-def handovers(request: HttpRequest) -> HttpResponse:
+def handovers(request: AuthenticatedRequest) -> HttpResponse:
     items = list(selectors.handover_inbox(user=request.user)[:200])
     for item in items:
-        item.decidable = item.status == "pending" and services.can_decide_handover(request.user, item)
+        item.decidable = item.status == "pending" and services.can_decide_handover(request.user, item)  # type: ignore[attr-defined]  # for the template
     return render(request, "prospecting/requests.html", {"items": items, "nav": "prospecting"})
 
 
 @login_required
 @require_POST
-def handover_decide(request: HttpRequest, pk: int) -> HttpResponse:
+def handover_decide(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     item = selectors.handover_get(user=request.user, pk=pk)
     try:
         services.handover_decide(user=request.user, request=item, approve=request.POST.get("approve") == "1")
@@ -414,7 +416,7 @@ def _funnel_scope(user: User) -> tuple[list[Team], list[User]]:
     return [], []
 
 
-def _funnel(request: HttpRequest):
+def _funnel(request: AuthenticatedRequest):
     teams, reps = _funnel_scope(request.user)
     form = FunnelFilterForm(request.GET or None, teams=teams, reps=reps)
     d = form.cleaned_data if form.is_valid() else {}
@@ -437,7 +439,7 @@ def funnel_columns() -> list[tuple[str, Any]]:
 
 
 @login_required
-def funnel(request: HttpRequest) -> HttpResponse:
+def funnel(request: AuthenticatedRequest) -> HttpResponse:
     form, rows = _funnel(request)
     widest = max((r.created for r in rows), default=0) or 1
     bars = [{"row": r, "created": 100 * r.created / widest, "yellow": 100 * r.yellow / widest,
@@ -448,7 +450,7 @@ def funnel(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def funnel_export(request: HttpRequest, fmt: str = "xlsx") -> HttpResponse:
+def funnel_export(request: AuthenticatedRequest, fmt: str = "xlsx") -> StreamingHttpResponse:
     if fmt not in FORMATS:
         raise Http404
     _form, rows = _funnel(request)

@@ -12,11 +12,11 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 from rest_framework.views import APIView
 
+from kehu.accounts.api import AuthenticatedApiRequest
 from kehu.core.api import named_choice_field
 from kehu.core.queries import get_or_404
 from kehu.customers.api import VisibleCustomerField
@@ -65,7 +65,7 @@ class EntrySerializer(serializers.ModelSerializer):
 
 
 class VisitPlanSerializer(serializers.ModelSerializer):
-    rep_name = serializers.StringRelatedField(source="rep", read_only=True)
+    rep_name: serializers.StringRelatedField = serializers.StringRelatedField(source="rep", read_only=True)
     kind = PlanKindField(read_only=True)
     status = PlanStatusField(read_only=True)
     entries = serializers.SerializerMethodField()
@@ -80,7 +80,7 @@ class VisitPlanSerializer(serializers.ModelSerializer):
     def get_entries(self, plan: Plan) -> list:
         if not self.context.get("with_entries"):
             return []
-        return EntrySerializer(plan.entries.select_related("customer", "plan").order_by("date", "position", "id"),
+        return EntrySerializer(plan.entries.select_related("customer", "plan").order_by("date", "position", "id"),  # type: ignore[return-value]  # many=True: a list
                                many=True).data
 
 
@@ -110,7 +110,7 @@ class PlanViewSet(viewsets.GenericViewSet):
     serializer_class = VisitPlanSerializer
     queryset = Plan.objects.none()
 
-    def list(self, request: Request) -> Response:
+    def list(self, request: AuthenticatedApiRequest) -> Response:
         params = PlanFilterSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         qs = (selectors.plans_to_decide(user=request.user) if params.validated_data.get("to_decide")
@@ -118,11 +118,11 @@ class PlanViewSet(viewsets.GenericViewSet):
         page = self.paginate_queryset(qs.order_by("-starts_on", "id"))
         return self.get_paginated_response(VisitPlanSerializer(page, many=True).data)
 
-    def retrieve(self, request: Request, pk: str) -> Response:
+    def retrieve(self, request: AuthenticatedApiRequest, pk: str) -> Response:
         plan = selectors.plan_get(user=request.user, pk=pk)
         return Response(VisitPlanSerializer(plan, context={"with_entries": True}).data)
 
-    def create(self, request: Request) -> Response:
+    def create(self, request: AuthenticatedApiRequest) -> Response:
         form = GenerateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         plan = services.plan_generate(user=request.user, rep=request.user, **form.validated_data)
@@ -130,14 +130,14 @@ class PlanViewSet(viewsets.GenericViewSet):
 
     @extend_schema(summary=_("Submit your plan to your supervisor"), request=None, responses=VisitPlanSerializer)
     @action(detail=True, methods=["post"])
-    def submit(self, request: Request, pk: str) -> Response:
+    def submit(self, request: AuthenticatedApiRequest, pk: str) -> Response:
         plan = services.plan_submit(user=request.user, plan=selectors.plan_get(user=request.user, pk=pk))
         return Response(VisitPlanSerializer(plan).data)
 
     @extend_schema(summary=_("Approve or return a plan (the rep's supervisor; never the rep)"),
                    request=VisitPlanDecideSerializer, responses=VisitPlanSerializer)
     @action(detail=True, methods=["post"])
-    def decide(self, request: Request, pk: str) -> Response:
+    def decide(self, request: AuthenticatedApiRequest, pk: str) -> Response:
         form = VisitPlanDecideSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         plan = services.plan_decide(user=request.user, plan=selectors.plan_get(user=request.user, pk=pk),
@@ -161,7 +161,7 @@ class EntryViewSet(viewsets.GenericViewSet):
     serializer_class = EntrySerializer
     queryset = PlanEntry.objects.none()
 
-    def list(self, request: Request) -> Response:
+    def list(self, request: AuthenticatedApiRequest) -> Response:
         params = EntryFilterSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         qs = selectors.entry_visible(user=request.user)
@@ -170,12 +170,12 @@ class EntryViewSet(viewsets.GenericViewSet):
         page = self.paginate_queryset(qs.order_by("date", "position", "id"))
         return self.get_paginated_response(EntrySerializer(page, many=True).data)
 
-    def retrieve(self, request: Request, pk: str) -> Response:
+    def retrieve(self, request: AuthenticatedApiRequest, pk: str) -> Response:
         return Response(EntrySerializer(get_or_404(selectors.entry_visible(user=request.user), pk)).data)
 
     @extend_schema(summary=_("Move a planned visit to another day"), request=MoveSerializer, responses=EntrySerializer)
     @action(detail=True, methods=["post"])
-    def move(self, request: Request, pk: str) -> Response:
+    def move(self, request: AuthenticatedApiRequest, pk: str) -> Response:
         form = MoveSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         entry = services.plan_entry_move(user=request.user, entry=get_or_404(selectors.entry_visible(user=request.user), pk),
@@ -184,7 +184,7 @@ class EntryViewSet(viewsets.GenericViewSet):
 
 
 class VisitSerializer(serializers.ModelSerializer):
-    rep_name = serializers.StringRelatedField(source="rep", read_only=True)
+    rep_name: serializers.StringRelatedField = serializers.StringRelatedField(source="rep", read_only=True)
     customer_name = serializers.CharField(source="customer.name", read_only=True)
     outcome = OutcomeField(read_only=True)
     comments = serializers.SerializerMethodField()
@@ -236,14 +236,14 @@ class VisitViewSet(viewsets.GenericViewSet):
     def _qs(self, request):
         return selectors.visit_visible(user=request.user).prefetch_related("comments__author", "products")
 
-    def list(self, request: Request) -> Response:
+    def list(self, request: AuthenticatedApiRequest) -> Response:
         page = self.paginate_queryset(self._qs(request).order_by("-checked_in_at", "-id"))
         return self.get_paginated_response(VisitSerializer(page, many=True).data)
 
-    def retrieve(self, request: Request, pk: str) -> Response:
+    def retrieve(self, request: AuthenticatedApiRequest, pk: str) -> Response:
         return Response(VisitSerializer(get_or_404(self._qs(request), pk)).data)
 
-    def create(self, request: Request) -> Response:
+    def create(self, request: AuthenticatedApiRequest) -> Response:
         form = CheckInSerializer(data=request.data, context=self.get_serializer_context())
         form.is_valid(raise_exception=True)
         data = form.validated_data
@@ -255,7 +255,7 @@ class VisitViewSet(viewsets.GenericViewSet):
     @extend_schema(summary=_("Log the outcome of your visit; a next step with a date becomes a planned visit"),
                    request=LogSerializer, responses=VisitSerializer)
     @action(detail=True, methods=["post"])
-    def log(self, request: Request, pk: str) -> Response:
+    def log(self, request: AuthenticatedApiRequest, pk: str) -> Response:
         form = LogSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         visit = services.visit_log(user=request.user, visit=get_or_404(self._qs(request), pk), **form.validated_data)
@@ -264,7 +264,7 @@ class VisitViewSet(viewsets.GenericViewSet):
     @extend_schema(summary=_("Comment on a visit of your team (点评); the rep is notified"),
                    request=CommentSerializer, responses=VisitSerializer)
     @action(detail=True, methods=["post"])
-    def comment(self, request: Request, pk: str) -> Response:
+    def comment(self, request: AuthenticatedApiRequest, pk: str) -> Response:
         form = CommentSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         visit = get_or_404(self._qs(request), pk)
@@ -283,7 +283,7 @@ class DayStartSerializer(serializers.Serializer):
 class DayStartView(APIView):
     @extend_schema(summary=_("Start your day with the pre-departure checklist (F1)"), request=DayStartSerializer,
                    responses={201: {"type": "object"}})
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedApiRequest) -> Response:
         form = DayStartSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         row = services.day_start(user=request.user, **form.validated_data)
@@ -298,7 +298,7 @@ class DayRouteSerializer(serializers.Serializer):
 class DayRouteView(APIView):
     @extend_schema(summary=_("Plan the route of your day; visits that do not fit are listed with reasons"),
                    request=DayRouteSerializer, responses={200: {"type": "object"}})
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedApiRequest) -> Response:
         form = DayRouteSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         route = services.day_route_compute(user=request.user, date=form.validated_data["date"])
@@ -313,7 +313,7 @@ class AdherenceFilterSerializer(serializers.Serializer):
 class AdherenceView(APIView):
     @extend_schema(summary=_("Planned against done per rep, grade and week; A customers past cadence"),
                    parameters=[AdherenceFilterSerializer], responses={200: {"type": "object"}})
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedApiRequest) -> Response:
         params = AdherenceFilterSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         end = params.validated_data.get("end") or datetime.date.today()
@@ -358,11 +358,11 @@ class PolicyViewSet(viewsets.GenericViewSet):
     serializer_class = PolicySerializer
     queryset = CadencePolicy.objects.none()
 
-    def list(self, request: Request) -> Response:
+    def list(self, request: AuthenticatedApiRequest) -> Response:
         page = self.paginate_queryset(CadencePolicy.objects.order_by("-created_at", "-id"))
         return self.get_paginated_response(PolicySerializer(page, many=True).data)
 
-    def create(self, request: Request) -> Response:
+    def create(self, request: AuthenticatedApiRequest) -> Response:
         form = PolicySerializer(data=request.data, partial=True)
         form.is_valid(raise_exception=True)
         policy = services.policy_update(user=request.user, data=form.validated_data)

@@ -64,7 +64,7 @@ class MoveForm(forms.Form):
 
 
 class EntryAddForm(forms.Form):
-    customer = forms.ModelChoiceField(label=_("customer"), queryset=None)
+    customer: forms.ModelChoiceField = forms.ModelChoiceField(label=_("customer"), queryset=None)
     date = forms.DateField(label=_("date"), widget=DateInput)
     goal = forms.CharField(label=_("visit goal"), required=False, max_length=200)
 

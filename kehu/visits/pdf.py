@@ -52,7 +52,7 @@ def day_sheet_context(*, viewer: User, person: User, date: datetime.date) -> dic
     ordered += [(e, None) for e in entries.values()]
     ids = [e.customer_id for e, _s in ordered]
     positions = credit_positions(customer_ids=ids, today=date)
-    held = {}
+    held: dict[int, list[Order]] = {}
     for order in Order.objects.filter(customer_id__in=ids, status=OrderStatus.HELD).order_by("id"):
         held.setdefault(order.customer_id, []).append(order)
     last = selectors.last_visits(customer_ids=ids)

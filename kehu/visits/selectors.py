@@ -136,7 +136,7 @@ def overdue_a(*, user: User | None, today: datetime.date | None = None,
     for customer in customers:
         last = timezone.localdate(customer.last_visit) if customer.last_visit else None
         waited = (today - last).days if last else None
-        if last is None or waited > limit:
+        if last is None or waited > limit:  # type: ignore[operator]  # waited is set with last
             out.append({"customer": customer, "last": last, "days": waited, "limit": limit})
     return out
 

@@ -17,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -102,7 +103,7 @@ def cadence_for(customer: Customer, policy: CadencePolicy) -> Cadence:
     if customer.lifecycle == Lifecycle.LOST:
         return Cadence("C", 0, 0, False, policy.c_minutes, policy.c_penalty)
     if customer.lifecycle == Lifecycle.PROSPECT:
-        per_month = {
+        per_month = {  # type: ignore[call-overload]  # keyed by a PursuitDecision's value
             PursuitDecision.CONTINUE: policy.prospect_continue_per_month,
             PursuitDecision.GIVE_UP: 0,
         }.get(customer.pursuit, policy.prospect_low_per_month)
@@ -345,7 +346,7 @@ def _order_days(entries: list[PlanEntry]) -> None:
     by_day: dict[datetime.date, list[PlanEntry]] = defaultdict(list)
     for entry in entries:
         by_day[entry.date].append(entry)
-    slot_rank = {Slot.MORNING: 0, Slot.ANY: 1, Slot.AFTERNOON: 2}
+    slot_rank: dict[str, int] = {Slot.MORNING: 0, Slot.ANY: 1, Slot.AFTERNOON: 2}
     for day_entries in by_day.values():
         day_entries.sort(key=lambda e: (slot_rank.get(e.slot, 1), e.area, e.customer.code))
         for i, entry in enumerate(day_entries):
@@ -496,7 +497,7 @@ def plan_submit(*, user: User, plan: Plan) -> Plan:
     plan.status = PlanStatus.SUBMITTED
     plan.submitted_at = timezone.now()
     plan.save(update_fields=["status", "submitted_at", "updated_at"])
-    approvers = [plan.rep.team.supervisor] if plan.rep.team_id and plan.rep.team.supervisor_id else []
+    approvers: list[User] = [plan.rep.team.supervisor] if plan.rep.team_id and plan.rep.team.supervisor_id else []  # type: ignore[union-attr, list-item]  # both set
     notify(users=[a for a in approvers if a.pk != plan.rep_id],
            text=_("%(rep)s submitted a visit plan from %(start)s for approval.") % {
                "rep": plan.rep, "start": plan.starts_on.isoformat()},
@@ -573,8 +574,8 @@ def parse_windows(text: str) -> list[tuple[int, int]]:
             raise ValidationError({"windows": _("An opening window must end after it opens: %(w)s") % {"w": part}})
         windows.append((lo, hi))
     windows.sort()
-    for (_a, b), (c, _d) in zip(windows, windows[1:], strict=False):
-        if c < b:
+    for (_a, closes), (opens, _d) in zip(windows, windows[1:], strict=False):
+        if opens < closes:
             raise ValidationError({"windows": _("Opening windows overlap.")})
     return windows
 
@@ -637,7 +638,7 @@ def day_problem(*, rep: User, date: datetime.date, entries: list[PlanEntry] | No
              for h in OpeningHours.objects.filter(customer_id__in=[e.customer_id for e in entries])}
     customers = [e.customer for e in entries]
     base = rep_base_point(rep, customers)
-    stops = []
+    stops: list[dict[str, Any]] = []
     for entry in entries:
         point = _point(entry.customer) or base
         stops.append({"id": str(entry.pk), "lat": point[0], "lon": point[1], "service_min": entry.minutes,

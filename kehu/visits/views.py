@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kehu.accounts.models import Role, User
+from kehu.accounts.requests import AuthenticatedRequest
 from kehu.core.forms import apply_errors
 from kehu.core.queries import get_or_404
 from kehu.customers.selectors import customer_visible
@@ -39,7 +40,7 @@ def _date(value: str | None) -> datetime.date:
         return timezone.localdate()
 
 
-def _person(request: HttpRequest, key: str = "rep") -> User:
+def _person(request: AuthenticatedRequest, key: str = "rep") -> User:
     """The person whose day or map this is: oneself, or someone whose work the viewer sees."""
     pk = request.GET.get(key) or request.POST.get(key)
     if not pk:
@@ -87,7 +88,7 @@ def map_settings() -> dict:
 
 
 @login_required
-def day(request: HttpRequest) -> HttpResponse:
+def day(request: AuthenticatedRequest) -> HttpResponse:
     """A person's day: the checklist (F1), the route, the visits to check in to and log."""
     date = _date(request.GET.get("date"))
     person = _person(request)
@@ -115,7 +116,7 @@ def day(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def day_start(request: HttpRequest) -> HttpResponse:
+def day_start(request: AuthenticatedRequest) -> HttpResponse:
     date = _date(request.POST.get("date"))
     form = ChecklistForm(request.POST)
     if form.is_valid():
@@ -137,7 +138,7 @@ def day_start(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def day_route(request: HttpRequest) -> HttpResponse:
+def day_route(request: AuthenticatedRequest) -> HttpResponse:
     date = _date(request.POST.get("date"))
     route = services.day_route_compute(user=request.user, date=date)
     skipped = len(route.plan.get("skipped", []))
@@ -150,7 +151,7 @@ def day_route(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def entry_move(request: HttpRequest, pk: int) -> HttpResponse:
+def entry_move(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     entry = get_or_404(selectors.entry_visible(user=request.user), pk)
     form = MoveForm(request.POST)
     back = f"{reverse('visits:day')}?date={entry.date.isoformat()}"
@@ -164,12 +165,12 @@ def entry_move(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("%(customer)s moved to %(date)s.") % {
             "customer": entry.customer.name, "date": form.cleaned_data["date"].isoformat()})
-    return redirect(request.POST.get("next") if request.POST.get("next", "").startswith("/visits/") else back)
+    return redirect(request.POST.get("next", "") if request.POST.get("next", "").startswith("/visits/") else back)
 
 
 @login_required
 @require_POST
-def entry_check_in(request: HttpRequest, pk: int) -> HttpResponse:
+def entry_check_in(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     entry = get_or_404(selectors.entry_visible(user=request.user), pk)
     try:
         visit = services.visit_check_in(user=request.user, entry=entry, lat=request.POST.get("lat"),
@@ -183,16 +184,16 @@ def entry_check_in(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def visit_list(request: HttpRequest) -> HttpResponse:
+def visit_list(request: AuthenticatedRequest) -> HttpResponse:
     visits = selectors.visit_visible(user=request.user).prefetch_related("comments")
     person = request.GET.get("rep")
     if person:
-        visits = visits.filter(rep_id=person) if person.isdigit() else visits.none()
+        visits = visits.filter(rep_id=person) if person.isdigit() else visits.none()  # type: ignore[misc]  # digits
     return render(request, "visits/visit_list.html", {"nav": "visits", "visits": visits[:200]})
 
 
 @login_required
-def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def visit_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     visit = selectors.visit_get(user=request.user, pk=pk)
     own = visit.rep_id == request.user.pk
     form = VisitLogForm(request.POST or None, request.FILES or None, initial={
@@ -201,7 +202,8 @@ def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         if not own:
             raise PermissionDenied
-        too_big = [f.name for f in request.FILES.getlist("photos") if f.size > services.MAX_PHOTO_BYTES]
+        assert form is not None  # the rep's own visit has its form
+        too_big = [f.name for f in request.FILES.getlist("photos") if f.size > services.MAX_PHOTO_BYTES]  # type: ignore[operator]  # an upload has a size
         if too_big:  # refused before the file is read into memory
             form.add_error("photos", _("“%(name)s” is larger than 8 MB.") % {"name": too_big[0]})
         if form.is_valid():
@@ -211,12 +213,12 @@ def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 services.visit_log(user=request.user, visit=visit, outcome=form.cleaned_data["outcome"],
                                    summary=form.cleaned_data["summary"], next_step=form.cleaned_data["next_step"],
                                    next_step_on=form.cleaned_data["next_step_on"],
-                                   products=form.cleaned_data["products"], photos=photos)
+                                   products=form.cleaned_data["products"], photos=photos)  # type: ignore[arg-type]  # an upload has a name
             except ValidationError as exc:
                 apply_errors(form, exc)
             else:
                 messages.success(request, _("Visit logged."))
-                entry_date = visit.entry.date if visit.entry_id else visit.checked_in_at.date()
+                entry_date = visit.entry.date if visit.entry_id else visit.checked_in_at.date()  # type: ignore[union-attr]  # entry_id is set
                 return redirect(f"{reverse('visits:day')}?date={entry_date.isoformat()}")
     return render(request, "visits/visit_detail.html", {
         "nav": "visits", "visit": visit, "form": form, "own": own,
@@ -227,7 +229,7 @@ def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def visit_comment(request: HttpRequest, pk: int) -> HttpResponse:
+def visit_comment(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     visit = selectors.visit_get(user=request.user, pk=pk)
     form = CommentForm(request.POST)
     if form.is_valid():
@@ -243,7 +245,7 @@ def visit_comment(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def visit_photo(request: HttpRequest, pk: int, photo_pk: int) -> HttpResponse:
+def visit_photo(request: AuthenticatedRequest, pk: int, photo_pk: int) -> HttpResponse:
     visit = selectors.visit_get(user=request.user, pk=pk)
     try:
         photo = VisitPhoto.objects.get(pk=photo_pk, visit=visit)
@@ -257,7 +259,7 @@ def visit_photo(request: HttpRequest, pk: int, photo_pk: int) -> HttpResponse:
 
 
 @login_required
-def plan_list(request: HttpRequest) -> HttpResponse:
+def plan_list(request: AuthenticatedRequest) -> HttpResponse:
     form = GenerateForm(request.POST or None, initial={"kind": PlanKind.WEEK, "day": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
         try:
@@ -275,7 +277,7 @@ def plan_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def plan_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     plan = selectors.plan_get(user=request.user, pk=pk)
     own = plan.rep_id == request.user.pk
     entries = plan.entries.select_related("customer", "companion").order_by("date", "position", "id")
@@ -304,14 +306,14 @@ def _grade_counts(entries) -> list[tuple[str, int]]:
 
 @login_required
 @require_POST
-def plan_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+def plan_action(request: AuthenticatedRequest, pk: int, action: str) -> HttpResponse:
     plan = selectors.plan_get(user=request.user, pk=pk)
     try:
         if action == "submit":
             services.plan_submit(user=request.user, plan=plan)
             messages.success(request, _("Plan submitted to your supervisor."))
         elif action in {"approve", "return"}:
-            form = DecisionForm(request.POST)
+            form: DecisionForm | EntryAddForm = DecisionForm(request.POST)
             form.is_valid()
             services.plan_decide(user=request.user, plan=plan, approve=action == "approve",
                                  note=form.cleaned_data.get("note", ""))
@@ -336,7 +338,7 @@ def plan_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 
 
 @login_required
-def sales_map(request: HttpRequest) -> HttpResponse:
+def sales_map(request: AuthenticatedRequest) -> HttpResponse:
     people = selectors.team_of(request.user)
     rep = _person(request) if request.GET.get("rep") else (request.user if request.user.role == Role.REP else None)
     grade = request.GET.get("grade", "")
@@ -356,7 +358,7 @@ def sales_map(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def day_sheet(request: HttpRequest) -> HttpResponse:
+def day_sheet(request: AuthenticatedRequest) -> HttpResponse:
     """The day sheet as a PDF: the route, a map, and each customer's card."""
     from .pdf import day_sheet_pdf
 
@@ -369,7 +371,7 @@ def day_sheet(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def adherence(request: HttpRequest) -> HttpResponse:
+def adherence(request: AuthenticatedRequest) -> HttpResponse | StreamingHttpResponse:
     today = timezone.localdate()
     end = _date(request.GET.get("to")) if request.GET.get("to") else today
     start = _date(request.GET.get("from")) if request.GET.get("from") else week_bounds(end)[0] - datetime.timedelta(weeks=3)
@@ -389,7 +391,7 @@ def adherence(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def policy(request: HttpRequest) -> HttpResponse:
+def policy(request: AuthenticatedRequest) -> HttpResponse:
     is_admin = request.user.is_superuser or request.user.role == Role.ADMIN
     current = services.policy_current()
     form = PolicyForm(request.POST or None, instance=CadencePolicy(**{f: getattr(current, f) for f in services.POLICY_FIELDS}))
@@ -413,7 +415,7 @@ def policy(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def opening_hours(request: HttpRequest, customer_pk: int) -> HttpResponse:
+def opening_hours(request: AuthenticatedRequest, customer_pk: int) -> HttpResponse:
     from kehu.customers.selectors import customer_get
 
     customer = customer_get(user=request.user, pk=customer_pk)

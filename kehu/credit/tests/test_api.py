@@ -5,6 +5,7 @@ Every refusal is checked for its status, its message and that nothing changed.
 
 import datetime
 from decimal import Decimal
+from typing import Any
 
 import pytest
 import time_machine
@@ -59,7 +60,7 @@ def rows(response) -> list[dict]:
 
 def counts() -> dict[str, int]:
     """Everything credit writes, so a refusal can be shown to have changed nothing."""
-    models = [Investigation, LimitApplication, CreditLimit, CreditCheck, CreditException, WriteOff, Liability,
+    models: list[Any] = [Investigation, LimitApplication, CreditLimit, CreditCheck, CreditException, WriteOff, Liability,
               Recovery, AuditEntry]
     return {m.__name__: m.objects.count() for m in models}
 

@@ -4,6 +4,7 @@ input, and the back office (admin) for credit records."""
 import datetime
 import html
 import json
+from typing import Any
 
 import pytest
 import time_machine
@@ -58,7 +59,7 @@ def text(response) -> str:
 
 
 def counts() -> dict[str, int]:
-    models = [Investigation, LimitApplication, CreditLimit, CreditCheck, CreditException, WriteOff, Liability,
+    models: list[Any] = [Investigation, LimitApplication, CreditLimit, CreditCheck, CreditException, WriteOff, Liability,
               Recovery, AuditEntry, CreditPolicy]
     return {m.__name__: m.objects.count() for m in models}
 

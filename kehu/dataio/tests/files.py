@@ -2,11 +2,12 @@
 
 import csv
 import io
+from collections.abc import Sequence
 
 import xlsxwriter
 
 
-def xlsx(rows: list[list], *, merges: list[tuple] = (), date_cells: dict | None = None) -> bytes:
+def xlsx(rows: list[list], *, merges: Sequence[tuple] = (), date_cells: dict | None = None) -> bytes:
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True})
     sheet = book.add_worksheet()

@@ -9,8 +9,10 @@ import subprocess
 import sys
 import uuid
 import zipfile
+from collections.abc import Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -57,7 +59,7 @@ def empty_database(tmp_path: Path, vendor: str):
     from psycopg import sql
 
     if connection.vendor == "postgresql":
-        settings = connection.settings_dict
+        settings: Mapping[str, Any] = connection.settings_dict
         host, port, user, password = settings["HOST"] or "127.0.0.1", settings["PORT"] or 5432, settings["USER"], \
             settings["PASSWORD"] or None
     else:  # from SQLite into the PostgreSQL of KEHU_TEST_POSTGRES (default: the local server)

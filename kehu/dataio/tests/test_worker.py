@@ -47,7 +47,7 @@ class Database:
     def __init__(self, env: dict) -> None:
         self.env = env
 
-    def one(self, sql: str) -> tuple:
+    def one(self, sql: str) -> tuple | None:
         if "DATABASE_URL" in self.env:
             import psycopg
 

@@ -5,6 +5,7 @@ import hashlib
 from collections import defaultdict
 from decimal import Decimal
 from io import StringIO
+from typing import Any
 
 import pytest
 import time_machine
@@ -220,6 +221,7 @@ def test_services_carry_on_numbering_after_the_demo(demo):
 def fingerprint() -> dict[str, object]:
     """What a build produced, by natural keys (codes, numbers, user names), not database ids."""
     digest = hashlib.sha256()
+    row: tuple[Any, ...]
     for row in Customer.objects.order_by("code").values_list(
         "code", "name", "uscc", "owner__username", "address", "adcode", "lifecycle", "colour", "source",
         "abc_grade", "is_key_account", "payment_terms_days", "search_text",

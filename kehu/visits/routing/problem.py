@@ -41,7 +41,7 @@ class Problem:
 
     @property
     def points(self) -> list[tuple[float, float]]:
-        return [(self.base_lat, self.base_lon)] + [(s.lat, s.lon) for s in self.stops]  # type: ignore[list-item]
+        return [(self.base_lat, self.base_lon)] + [(s.lat, s.lon) for s in self.stops]  # type: ignore[return-value]
 
 
 def _label(index: int, raw: object) -> str:

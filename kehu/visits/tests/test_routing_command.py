@@ -4,12 +4,13 @@ import json
 import subprocess
 import sys
 from io import StringIO
+from typing import Any
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-PROBLEM = {
+PROBLEM: dict[str, Any] = {
     "day": {"start": 480, "end": 1080},
     "base": {"id": "仓库", "lat": 30.27, "lon": 120.15},
     "stops": [
