@@ -156,7 +156,7 @@ def test_openapi_schema_is_valid_json_with_every_endpoint(org):
     assert {"tokenAuth", "cookieAuth"} <= set(schema["components"]["securitySchemes"])
 
 
-def test_openapi_schema_served_to_concurrent_first_readers():
+def test_openapi_schema_served_to_concurrent_first_readers() -> None:
     """A threaded server's first requests arrive together: each gets the whole schema, the same one."""
     import threading
 
