@@ -30,7 +30,7 @@ from kehu.accounts.services import notify
 from kehu.customers.models import Customer, Lifecycle, PursuitDecision
 from kehu.engagement.models import TouchMethod
 from kehu.engagement.services import touchpoint_plan
-from kehu.keyaccounts.models import AccountPlan, KeyAccountPolicy
+from kehu.keyaccounts.selectors import senior_visit_cadence
 
 from .models import (
     CadencePolicy,
@@ -123,6 +123,12 @@ def cadence_for(customer: Customer, policy: CadencePolicy) -> Cadence:
     return Cadence("C", policy.c_per_month, senior, False, policy.c_minutes, policy.c_penalty)
 
 
+def has_senior_cadence(customer: Customer) -> bool:
+    """A key account with a senior-manager sponsor, still a customer: seen with its sponsor."""
+    return bool(customer.is_key_account and customer.key_account_sponsor_id
+                and customer.lifecycle not in (Lifecycle.LOST, Lifecycle.PROSPECT))
+
+
 def senior_visits_due(customers: Iterable[Customer], *, start: datetime.date, end: datetime.date) -> dict[int, int]:
     """The key-account programme's senior-manager cadence, where it sets one: for each sponsored key
     account whose account plan gives a cadence in days, or when the programme's policy has been set,
@@ -130,23 +136,16 @@ def senior_visits_due(customers: Iterable[Customer], *, start: datetime.date, en
     that many days after the last senior visit planned or made before ``start`` (at once when there
     is none, or when it is overdue), the next ones every that many days. Customers the programme sets
     nothing for are left out: the cadence policy's monthly senior visit stands for them."""
-    accounts = [c for c in customers if c.is_key_account and c.key_account_sponsor_id
-                and c.lifecycle not in (Lifecycle.LOST, Lifecycle.PROSPECT)]
+    accounts = [c for c in customers if has_senior_cadence(c)]
     if not accounts:
         return {}
     ids = [c.pk for c in accounts]
-    programme = KeyAccountPolicy.objects.order_by("-created_at", "-id").values_list(
-        "senior_visit_every_days", flat=True).first()
-    own = dict(AccountPlan.objects.filter(customer_id__in=ids, senior_visit_every_days__isnull=False)
-               .values_list("customer_id", "senior_visit_every_days"))
+    cadence = senior_visit_cadence(ids)
     last = dict(PlanEntry.objects.filter(customer_id__in=ids, kind=EntryKind.SENIOR, date__lt=start)
                 .exclude(status__in=(EntryStatus.CANCELLED, EntryStatus.SKIPPED))
                 .values_list("customer_id").annotate(last=Max("date")))
     out = {}
-    for pk in ids:
-        every = own.get(pk) or programme
-        if not every:
-            continue
+    for pk, every in cadence.items():
         first = max(last[pk] + datetime.timedelta(days=every), start) if pk in last else start
         out[pk] = 0 if first > end else 1 + (end - first).days // every
     return out
