@@ -836,7 +836,7 @@ def checkin_distance(*, customer: Customer, lat: float | None, lng: float | None
     if lat is None or lng is None or target is None:
         return None, False
     metres = round(haversine_m((lat, lng), target))
-    return metres, bool(customer.geo_source == "exact" and metres > policy.far_metres)
+    return metres, bool(not customer.location_approximate and metres > policy.far_metres)
 
 
 def _coordinate(value, lo: float, hi: float, field: str) -> float | None:

@@ -74,7 +74,7 @@ def _map_context(person: User, date: datetime.date, entries: list, route: DayRou
             continue
         lat, lng = display_point(float(e.customer.lat), float(e.customer.lng))
         stops.append({"lat": lat, "lng": lng, "name": e.customer.short_name or e.customer.name,
-                      "grade": e.grade or "C", "n": order.get(str(e.pk)), "approx": e.customer.geo_source != "exact",
+                      "grade": e.grade or "C", "n": order.get(str(e.pk)), "approx": e.customer.location_approximate,
                       "skipped": e.status == EntryStatus.SKIPPED})
     blat, blng = display_point(*base)
     line = [[blat, blng]] + [[s["lat"], s["lng"]] for s in sorted((s for s in stops if s["n"]), key=lambda s: s["n"])]
