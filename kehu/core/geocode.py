@@ -36,6 +36,14 @@ DEFAULT_URLS = {
     "tianditu": "https://api.tianditu.gov.cn/geocoder",
     "nominatim": "https://nominatim.openstreetmap.org/search",
 }
+def provider_name(provider: str) -> str:
+    """The service as people know it, in the reader's language (高德地图, 天地图)."""
+    from django.utils.translation import gettext as _
+
+    names = {"amap": _("AMap"), "tianditu": _("Tianditu"), "nominatim": _("Nominatim (OpenStreetMap)")}
+    return names.get(provider, provider)
+
+
 # Precise answers by the provider's own word for their level; anything else is approximate.
 AMAP_PRECISE = {"门牌号", "兴趣点", "楼栋", "单元号", "楼层", "房间"}
 TIANDITU_PRECISE = {"门址", "兴趣点", "门牌号"}

@@ -360,7 +360,7 @@ def sales_map(request: HttpRequest) -> HttpResponse:
 def _geocoding(request: HttpRequest) -> dict:
     """For an administrator with a geocoder configured: how many customers it can place, and the
     geocoding job asked for in ``?job=``."""
-    from kehu.core.geocode import config_from_settings
+    from kehu.core.geocode import config_from_settings, provider_name
     from kehu.core.models import Job
     from kehu.customers.geocoding import geocode_candidates
     from kehu.customers.tasks import JOB_KIND
@@ -371,7 +371,7 @@ def _geocoding(request: HttpRequest) -> dict:
     job = None
     if (request.GET.get("job") or "").isdigit():
         job = Job.objects.filter(pk=int(request.GET["job"]), user=request.user, kind=JOB_KIND).first()
-    return {"geocoder": config.provider if config else "", "to_geocode": geocode_candidates().count() if config else 0,
+    return {"geocoder": provider_name(config.provider) if config else "", "to_geocode": geocode_candidates().count() if config else 0,
             "geocode_job": job, "geocode_poll": reverse("job_progress", args=[job.pk]) if job else ""}
 
 

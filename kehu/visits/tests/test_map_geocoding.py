@@ -48,7 +48,7 @@ def test_an_administrator_geocodes_from_the_map(org, service, settings):  # noqa
         assert _client(who).post(reverse("visits:geocode")).status_code == 403
     admin = _client(org.ada)
     page = admin.get(reverse("visits:map")).content.decode()
-    assert "Locate by address (amap)" in page and "2 customers with an address have no position of their own" in page
+    assert "Locate by address (AMap)" in page and "2 customers with an address have no position of their own" in page
     response = admin.post(reverse("visits:geocode"))
     assert response.status_code == 302 and "?job=" in response["Location"]
     page = admin.get(response["Location"]).content.decode()
