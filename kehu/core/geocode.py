@@ -82,12 +82,12 @@ def config_from_settings() -> GeocoderConfig | None:
     provider = (getattr(settings, "KEHU_GEOCODER", "") or "").strip().lower()
     if provider not in PROVIDERS:
         return None
-    interval = getattr(settings, "KEHU_GEOCODER_INTERVAL", None)
+    interval = str(getattr(settings, "KEHU_GEOCODER_INTERVAL", "") or "").strip()
     return GeocoderConfig(
         provider=provider, url=getattr(settings, "KEHU_GEOCODER_URL", "") or DEFAULT_URLS[provider],
         key=getattr(settings, "KEHU_GEOCODER_KEY", "") or "",
         timeout=float(getattr(settings, "KEHU_GEOCODER_TIMEOUT", 10) or 10),
-        interval=float(interval) if interval not in (None, "") else (1.0 if provider == "nominatim" else 0.0))
+        interval=float(interval) if interval else (1.0 if provider == "nominatim" else 0.0))
 
 
 class Geocoder:

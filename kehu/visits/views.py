@@ -365,12 +365,13 @@ def _geocoding(request: HttpRequest) -> dict:
     from kehu.customers.geocoding import geocode_candidates
     from kehu.customers.tasks import JOB_KIND
 
-    if not can_manage_organisation(request.user):
+    user = request.user
+    if not isinstance(user, User) or not can_manage_organisation(user):
         return {}
     config = config_from_settings()
     job = None
     if (request.GET.get("job") or "").isdigit():
-        job = Job.objects.filter(pk=int(request.GET["job"]), user=request.user, kind=JOB_KIND).first()
+        job = Job.objects.filter(pk=int(request.GET["job"]), user=user, kind=JOB_KIND).first()
     return {"geocoder": provider_name(config.provider) if config else "", "to_geocode": geocode_candidates().count() if config else 0,
             "geocode_job": job, "geocode_poll": reverse("job_progress", args=[job.pk]) if job else ""}
 
@@ -384,12 +385,13 @@ def geocode(request: HttpRequest) -> HttpResponse:
     from kehu.customers.tasks import JOB_KIND
     from kehu.customers.tasks import geocode as geocode_task
 
-    if not can_manage_organisation(request.user):
+    user = request.user
+    if not isinstance(user, User) or not can_manage_organisation(user):
         raise PermissionDenied(_("Administrators start geocoding."))
     if config_from_settings() is None:
         messages.error(request, _("No geocoding service is configured (KEHU_GEOCODER)."))
         return redirect("visits:map")
-    job = jobs.start(kind=JOB_KIND, user=request.user, task=geocode_task)
+    job = jobs.start(kind=JOB_KIND, user=user, task=geocode_task)
     return redirect(f"{reverse('visits:map')}?job={job.pk}")
 
 

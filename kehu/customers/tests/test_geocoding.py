@@ -94,6 +94,7 @@ def _config(service: FakeService, provider: str, path: str) -> GeocoderConfig:
 def _near(customer: Customer, point: tuple[float, float], metres: float = 2.0) -> bool:
     from kehu.visits.services import haversine_m
 
+    assert customer.lat is not None and customer.lng is not None
     return haversine_m((float(customer.lat), float(customer.lng)), point) <= metres
 
 
