@@ -249,3 +249,19 @@ def test_the_command(org, service, settings):
     out = io.StringIO()
     call_command("geocode", stdout=out)
     assert "1 at their street or area" in out.getvalue()
+
+
+def test_the_setting_names_the_service(settings):
+    from kehu.core.geocode import DEFAULT_URLS, config_from_settings
+
+    settings.KEHU_GEOCODER = ""
+    assert config_from_settings() is None
+    settings.KEHU_GEOCODER = "baidu"  # not one Kehu speaks: none rather than a wrong one
+    assert config_from_settings() is None
+    settings.KEHU_GEOCODER, settings.KEHU_GEOCODER_URL, settings.KEHU_GEOCODER_INTERVAL = "Nominatim", "", ""
+    config = config_from_settings()
+    assert config is not None
+    assert (config.provider, config.url, config.interval) == ("nominatim", DEFAULT_URLS["nominatim"], 1.0)
+    settings.KEHU_GEOCODER, settings.KEHU_GEOCODER_URL, settings.KEHU_GEOCODER_KEY = "amap", "http://geo.local/geo", "k"
+    config = config_from_settings()
+    assert config is not None and (config.url, config.key, config.interval) == ("http://geo.local/geo", "k", 0.0)
