@@ -251,3 +251,11 @@ KEHU_MAP_TILES = os.environ.get("KEHU_MAP_TILES", "")
 KEHU_MAP_TILES_CRS = os.environ.get("KEHU_MAP_TILES_CRS", "wgs84").lower()
 KEHU_MAP_ATTRIBUTION = os.environ.get("KEHU_MAP_ATTRIBUTION", "")
 KEHU_MAP_SUBDOMAINS = os.environ.get("KEHU_MAP_SUBDOMAINS", "")
+
+# Customer addresses into positions (kehu.core.geocode): KEHU_GEOCODER amap / tianditu / nominatim,
+# empty for none (then a customer without coordinates sits at its district's centre, approximate).
+KEHU_GEOCODER = os.environ.get("KEHU_GEOCODER", "").strip().lower()
+KEHU_GEOCODER_URL = os.environ.get("KEHU_GEOCODER_URL", "")
+KEHU_GEOCODER_KEY = os.environ.get("KEHU_GEOCODER_KEY", "")
+KEHU_GEOCODER_TIMEOUT = float(os.environ.get("KEHU_GEOCODER_TIMEOUT", "10"))
+KEHU_GEOCODER_INTERVAL = os.environ.get("KEHU_GEOCODER_INTERVAL", "")

@@ -54,7 +54,15 @@ class AbcGrade(models.TextChoices):
 class GeoSource(models.TextChoices):
     NONE = "", _("No location")
     DISTRICT = "district", _("District centre (approximate)")
+    GEOCODED_AREA = "geo_area", _("Geocoded street or area (approximate)")
+    GEOCODED = "geocoded", _("Geocoded from the address")
     EXACT = "exact", _("Exact")
+
+
+# Positions precise enough to draw as the customer's own and to measure a check-in against.
+PRECISE_GEO_SOURCES = frozenset({GeoSource.EXACT, GeoSource.GEOCODED})
+# Positions derived from the address: they go when the address changes or is cleared.
+ADDRESS_GEO_SOURCES = frozenset({GeoSource.DISTRICT, GeoSource.GEOCODED_AREA, GeoSource.GEOCODED})
 
 
 class Industry(TimeStampedModel):
@@ -167,6 +175,11 @@ class Customer(TimeStampedModel):
             models.Index(fields=["name_key"], name="customer_name_key"),
             models.Index(fields=["phone"], name="customer_phone"),
         ]
+
+    @property
+    def location_approximate(self) -> bool:
+        """The position is a district centre or a street/area, not the customer's own address."""
+        return self.geo_source not in PRECISE_GEO_SOURCES
 
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"

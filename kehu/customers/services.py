@@ -17,6 +17,7 @@ from kehu.core.uscc import normalize_uscc
 
 from .duplicates import company_name_key
 from .models import (
+    ADDRESS_GEO_SOURCES,
     ColourGrade,
     Contact,
     Customer,
@@ -107,7 +108,7 @@ def _locate(customer: Customer, *, address_changed: bool, coordinates_given: boo
             customer.region = _region_for_province(parsed.province)
     elif address_changed and not customer.address:
         customer.province = customer.city = customer.district = customer.adcode = ""
-        if customer.geo_source == GeoSource.DISTRICT:
+        if customer.geo_source in ADDRESS_GEO_SOURCES:
             customer.lng = customer.lat = None
             customer.geo_source = GeoSource.NONE
 

@@ -29,6 +29,7 @@ from kehu.credit.models import AuditEntry
 from kehu.customers.assignment import ME, REGION, OwnerAssigner, RuleError
 from kehu.customers.duplicates import company_name_key
 from kehu.customers.models import (
+    ADDRESS_GEO_SOURCES,
     ColourGrade,
     Contact,
     Customer,
@@ -393,7 +394,7 @@ class CustomerImporter(Importer):
         for c in customers:
             if not c.address:
                 c.province = c.city = c.district = c.adcode = ""
-                if c.geo_source == GeoSource.DISTRICT:
+                if c.geo_source in ADDRESS_GEO_SOURCES:
                     c.lng = c.lat = None
                     c.geo_source = GeoSource.NONE
                 continue

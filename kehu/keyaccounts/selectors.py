@@ -2,6 +2,7 @@
 
 import datetime
 from collections import defaultdict
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -14,7 +15,7 @@ from kehu.customers.selectors import customer_visible
 from kehu.ledger.models import CustomerMonthSales, OrderLine, Product, Receivable
 from kehu.ledger.rollup import COUNTING_STATUSES
 
-from .models import CandidateStatus, KeyAccountCandidate
+from .models import AccountPlan, CandidateStatus, KeyAccountCandidate, KeyAccountPolicy
 
 ZERO = Decimal("0")
 
@@ -118,3 +119,22 @@ def needs_match(*, customer: Customer, today: datetime.date) -> list[dict]:
 
 def categories_we_sell() -> set[str]:
     return set(Product.objects.filter(active=True).values_list("category", flat=True))
+
+
+def senior_visit_cadence(customer_ids: Iterable[int]) -> dict[int, int]:
+    """The programme's senior-manager cadence in days for each of ``customer_ids`` it sets one for:
+    the account plan's own, else the programme policy's once one has been set. Customers left out
+    have none from the programme (field work's visit policy then stands for them)."""
+    ids = list(customer_ids)
+    if not ids:
+        return {}
+    programme = KeyAccountPolicy.objects.order_by("-created_at", "-id").values_list(
+        "senior_visit_every_days", flat=True).first()
+    own = dict(AccountPlan.objects.filter(customer_id__in=ids, senior_visit_every_days__isnull=False)
+               .values_list("customer_id", "senior_visit_every_days"))
+    out = {}
+    for pk in ids:
+        every = own.get(pk) or programme
+        if every:
+            out[pk] = every
+    return out

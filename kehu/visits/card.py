@@ -7,17 +7,20 @@ from django.utils.translation import gettext_lazy as _
 from kehu.accounts.permissions import can_edit_customer
 from kehu.customers.card import CardSection, register_section
 from kehu.keyaccounts.health import HealthPart, register_part
+from kehu.keyaccounts.selectors import senior_visit_cadence
 
 
 def _visits(request, customer):
     from .models import EntryStatus, OpeningHours, PlanEntry, Visit
     from .selectors import cadence_days
-    from .services import cadence_for, policy_current
+    from .services import cadence_for, has_senior_cadence, policy_current
 
     cadence = cadence_for(customer, policy_current())
+    # the key-account programme's senior cadence replaces the policy's monthly senior visit, as in planning
+    senior_every = senior_visit_cadence([customer.pk]).get(customer.pk) if has_senior_cadence(customer) else None
     hours = OpeningHours.objects.filter(customer=customer).first()
     return {
-        "cadence": cadence, "cadence_days": cadence_days(cadence.per_month),
+        "cadence": cadence, "cadence_days": cadence_days(cadence.per_month), "senior_every": senior_every,
         "last_visits": Visit.objects.filter(customer=customer).select_related("rep")[:5],
         "next_entries": PlanEntry.objects.filter(customer=customer, status=EntryStatus.PLANNED,
                                                  date__gte=timezone.localdate()).select_related("companion")[:5],

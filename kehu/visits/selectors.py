@@ -166,7 +166,7 @@ def map_points(*, user: User, rep: User | None = None, grade: str = "", due: boo
             continue
         out.append({"id": c.pk, "code": c.code, "name": c.short_name or c.name, "grade": cadence.grade,
                     "colour": c.colour, "lat": float(c.lat), "lng": float(c.lng),
-                    "approx": c.geo_source != "exact", "due": is_due, "owner": str(c.owner),
+                    "approx": c.location_approximate, "due": is_due, "owner": str(c.owner),
                     "url": f"/customers/{c.pk}/"})
     return out
 

@@ -31,7 +31,7 @@ from kehu.accounts.services import notify
 from kehu.customers.models import Customer, Lifecycle, PursuitDecision
 from kehu.engagement.models import TouchMethod
 from kehu.engagement.services import touchpoint_plan
-from kehu.keyaccounts.models import AccountPlan, KeyAccountPolicy
+from kehu.keyaccounts.selectors import senior_visit_cadence
 
 from .models import (
     CadencePolicy,
@@ -51,7 +51,15 @@ from .models import (
     VisitPhoto,
 )
 from .permissions import can_comment, can_decide_plan, can_set_visit_policy, can_write_plan
-from .workdays import WorkingDays, month_bounds, week_bounds, working_days
+from .workdays import (
+    MonthWeeks,
+    WorkingDays,
+    fortnight_week,
+    month_bounds,
+    month_weeks,
+    week_bounds,
+    working_days,
+)
 
 # Driving allowed between two visits when a plan is made (before the route knows the roads).
 TRAVEL_ALLOWANCE_MIN = 12
@@ -116,6 +124,12 @@ def cadence_for(customer: Customer, policy: CadencePolicy) -> Cadence:
     return Cadence("C", policy.c_per_month, senior, False, policy.c_minutes, policy.c_penalty)
 
 
+def has_senior_cadence(customer: Customer) -> bool:
+    """A key account with a senior-manager sponsor, still a customer: seen with its sponsor."""
+    return bool(customer.is_key_account and customer.key_account_sponsor_id
+                and customer.lifecycle not in (Lifecycle.LOST, Lifecycle.PROSPECT))
+
+
 def senior_visits_due(customers: Iterable[Customer], *, start: datetime.date, end: datetime.date) -> dict[int, int]:
     """The key-account programme's senior-manager cadence, where it sets one: for each sponsored key
     account whose account plan gives a cadence in days, or when the programme's policy has been set,
@@ -123,23 +137,16 @@ def senior_visits_due(customers: Iterable[Customer], *, start: datetime.date, en
     that many days after the last senior visit planned or made before ``start`` (at once when there
     is none, or when it is overdue), the next ones every that many days. Customers the programme sets
     nothing for are left out: the cadence policy's monthly senior visit stands for them."""
-    accounts = [c for c in customers if c.is_key_account and c.key_account_sponsor_id
-                and c.lifecycle not in (Lifecycle.LOST, Lifecycle.PROSPECT)]
+    accounts = [c for c in customers if has_senior_cadence(c)]
     if not accounts:
         return {}
     ids = [c.pk for c in accounts]
-    programme = KeyAccountPolicy.objects.order_by("-created_at", "-id").values_list(
-        "senior_visit_every_days", flat=True).first()
-    own = dict(AccountPlan.objects.filter(customer_id__in=ids, senior_visit_every_days__isnull=False)
-               .values_list("customer_id", "senior_visit_every_days"))
+    cadence = senior_visit_cadence(ids)
     last = dict(PlanEntry.objects.filter(customer_id__in=ids, kind=EntryKind.SENIOR, date__lt=start)
                 .exclude(status__in=(EntryStatus.CANCELLED, EntryStatus.SKIPPED))
                 .values_list("customer_id").annotate(last=Max("date")))
     out = {}
-    for pk in ids:
-        every = own.get(pk) or programme
-        if not every:
-            continue
+    for pk, every in cadence.items():
         first = max(last[pk] + datetime.timedelta(days=every), start) if pk in last else start
         out[pk] = 0 if first > end else 1 + (end - first).days // every
     return out
@@ -259,75 +266,109 @@ def _offset(customer: Customer) -> float:
     return (zlib.crc32(customer.code.encode()) % 1000) / 1000
 
 
+def every_weeks(cadence: Cadence) -> int:
+    """1 for a weekly cadence (4 visits a month: A by default), 2 for a fortnightly one (2 a month:
+    B and prospects to continue), 0 for the others, which are spread over the month's working days."""
+    return {4: 1, 2: 2}.get(cadence.per_month, 0)
+
+
+def _area_weekday(area: str) -> int:
+    """The weekday (0 Monday to 4 Friday) an area's weekly and fortnightly visits aim at: the same
+    day every week keeps them a week (or two) apart, and one area's visits on one day."""
+    return zlib.crc32(area.encode()) % 5
+
+
+def _weeks_of_days(days: list[datetime.date]) -> dict[datetime.date, list[datetime.date]]:
+    weeks: dict[datetime.date, list[datetime.date]] = {}
+    for day in days:
+        weeks.setdefault(week_bounds(day)[0], []).append(day)
+    return weeks
+
+
 def plan_schedule(*, customers: Iterable[Customer], days: list[datetime.date], policy: CadencePolicy,
                   month_days: int | None = None, counts: dict[int, int] | None = None,
                   seniors: dict[int, int] | None = None, base: tuple[float, float] | None = None,
-                  senior_due: dict[int, int] | None = None) -> list[Placement]:
+                  senior_due: dict[int, int] | None = None, weeks: MonthWeeks | None = None) -> list[Placement]:
     """Spread the visits the policy asks for over ``days``.
 
-    A customer with n visits a month gets one in each of n equal stretches of the working days
-    (scaled down when ``days`` is part of a month). Inside its stretch a visit goes to a day that
-    still has room — counting the visits' minutes and the driving between them from the rep's
-    ``base`` — preferring a day that already has its area, then the day it adds least driving to,
-    so each day's visits are grouped by area. A visits go in mornings: no more than
-    ``morning_capacity`` a morning, fewer when the driving between them takes the time. A visits
-    are placed first, then B, prospects and C, so when days are full it is the less valuable
-    visits that crowd. ``counts`` (customer id to visits) overrides the policy's number, as when a
-    week takes its visits from the monthly plan. ``senior_due`` (customer id to senior-manager
-    visits due in ``days``, from ``senior_visits_due``) replaces the policy's monthly senior visit for
-    those customers. Deterministic: the same book gives the same plan.
+    Weekly customers (A) get one visit in every calendar week of ``weeks`` (the weeks the month's
+    plan covers, see ``month_weeks``; the weeks of ``days`` when not given), fortnightly ones (B,
+    prospects to continue) one every other week, alternating the same way across months
+    (``fortnight_week``); the visit goes on the week's working day nearest the weekday of the
+    customer's area, so visits are a week (or two) apart and an area's visits share a day. A customer
+    with another number n of visits a month gets one in each of n equal stretches of the working
+    days (scaled down when ``days`` is part of a month). Inside its week or stretch a visit goes to a
+    day that still has room — counting the visits' minutes and the driving between them from the
+    rep's ``base`` — in a stretch preferring a day that already has its area, then the day it adds
+    least driving to, so each day's visits are grouped by area. A visits go in mornings: no more
+    than ``morning_capacity`` a morning, fewer when the driving between them takes the time; when
+    every morning of a week is full the A visit still stays in its week, on its least loaded
+    morning, and the day's route says what does not fit. A visits are placed first, then B,
+    prospects and C, so when days are full it is the less valuable visits that crowd. ``counts``
+    (customer id to visits) overrides the policy's number, as when a week takes its visits from the
+    monthly plan. ``senior_due`` (customer id to senior-manager visits due in ``days``, from
+    ``senior_visits_due``) replaces the policy's monthly senior visit for those customers.
+    Deterministic: the same book gives the same plan.
     """
     if not days:
         return []
     month_days = month_days or len(days)
     share = len(days) / month_days
     loads = {day: _DayLoad(base, policy) for day in days}
+    if weeks is None:
+        weeks = MonthWeeks(weeks=_weeks_of_days(days), empty=set())
+    day_weeks = _weeks_of_days(days)
     order = {"A": 0, "B": 1, "P": 2, "C": 3}
     rows = []
     for customer in customers:
         cadence = cadence_for(customer, policy)
         due = senior_due.get(customer.pk) if senior_due is not None else None
         count = max(cadence.per_month, cadence.senior_per_month if due is None else 0)
-        # Part of a month: the share of the month's visits, rounded by a stable per-customer offset
-        # so a fortnightly customer lands in one of the month's weeks and not in every one.
         offset = _offset(customer)
+        every = every_weeks(cadence)
+        phase = 0 if offset < 0.5 else 1
         if counts is not None:
             n = counts.get(customer.pk, 0)
+            # a week of the monthly plan: its visit aims at the area's weekday like the month's did
+            in_weeks = sorted(day_weeks.items()) if every and n == len(day_weeks) else []
+        elif every:
+            in_weeks = [(monday, week_days) for monday, week_days in sorted(weeks.weeks.items())
+                        if every == 1 or fortnight_week(monday, phase, weeks.empty)]
+            n = max(len(in_weeks), due or 0)
         else:
+            # Part of a month: the share of the month's visits, rounded by a stable per-customer
+            # offset so a monthly customer lands in one of the month's weeks and not in every one.
+            in_weeks = []
             n = math.floor(count * share + offset) if share < 1 else count
             n = max(n, due or 0)  # the senior-manager visits due are visits too
         if n <= 0:
             continue
-        rows.append((order[cadence.grade], _area(customer), customer.code, customer, cadence, n, offset, due))
+        rows.append((order[cadence.grade], _area(customer), customer.code, customer, cadence, n, offset, due, in_weeks))
     rows.sort(key=lambda r: r[:3])
     placements: list[Placement] = []
-    for _order, area, _code, customer, cadence, n, offset, due in rows:
+    for _order, area, _code, customer, cadence, n, offset, due, in_weeks in rows:
         if seniors is not None:
             senior_left = seniors.get(customer.pk, 0)
         elif due is not None:
             senior_left = min(due, n)
-        elif share < 1:
+        elif share < 1 and not in_weeks:
             senior_left = min(n, math.floor(cadence.senior_per_month * share + offset))
         else:
             senior_left = min(cadence.senior_per_month, n)
         point = _point(customer)
         taken: set[datetime.date] = set()
+        spread = n - len(in_weeks)  # visits beyond one a week (a senior cadence asking for more)
         for k in range(n):
-            lo = math.floor(k * len(days) / n)
-            hi = max(lo + 1, math.floor((k + 1) * len(days) / n))
-            stretch = [d for d in days[lo:hi] if d not in taken] or days[lo:hi]
-            start = int(offset * len(stretch))
-            ordered = stretch[start:] + stretch[:start]
-            fitting = [d for d in ordered if loads[d].fits(point, cadence.minutes, cadence.morning)]
-            if not fitting:  # the stretch is full: the nearest day of the period with room
-                mid = days[(lo + hi - 1) // 2]
-                fitting = sorted((d for d in days if d not in taken and loads[d].fits(point, cadence.minutes, cadence.morning)),
-                                 key=lambda d: abs((d - mid).days))[:1]
-            if fitting:
-                day = min(fitting, key=lambda d: (not (area and area in loads[d].areas), round(loads[d].detour(point)),
-                                                  len(loads[d].day.points), fitting.index(d)))
-            else:  # over-booked: the least loaded day; the route will say what does not fit
-                day = min(days, key=lambda d: (len(loads[d].morning.points) if cadence.morning else 0, len(loads[d].day.points)))
+            if k < len(in_weeks):
+                monday, week_days = in_weeks[k]
+                target = monday + datetime.timedelta(days=_area_weekday(area))
+                ordered = sorted(week_days, key=lambda d: (abs((d - target).days), d))  # noqa: B023
+                fitting = [d for d in ordered if loads[d].fits(point, cadence.minutes, cadence.morning)]
+                day = fitting[0] if fitting else min(ordered, key=lambda d: (  # noqa: B023
+                    len(loads[d].morning.points) if cadence.morning else 0, len(loads[d].day.points)))
+            else:
+                j = k - len(in_weeks)
+                day = _stretch_day(days, j, spread, offset, taken, loads, point, cadence, area)
             loads[day].add(point, cadence.minutes, cadence.morning, area)
             taken.add(day)
             with_senior = senior_left > 0
@@ -339,6 +380,27 @@ def plan_schedule(*, customers: Iterable[Customer], days: list[datetime.date], p
                 companion_id=customer.key_account_sponsor_id if with_senior else None,
             ))
     return placements
+
+
+def _stretch_day(days: list[datetime.date], k: int, n: int, offset: float, taken: set[datetime.date],
+                 loads: dict[datetime.date, _DayLoad], point: tuple[float, float] | None, cadence: Cadence,
+                 area: str) -> datetime.date:
+    """The day of the k-th of n visits spread over ``days`` in equal stretches."""
+    lo = math.floor(k * len(days) / n)
+    hi = max(lo + 1, math.floor((k + 1) * len(days) / n))
+    stretch = [d for d in days[lo:hi] if d not in taken] or days[lo:hi]
+    start = int(offset * len(stretch))
+    ordered = stretch[start:] + stretch[:start]
+    fitting = [d for d in ordered if loads[d].fits(point, cadence.minutes, cadence.morning)]
+    if not fitting:  # the stretch is full: the nearest day of the period with room
+        mid = days[(lo + hi - 1) // 2]
+        fitting = sorted((d for d in days if d not in taken and loads[d].fits(point, cadence.minutes, cadence.morning)),
+                         key=lambda d: abs((d - mid).days))[:1]
+    if fitting:
+        return min(fitting, key=lambda d: (not (area and area in loads[d].areas), round(loads[d].detour(point)),
+                                           len(loads[d].day.points), fitting.index(d)))
+    # over-booked: the least loaded day; the route will say what does not fit
+    return min(days, key=lambda d: (len(loads[d].morning.points) if cadence.morning else 0, len(loads[d].day.points)))
 
 
 def _order_days(entries: list[PlanEntry]) -> None:
@@ -376,7 +438,8 @@ def plan_generate(*, user: User, rep: User, kind: str, day: datetime.date) -> Pl
     if kind == PlanKind.MONTH:
         book = book_of(rep)
         placements = plan_schedule(customers=book, days=workdays.days, policy=policy, base=rep_base_point(rep, book),
-                                   senior_due=senior_visits_due(book, start=start, end=end))
+                                   senior_due=senior_visits_due(book, start=start, end=end),
+                                   weeks=month_weeks(start, end))
     else:
         placements = _week_placements(rep=rep, workdays=workdays, policy=policy, start=start, end=end)
     plan.entries.filter(status=EntryStatus.PLANNED).delete()
@@ -410,10 +473,22 @@ def _week_placements(*, rep: User, workdays: WorkingDays, policy: CadencePolicy,
     book = book_of(rep)
     months = {m: working_days(start=m, end=month_bounds(m)[1]).days
               for m in sorted({month_bounds(d)[0] for d in workdays.days})}
+    monday = week_bounds(start)[0]
+    owner = _owning_month_weeks(monday)
     for customer in book:
         cadence = cadence_for(customer, policy)
         n = max(cadence.per_month, cadence.senior_per_month)
         offset = _offset(customer)
+        every = every_weeks(cadence)
+        if every:  # weekly and fortnightly customers by the same weeks as the monthly plan
+            phase = 0 if offset < 0.5 else 1
+            visit_weeks = [m for m in sorted(owner.weeks) if every == 1 or fortnight_week(m, phase, owner.empty)
+                           ] if owner else []
+            if monday in visit_weeks:
+                counts[customer.pk] = 1
+                seniors[customer.pk] += int(cadence.senior_per_month > 0 and monday == visit_weeks[0])
+                pool[customer.pk] = customer
+            continue
         for month_days in months.values():
             for k in range(n if month_days else 0):
                 lo = math.floor(k * len(month_days) / n)
@@ -422,10 +497,6 @@ def _week_placements(*, rep: User, workdays: WorkingDays, policy: CadencePolicy,
                     counts[customer.pk] += 1
                     seniors[customer.pk] += k < cadence.senior_per_month
                     pool[customer.pk] = customer
-        if cadence.per_month >= 4 and workdays.days and not counts[customer.pk]:
-            # weekly customers (A) are seen every week, also when the month's stretches straddle it
-            counts[customer.pk] = 1
-            pool[customer.pk] = customer
     # The key-account programme's senior cadence, where it sets one, replaces the policy's monthly one.
     for pk, due in senior_visits_due(book, start=start, end=end).items():
         if workdays.days:
@@ -435,6 +506,16 @@ def _week_placements(*, rep: User, workdays: WorkingDays, policy: CadencePolicy,
                 pool[pk] = next(c for c in book if c.pk == pk)
     return plan_schedule(customers=pool.values(), days=workdays.days, policy=policy, counts=counts, seniors=seniors,
                          base=rep_base_point(rep, book))
+
+
+def _owning_month_weeks(monday: datetime.date) -> MonthWeeks | None:
+    """The weeks of the month whose plan covers the week of ``monday`` (None for a week without a
+    working day)."""
+    for first in sorted({month_bounds(monday + datetime.timedelta(days=i))[0] for i in range(7)}):
+        owned = month_weeks(first, month_bounds(first)[1])
+        if monday in owned.weeks:
+            return owned
+    return None
 
 
 def plan_entry_add(*, user: User, plan: Plan, customer: Customer, date: datetime.date, slot: str = Slot.ANY,
@@ -756,7 +837,7 @@ def checkin_distance(*, customer: Customer, lat: float | None, lng: float | None
     if lat is None or lng is None or target is None:
         return None, False
     metres = round(haversine_m((lat, lng), target))
-    return metres, bool(customer.geo_source == "exact" and metres > policy.far_metres)
+    return metres, bool(not customer.location_approximate and metres > policy.far_metres)
 
 
 def _coordinate(value, lo: float, hi: float, field: str) -> float | None:

@@ -18,6 +18,7 @@ urlpatterns = [
     path("plans/<int:pk>/", views.plan_detail, name="plan_detail"),
     path("plans/<int:pk>/<str:action>/", views.plan_action, name="plan_action"),
     path("map/", views.sales_map, name="map"),
+    path("map/geocode/", views.geocode, name="geocode"),
     path("adherence/", views.adherence, name="adherence"),
     path("policy/", views.policy, name="policy"),
     path("customers/<int:customer_pk>/opening-hours/", views.opening_hours, name="opening_hours"),

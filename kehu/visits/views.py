@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kehu.accounts.models import Role, User
+from kehu.accounts.permissions import can_manage_organisation
 from kehu.accounts.requests import AuthenticatedRequest
 from kehu.core.forms import apply_errors
 from kehu.core.queries import get_or_404
@@ -75,7 +76,7 @@ def _map_context(person: User, date: datetime.date, entries: list, route: DayRou
             continue
         lat, lng = display_point(float(e.customer.lat), float(e.customer.lng))
         stops.append({"lat": lat, "lng": lng, "name": e.customer.short_name or e.customer.name,
-                      "grade": e.grade or "C", "n": order.get(str(e.pk)), "approx": e.customer.geo_source != "exact",
+                      "grade": e.grade or "C", "n": order.get(str(e.pk)), "approx": e.customer.location_approximate,
                       "skipped": e.status == EntryStatus.SKIPPED})
     blat, blng = display_point(*base)
     line = [[blat, blng]] + [[s["lat"], s["lng"]] for s in sorted((s for s in stops if s["n"]), key=lambda s: s["n"])]
@@ -354,7 +355,46 @@ def sales_map(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, "visits/map.html", {
         "nav": "map", "people": people, "grade_choices": [("A", "A"), ("B", "B"), ("C", "C"), ("P", _("Prospects"))], "rep": rep, "grade": grade, "due": due, "date": date,
         "points": points, "route": route or {}, "map_settings": map_settings(),
-        "missing": selectors.customers_without_location(user=request.user, rep=rep)})
+        "approximate": sum(1 for p in points if p["approx"]),
+        "missing": selectors.customers_without_location(user=request.user, rep=rep), **_geocoding(request)})
+
+
+def _geocoding(request: HttpRequest) -> dict:
+    """For an administrator with a geocoder configured: how many customers it can place, and the
+    geocoding job asked for in ``?job=``."""
+    from kehu.core.geocode import config_from_settings, provider_name
+    from kehu.core.models import Job
+    from kehu.customers.geocoding import geocode_candidates
+    from kehu.customers.tasks import JOB_KIND
+
+    user = request.user
+    if not isinstance(user, User) or not can_manage_organisation(user):
+        return {}
+    config = config_from_settings()
+    job = None
+    if (request.GET.get("job") or "").isdigit():
+        job = Job.objects.filter(pk=int(request.GET["job"]), user=user, kind=JOB_KIND).first()
+    return {"geocoder": provider_name(config.provider) if config else "", "to_geocode": geocode_candidates().count() if config else 0,
+            "geocode_job": job, "geocode_poll": reverse("job_progress", args=[job.pk]) if job else ""}
+
+
+@login_required
+@require_POST
+def geocode(request: HttpRequest) -> HttpResponse:
+    """Start placing customers at their addresses with the configured geocoder, in the worker."""
+    from kehu.core import jobs
+    from kehu.core.geocode import config_from_settings
+    from kehu.customers.tasks import JOB_KIND
+    from kehu.customers.tasks import geocode as geocode_task
+
+    user = request.user
+    if not isinstance(user, User) or not can_manage_organisation(user):
+        raise PermissionDenied(_("Administrators start geocoding."))
+    if config_from_settings() is None:
+        messages.error(request, _("No geocoding service is configured (KEHU_GEOCODER)."))
+        return redirect("visits:map")
+    job = jobs.start(kind=JOB_KIND, user=user, task=geocode_task)
+    return redirect(f"{reverse('visits:map')}?job={job.pk}")
 
 
 @login_required

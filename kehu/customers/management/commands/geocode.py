@@ -1,0 +1,61 @@
+"""`kehu geocode`: place customers without coordinates (or only at their district's centre) at their
+address, with the geocoding service KEHU_GEOCODER names.
+
+    kehu geocode               # every such customer, with a progress bar
+    kehu geocode --limit 500   # the first 500 (a daily quota)
+    kehu geocode --json        # one JSON object with the counts
+"""
+
+import json
+import sys
+import time
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from kehu.core.geocode import config_from_settings
+from kehu.customers.geocoding import geocode_customers
+
+
+class _Bar:
+    """A progress bar on stderr when it is a terminal, redrawn at most ten times a second."""
+
+    def __init__(self, stream) -> None:
+        self.stream, self.last = stream, 0.0
+        self.tty = hasattr(stream, "isatty") and stream.isatty()
+
+    def __call__(self, done: int, total: int | None) -> None:
+        now = time.monotonic()
+        if not self.tty or (now - self.last < 0.1 and done < (total or 0)):
+            return
+        self.last = now
+        filled = int(30 * done / max(total or 0, 1))
+        self.stream.write(f"\rgeocoding [{'#' * filled}{'.' * (30 - filled)}] {done:,}/{total or 0:,}\x1b[K")
+        if done >= (total or 0):
+            self.stream.write("\n")
+        self.stream.flush()
+
+
+class Command(BaseCommand):
+    help = "Geocode customers' addresses with the configured service (KEHU_GEOCODER)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--limit", type=int, default=None, help="At most this many customers.")
+        parser.add_argument("--json", action="store_true", help="Print one JSON object.")
+
+    def handle(self, *args, **options):
+        config = config_from_settings()
+        if config is None:
+            raise CommandError("No geocoding service is configured: set KEHU_GEOCODER to amap, tianditu or nominatim.")
+        if options["limit"] is not None and options["limit"] < 1:
+            raise CommandError("--limit is at least 1.")
+        progress = None if options["json"] else _Bar(sys.stderr)
+        outcome = geocode_customers(progress=progress, limit=options["limit"], config=config)
+        if options["json"]:
+            self.stdout.write(json.dumps(outcome.as_dict(), ensure_ascii=False))
+            return
+        self.stdout.write(
+            f"{config.provider}: {outcome.candidates:,} customers to place — {outcome.geocoded:,} at their address, "
+            f"{outcome.approximate:,} at their street or area (approximate), {outcome.not_found:,} not found, "
+            f"{outcome.failed:,} failed (kept at their district centre).")
+        if outcome.stopped:
+            self.stderr.write(outcome.stopped)
