@@ -359,7 +359,7 @@ def sales_map(request: AuthenticatedRequest) -> HttpResponse:
         "missing": selectors.customers_without_location(user=request.user, rep=rep), **_geocoding(request)})
 
 
-def _geocoding(request: HttpRequest) -> dict:
+def _geocoding(request: AuthenticatedRequest) -> dict:
     """For an administrator with a geocoder configured: how many customers it can place, and the
     geocoding job asked for in ``?job=``."""
     from kehu.core.geocode import config_from_settings, provider_name
@@ -380,7 +380,7 @@ def _geocoding(request: HttpRequest) -> dict:
 
 @login_required
 @require_POST
-def geocode(request: HttpRequest) -> HttpResponse:
+def geocode(request: AuthenticatedRequest) -> HttpResponse:
     """Start placing customers at their addresses with the configured geocoder, in the worker."""
     from kehu.core import jobs
     from kehu.core.geocode import config_from_settings
