@@ -35,7 +35,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from kehu.visits.routing import solve, travel_matrix  # noqa: E402
-from kehu.visits.routing.engine import Client, Search, Vehicle, repair, schedule, vroom_routes  # noqa: E402
+from kehu.visits.routing.engine import (  # noqa: E402
+    Client,
+    Vehicle,
+    fleet_routes,
+    load_solver,
+    pyvrp_routes,
+    repair,
+    schedule,
+)
 
 DAYS = 30
 SEED = 12
@@ -90,7 +98,7 @@ def run_solomon() -> list[dict]:
     if not folder.is_dir():
         print(f"Solomon instances not found at {folder} (set KEHU_SOLOMON_DIR): skipped")
         return []
-    import vroom  # noqa: F401  (imported before the clock starts, as a running server has it)
+    load_solver()  # imported before the clock starts, as a running server has them
 
     rows = []
     for path in sorted(folder.glob("*.vrptw"), key=lambda p: (int(p.name.split(".")[1]), p.name)):
@@ -107,7 +115,7 @@ def run_solomon() -> list[dict]:
         vehicles = [Vehicle(start=depot_open, end=depot_close, depot=0, capacity=inst["capacity"])
                     for _ in range(inst["vehicles"])]
         started = time.perf_counter()
-        routes = vroom_routes(clients, inst["matrix"], vehicles, Search(time_limit=limit, exploration=5))
+        routes = fleet_routes(clients, inst["matrix"], vehicles, time_limit=limit)
         seconds = time.perf_counter() - started
         served = sorted(k for r in routes for k in r)
         feasible = served == list(range(len(clients))) and all(
@@ -273,67 +281,12 @@ def vroom_order(problem: dict, seconds: float) -> list[int] | None:
     return [int(row.id) - 1 for row in routes.itertuples() if row.type == "job"]
 
 
-def _pyvrp_routes(clients: list[Client], matrix: list[list[int]], vehicles: list[Vehicle], seconds: float,
-                  seed: int) -> list[list[int]]:
-    """One route of client indices per vehicle from PyVRP: a visit with several windows is one client
-    per window at the same location, in a mutually exclusive optional group."""
-    import pyvrp
-    from pyvrp.stop import MaxRuntime
-
-    model = pyvrp.Model()
-    size = len(matrix)
-    locations = [model.add_location(0, 0) for _ in range(size)]
-    depots = {}
-    for v in vehicles:
-        if v.depot not in depots:
-            depots[v.depot] = model.add_depot(locations[v.depot])
-    owners: list[int] = []  # pyvrp client -> our client
-    for index, c in enumerate(clients):
-        windows = [(o, cl - c.service) for o, cl in c.windows if cl - c.service >= o]
-        if not windows:
-            continue
-        group = model.add_client_group(required=c.required) if len(windows) > 1 else None
-        for early, late in windows:
-            model.add_client(locations[c.location], delivery=[c.demand] if any(v.capacity is not None for v in vehicles) else [],
-                             service_duration=c.service, tw_early=early, tw_late=late, prize=c.penalty,
-                             required=c.required and group is None, group=group)
-            owners.append(index)
-    if not owners:
-        return [[] for _ in vehicles]
-    kinds: dict[tuple, list[int]] = {}
-    for i, v in enumerate(vehicles):
-        kinds.setdefault((v.depot, v.start, v.end, v.capacity), []).append(i)
-    for (depot, start, end, capacity), members in kinds.items():
-        model.add_vehicle_type(num_available=len(members), start_depot=depots[depot], end_depot=depots[depot],
-                               capacity=[capacity] if any(v.capacity is not None for v in vehicles) else [],
-                               tw_early=start, tw_late=end)
-    for i in range(size):
-        row = matrix[i]
-        for j in range(size):
-            if i == j:
-                continue
-            model.add_edge(locations[i], locations[j], distance=row[j], duration=row[j])
-    result = model.solve(MaxRuntime(seconds), seed=seed, display=False, collect_stats=False)
-    solution = result.best
-    keys = list(kinds)
-    routes_by_kind: dict[tuple, list[list[int]]] = {key: [] for key in kinds}
-    for route in solution.routes():
-        visits = [owners[a.idx] for a in route if a.is_client()]
-        kind = route.vehicle_type()
-        routes_by_kind[keys[kind]].append(visits)
-    out: list[list[int]] = [[] for _ in vehicles]
-    for key, members in kinds.items():
-        for i, visits in zip(members, routes_by_kind[key], strict=False):
-            out[i] = visits
-    return out
-
-
 def pyvrp_order(problem: dict, seconds: float) -> list[int] | None:
     matrix, stops = problem["travel_min"], problem["stops"]
     clients = [Client(service=s["service_min"], windows=[tuple(w) for w in s["time_windows"]],
                       penalty=s["skip_penalty"], location=i + 1) for i, s in enumerate(stops)]
     vehicle = Vehicle(start=problem["day"]["start"], end=problem["day"]["end"])
-    return _pyvrp_routes(clients, matrix, [vehicle], seconds, seed=7)[0]
+    return pyvrp_routes(clients, matrix, [vehicle], seconds=seconds, seed=7)[0]
 
 
 REFERENCES = {"OR-Tools": ortools_order, "VROOM": vroom_order, "PyVRP": pyvrp_order}

@@ -7,6 +7,7 @@ service, so the whole visit fits inside one window.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 MAX_TIME = 10**9
@@ -82,7 +83,8 @@ def _feasible(route, clients, matrix, vehicle) -> bool:
 
 
 def load_solver() -> None:
-    """Import VROOM (and pandas, which it loads) ahead of the first search."""
+    """Import VROOM (and pandas, which it loads) and PyVRP ahead of the first search."""
+    import pyvrp  # noqa: F401
     import vroom  # noqa: F401
 
 
@@ -136,3 +138,109 @@ def repair(route: list[int], clients: list[Client], matrix, vehicle: Vehicle) ->
         worst = min(range(len(route)), key=lambda i: (clients[route[i]].penalty, -i))
         route.pop(worst)
     return route
+
+
+def pyvrp_routes(clients: list[Client], matrix: list[list[int]], vehicles: list[Vehicle], *, seconds: float,
+                 seed: int = 1, initial: list[list[int]] | None = None) -> list[list[int]]:
+    """One route of client indices per vehicle from PyVRP (hybrid genetic search, in C++), started
+    from ``initial`` (one route per vehicle, each keeping every window) when given.
+
+    A visit with several windows is one PyVRP client per window at the same place, in a mutually
+    exclusive group, so exactly one of them is visited (or none, for an optional visit). A skipped
+    visit costs its penalty (PyVRP's prize), so PyVRP works on Kehu's objective directly."""
+    import pyvrp
+    from pyvrp.stop import MaxRuntime
+
+    model = pyvrp.Model()
+    size = len(matrix)
+    locations = [model.add_location(0, 0) for _ in range(size)]
+    depots: dict[int, int] = {}
+    for v in vehicles:
+        if v.depot not in depots:
+            depots[v.depot] = len(depots)
+            model.add_depot(locations[v.depot])
+    capacitated = _capacitated(vehicles)
+    owners: list[int] = []  # PyVRP client -> our client
+    copies: dict[int, list[tuple[int, int, int]]] = {}  # our client -> (PyVRP index, open, latest start)
+    for index, c in enumerate(clients):
+        windows = [(o, cl - c.service) for o, cl in c.windows if cl - c.service >= o]
+        if not windows:
+            continue
+        group = model.add_client_group(required=c.required) if len(windows) > 1 else None
+        for early, late in windows:
+            copies.setdefault(index, []).append((len(owners), early, late))
+            model.add_client(locations[c.location], delivery=[c.demand] if capacitated else [],
+                             service_duration=c.service, tw_early=early, tw_late=late, prize=c.penalty,
+                             required=c.required and group is None, group=group)
+            owners.append(index)
+    out: list[list[int]] = [[] for _ in vehicles]
+    if not owners:
+        return out
+    kinds: dict[tuple, list[int]] = {}
+    for i, v in enumerate(vehicles):
+        kinds.setdefault((v.depot, v.start, v.end, v.capacity), []).append(i)
+    all_depots = model.depots
+    for (depot, start, end, capacity), members in kinds.items():
+        model.add_vehicle_type(num_available=len(members), start_depot=all_depots[depots[depot]],
+                               end_depot=all_depots[depots[depot]], capacity=[capacity or 0] if capacitated else [],
+                               tw_early=start, tw_late=end)
+    for i in range(size):
+        row, here = matrix[i], locations[i]
+        for j in range(size):
+            if i != j:
+                model.add_edge(here, locations[j], distance=row[j], duration=row[j])
+    data = model.data()
+    kind_of = {i: t for t, members in enumerate(kinds.values()) for i in members}
+    start_from = None
+    if initial and any(initial):
+        routes = []
+        for i, route in enumerate(initial):
+            times = schedule(route, clients, matrix, vehicles[i]) if route else None
+            if not route or times is None:
+                continue
+            visits = []
+            for k, (_, start, _) in zip(route, times, strict=True):
+                visits.append(next(p for p, early, late in copies[k] if early <= start <= late))
+            routes.append(pyvrp.Route(data, visits, kind_of[i]))
+        start_from = pyvrp.Solution(data, routes) if routes else None
+    with warnings.catch_warnings():  # a hard instance's penalty warning: the result is checked below
+        warnings.simplefilter("ignore")
+        result = model.solve(MaxRuntime(max(0.0, seconds)), seed=seed, display=False, collect_stats=False,
+                             initial_solution=start_from)
+    found = result.best
+    if not found.is_feasible():
+        return initial if initial else out
+    free = {t: list(members) for t, members in enumerate(kinds.values())}
+    for route in found.routes():
+        visits = [owners[a.idx] for a in route if a.is_client()]
+        out[free[route.vehicle_type()].pop(0)] = visits
+    return out
+
+
+def fleet_routes(clients: list[Client], matrix: list[list[int]], vehicles: list[Vehicle], *, time_limit: float,
+                 seed: int = 1, exploration: int = 2) -> list[list[int]]:
+    """Routes for several vehicles at once (a team's day; Solomon's instances): VROOM's quick
+    construction and search, then PyVRP's hybrid genetic search from there for the rest of
+    ``time_limit`` seconds; whichever keeps every window, the day and the load at the lower cost
+    (skip penalties plus travel) is returned, each route checked here."""
+    import time
+
+    deadline = time.perf_counter() + time_limit
+    first = vroom_routes(clients, matrix, vehicles, Search(time_limit=time_limit, exploration=exploration))
+    first = [repair(route, clients, matrix, v) for route, v in zip(first, vehicles, strict=True)]
+    left = deadline - time.perf_counter()
+    if left < 0.005:
+        return first
+    second = pyvrp_routes(clients, matrix, vehicles, seconds=left, seed=seed, initial=first)
+    if [repair(route, clients, matrix, v) for route, v in zip(second, vehicles, strict=True)] != second:
+        return first
+    return second if fleet_cost(second, clients, matrix, vehicles) < fleet_cost(first, clients, matrix, vehicles) else first
+
+
+def fleet_cost(routes: list[list[int]], clients: list[Client], matrix: list[list[int]], vehicles: list[Vehicle]) -> int:
+    """Travel of all routes plus the penalties of the clients none of them visits (a required
+    client left out counts as more than any plan that visits it)."""
+    inside = {k for route in routes for k in route}
+    travel = sum(route_travel(route, clients, matrix, v) for route, v in zip(routes, vehicles, strict=True))
+    missing = [c for k, c in enumerate(clients) if k not in inside]
+    return travel + sum(c.penalty for c in missing) + (MAX_TIME if any(c.required for c in missing) else 0)

@@ -4,7 +4,10 @@ moving visits it swaps a kept visit for a more valuable skipped one."""
 
 from __future__ import annotations
 
-from .engine import Client, Vehicle, schedule, start_in
+from .engine import Client, Vehicle, schedule
+
+FRUITLESS_RUNS = 2  # runs of ruin and recreate in a row that find nothing better end the search
+PATIENCE = (100, 5)  # a run ends after a + b × (candidates) tries without a better day
 
 
 class Route:
@@ -33,45 +36,61 @@ class Route:
         inside = set(route)
         return self.travel(route) + sum(c.penalty for k, c in enumerate(self.clients) if k not in inside)
 
-    def insertion(self, route: list[int], k: int, limit: int | None = None, *, by_time: bool = False
-                  ) -> tuple[int, int] | None:
-        """(added travel, position) of the cheapest feasible place for ``k``, or None; positions
-        adding ``limit`` or more are not tried.
+    def insertion(self, route: list[int], k: int, limit: int | None = None, *, by_time: bool = False,
+                  context: tuple | None = None) -> tuple[int, int] | None:
+        """(added travel, position) of the cheapest feasible place for ``k`` (the first such position
+        among equals), or None; positions adding ``limit`` or more are not taken.
 
         Each position is checked in constant time: the earliest departure from the visit before it
         (forward) against the latest arrival at the visit after it that still keeps the rest of the
         route (backward). Arriving earlier never hurts, as the rep may wait, so that latest arrival
-        is one number even with several windows."""
-        m, clients, vehicle = self.matrix, self.clients, self.vehicle
-        depot, c = vehicle.depot, clients[k]
-        loc = c.location
-        at = [depot] + [clients[i].location for i in route] + [depot]
+        is one number even with several windows. ``context`` is :meth:`context` of ``route``, passed
+        in when several visits are tried against the same route."""
+        if context is None:
+            context = self.context(route)
+        if context is None:
+            return None
+        at, departs, latest, room = context
+        m, c = self.matrix, self.clients[k]
+        loc, service, windows = c.location, c.service, c.windows
+        out = m[loc]
+        best_key = None
+        best = None
+        for p in range(len(at) - 1):
+            a, b = at[p], at[p + 1]
+            into = m[a][loc]
+            added = into + out[b] - m[a][b]
+            if added + service > room[p] or (limit is not None and added >= limit):
+                continue  # not enough time between the two, even without waiting
+            if not by_time and best_key is not None and added >= best_key[0]:
+                continue
+            arrival = departs[p] + into
+            for opens, closes in windows:
+                start = arrival if arrival > opens else opens
+                if start + service <= closes:
+                    break
+            else:
+                continue
+            arrive_next = start + service + out[b]
+            if arrive_next > latest[p]:
+                continue
+            key = (arrive_next - departs[p] - m[a][b], added, p) if by_time else (added, p)
+            if best_key is None or key < best_key:
+                best_key, best = key, (added, p)
+        return best
+
+    def context(self, route: list[int]) -> tuple | None:
+        """The places along ``route`` (base, visits, base), the earliest departure from each, the
+        latest arrival at each that keeps the rest, and the minutes to spare between each two (a
+        visit placed there needs its service and its detour); None when the route breaks a window."""
         departs = self._departures(route)
         if departs is None:
             return None
+        depot, m = self.vehicle.depot, self.matrix
+        at = [depot] + [self.clients[i].location for i in route] + [depot]
         latest = self._latest_arrivals(route)
-        options = sorted((m[at[p]][loc] + m[loc][at[p + 1]] - m[at[p]][at[p + 1]], p) for p in range(len(route) + 1))
-        if by_time:  # the place that pushes the rest of the day back least, to pack a full stretch
-            best = None
-            for added, pos in options:
-                if limit is not None and added >= limit:
-                    break
-                start = start_in(departs[pos] + m[at[pos]][loc], c.service, c.windows)
-                if start is None:
-                    continue
-                arrive_next = start + c.service + m[loc][at[pos + 1]]
-                if arrive_next <= latest[pos]:
-                    shift = arrive_next - (departs[pos] + m[at[pos]][at[pos + 1]])
-                    if best is None or (shift, added) < best[0]:
-                        best = ((shift, added), (added, pos))
-            return best[1] if best else None
-        for added, pos in options:
-            if limit is not None and added >= limit:
-                return None
-            start = start_in(departs[pos] + m[at[pos]][loc], c.service, c.windows)
-            if start is not None and start + c.service + m[loc][at[pos + 1]] <= latest[pos]:
-                return added, pos
-        return None
+        room = [latest[p] - departs[p] - m[at[p]][at[p + 1]] for p in range(len(route) + 1)]
+        return at, departs, latest, room
 
     def _departures(self, route: list[int]) -> list[int] | None:
         """The earliest departure from the base (index 0) and from each visit (index i + 1)."""
@@ -80,10 +99,15 @@ class Route:
         out = [t]
         for k in route:
             c = clients[k]
-            start = start_in(t + m[here][c.location], c.service, c.windows)
-            if start is None:
+            arrival = t + m[here][c.location]
+            service = c.service
+            for opens, closes in c.windows:
+                start = arrival if arrival > opens else opens
+                if start + service <= closes:
+                    break
+            else:
                 return None
-            t, here = start + c.service, c.location
+            t, here = start + service, c.location
             out.append(t)
         return out
 
@@ -100,7 +124,7 @@ class Route:
             leave_by = out[i + 1] - m[c.location][nxt]
             best = -(10**9)
             for opens, closes in c.windows:
-                last = min(closes, leave_by) - c.service
+                last = (closes if closes < leave_by else leave_by) - c.service
                 if last >= opens and last > best:
                     best = last
             out[i] = best
@@ -129,10 +153,12 @@ def descend(r: Route, route: list[int]) -> list[int]:
         inside = set(route)
         skipped = sorted((k for k in range(len(clients)) if k not in inside), key=lambda k: -clients[k].penalty)
         # insert a skipped visit
+        context = r.context(route)
         for k in skipped:
-            found = r.insertion(route, k, limit=clients[k].penalty)
+            found = r.insertion(route, k, limit=clients[k].penalty, context=context)
             if found:
                 route = route[:found[1]] + [k] + route[found[1]:]
+                context = r.context(route)
                 improved = True
         if improved:
             continue
@@ -146,14 +172,20 @@ def descend(r: Route, route: list[int]) -> list[int]:
         if improved:
             continue
         # swap a kept visit for a skipped one that is worth more or costs less travel
+        trials = [route[:pos] + route[pos + 1:] for pos in range(len(route))]
+        contexts: list = [None] * len(route)
         for k in skipped:
             best = None
             for pos in range(len(route)):
                 lost = clients[route[pos]].penalty
                 if lost > clients[k].penalty:
                     continue
-                trial = route[:pos] + route[pos + 1:]
-                found = r.insertion(trial, k)
+                trial = trials[pos]
+                if contexts[pos] is None:
+                    contexts[pos] = r.context(trial) or ()
+                if not contexts[pos]:
+                    continue
+                found = r.insertion(trial, k, context=contexts[pos])
                 if found is None:
                     continue
                 gain = clients[k].penalty - lost - (r.travel(trial) + found[0] - base)
@@ -212,10 +244,12 @@ def recreate(r: Route, route: list[int], candidates: list[int], rng) -> list[int
     else:
         order = sorted(candidates, key=lambda k: -clients[k].penalty / max(1, effort[k]) * rng.uniform(0.8, 1.2))
     by_time = rng.random() < 0.3
+    context = r.context(route)
     for k in order:
-        found = r.insertion(route, k, limit=clients[k].penalty, by_time=by_time)
+        found = r.insertion(route, k, limit=clients[k].penalty, by_time=by_time, context=context)
         if found:
             route = route[:found[1]] + [k] + route[found[1]:]
+            context = r.context(route)
     return route
 
 
@@ -225,7 +259,7 @@ def lns(r: Route, route: list[int], *, deadline: float, rng, clock) -> list[int]
     improving starts again from ``route``; two fruitless runs in a row end the search early."""
     best, best_cost = route, r.cost(route)
     fruitless = 0
-    while clock() < deadline and fruitless < 2:
+    while clock() < deadline and fruitless < FRUITLESS_RUNS:
         found = _ruin_and_recreate(r, route, deadline=deadline, rng=rng, clock=clock)
         cost = r.cost(found)
         if cost < best_cost:
@@ -241,7 +275,7 @@ def _ruin_and_recreate(r: Route, route: list[int], *, deadline: float, rng, cloc
     n = len(r.clients)
     values = sorted(c.penalty for c in r.clients if c.penalty > 0)
     threshold = values[0] * 1.5 if values else 0
-    patience, idle = 100 + 5 * n, 0
+    patience, idle = PATIENCE[0] + PATIENCE[1] * n, 0
     while clock() < deadline and current and idle < patience:
         idle += 1
         size = rng.randint(2, max(2, min(6, len(current))))
