@@ -4,6 +4,8 @@ moving visits it swaps a kept visit for a more valuable skipped one."""
 
 from __future__ import annotations
 
+import numpy
+
 from .engine import Client, Vehicle, schedule
 
 FRUITLESS_RUNS = 2  # runs of ruin and recreate in a row that find nothing better end the search
@@ -16,6 +18,12 @@ class Route:
     def __init__(self, clients: list[Client], matrix: list[list[int]], vehicle: Vehicle) -> None:
         self.clients, self.matrix, self.vehicle = clients, matrix, vehicle
         places = [vehicle.depot] + [c.location for c in clients]
+        # the most a detour through a third place can save against going straight: 0 when the
+        # matrix keeps the triangle inequality (rounding can break it by a minute), so a gap shorter
+        # than a visit's service minus this can never hold that visit
+        grid = numpy.array(matrix, dtype=numpy.int64)[numpy.ix_(places, places)]
+        self.shortcut = max(0, int((grid[:, :, None] - grid[:, None, :] - grid.T[None, :, :]).max()))
+        self.penalties = sum(c.penalty for c in clients)
         self.effort = [c.service + min((matrix[p][c.location] for p in places if p != c.location), default=0)
                        for c in clients]
 
@@ -25,16 +33,21 @@ class Route:
     def travel(self, route: list[int]) -> int:
         if not route:
             return 0
-        m, depot = self.matrix, self.vehicle.depot
-        path = [depot] + [self.clients[k].location for k in route] + [depot]
-        return sum(m[a][b] for a, b in zip(path, path[1:], strict=False))
+        m, clients, here = self.matrix, self.clients, self.vehicle.depot
+        total = 0
+        for k in route:
+            there = clients[k].location
+            total += m[here][there]
+            here = there
+        return total + m[here][self.vehicle.depot]
 
     def feasible(self, route: list[int]) -> bool:
         return schedule(route, self.clients, self.matrix, self.vehicle) is not None
 
     def cost(self, route: list[int]) -> int:
-        inside = set(route)
-        return self.travel(route) + sum(c.penalty for k, c in enumerate(self.clients) if k not in inside)
+        """Travel plus the penalties of the visits left out (a route visits each client once)."""
+        clients = self.clients
+        return self.travel(route) + self.penalties - sum(clients[k].penalty for k in set(route))
 
     def insertion(self, route: list[int], k: int, limit: int | None = None, *, by_time: bool = False,
                   context: tuple | None = None) -> tuple[int, int] | None:
@@ -50,9 +63,11 @@ class Route:
             context = self.context(route)
         if context is None:
             return None
-        at, departs, latest, room = context
+        at, departs, latest, room, most = context
         m, c = self.matrix, self.clients[k]
         loc, service, windows = c.location, c.service, c.windows
+        if service - self.shortcut > most:
+            return None  # no gap long enough for the visit itself
         out = m[loc]
         best_key = None
         best = None
@@ -90,7 +105,45 @@ class Route:
         at = [depot] + [self.clients[i].location for i in route] + [depot]
         latest = self._latest_arrivals(route)
         room = [latest[p] - departs[p] - m[at[p]][at[p + 1]] for p in range(len(route) + 1)]
-        return at, departs, latest, room
+        return at, departs, latest, room, max(room)
+
+    def inserted(self, context: tuple, route: list[int], pos: int) -> tuple:
+        """:meth:`context` of ``route``, which is the route of ``context`` with one visit inserted
+        at ``pos`` (where :meth:`insertion` found it fits): only the departures after it and the
+        latest arrivals before it change, and only until they meet their old values."""
+        at, departs, latest, _, _ = context
+        m, clients = self.matrix, self.clients
+        at = at[:pos + 1] + [clients[route[pos]].location] + at[pos + 1:]
+        n = len(route)
+        out = departs[:pos + 1]
+        t, here = departs[pos], at[pos]
+        for j in range(pos + 1, n + 1):
+            c = clients[route[j - 1]]
+            arrival = t + m[here][c.location]
+            for opens, closes in c.windows:
+                start = arrival if arrival > opens else opens
+                if start + c.service <= closes:
+                    break
+            t, here = start + c.service, c.location
+            out.append(t)
+            if j > pos + 1 and t == departs[j - 1]:  # no later than before: the rest is as it was
+                out.extend(departs[j:])
+                break
+        departs = out
+        late = latest[:pos] + [0] + latest[pos:]
+        for i in range(pos, -1, -1):
+            c = clients[route[i]]
+            leave_by = late[i + 1] - m[c.location][at[i + 2]]
+            best = -(10**9)
+            for opens, closes in c.windows:
+                last = (closes if closes < leave_by else leave_by) - c.service
+                if last >= opens and last > best:
+                    best = last
+            if i < pos and best == late[i]:
+                break
+            late[i] = best
+        room = [late[p] - departs[p] - m[at[p]][at[p + 1]] for p in range(n + 1)]
+        return at, departs, late, room, max(room)
 
     def _departures(self, route: list[int]) -> list[int] | None:
         """The earliest departure from the base (index 0) and from each visit (index i + 1)."""
@@ -158,7 +211,7 @@ def descend(r: Route, route: list[int]) -> list[int]:
             found = r.insertion(route, k, limit=clients[k].penalty, context=context)
             if found:
                 route = route[:found[1]] + [k] + route[found[1]:]
-                context = r.context(route)
+                context = r.inserted(context, route, found[1])
                 improved = True
         if improved:
             continue
@@ -249,7 +302,7 @@ def recreate(r: Route, route: list[int], candidates: list[int], rng) -> list[int
         found = r.insertion(route, k, limit=clients[k].penalty, by_time=by_time, context=context)
         if found:
             route = route[:found[1]] + [k] + route[found[1]:]
-            context = r.context(route)
+            context = r.inserted(context, route, found[1])
     return route
 
 
