@@ -1,18 +1,19 @@
 """Kehu's routing core (kehu.visits.routing) measured on published and realistic instances.
 
 1. Solomon VRPTW (C101, R101, RC101 with 25 and 100 customers; ../shared/benchmarks/solomon from
-   the repository root, or KEHU_SOLOMON_DIR): the core's engine with the instance's fleet against the
-   best-known distance — gap and time per instance. Targets: the best known on the 25-customer
+   the repository root, or KEHU_SOLOMON_DIR): the core's engine for several vehicles
+   (engine.fleet_routes: VROOM, then PyVRP from VROOM's routes) with the instance's fleet against
+   the best-known distance — gap and time per instance. Targets: the best known on the 25-customer
    instances in under 0.1 s each; within 1 % on the 100-customer ones in under 10 s each.
 2. Rep-days: seeded, realistic, over-booked days of 15–35 candidate visits around a base in a
    Chinese city (a quarter A customers open only in the morning, some stops closed over lunch,
    20–40-minute visits), scored by the objective (skip penalties + travel minutes): Kehu's plan
-   (solve() with its default budget of one second) against OR-Tools, VROOM and PyVRP each given
+   (solve() with its default budget, solver.DEFAULT_TIME_LIMIT) against OR-Tools, VROOM and PyVRP each given
    REF seconds per day, and a nearest-neighbour plan. Targets: the best objective on every day,
    p95 under 200 ms per day.
 
-The reference solvers are the optional extra `bench` (`make bench` installs it); a missing one is
-reported and left out. The issue asks the references at 30 s per day (30 days × 3 solvers = 45
+PyVRP is part of Kehu; OR-Tools is the optional extra `bench` (`make bench` installs it); a missing
+reference is reported and left out. The issue asks the references at 30 s per day (30 days × 3 solvers = 45
 minutes on this machine); the default here is 2 s, and the figure used is printed:
 
     .venv/bin/python benchmarks/routing_bench.py                  # default: 30 days, references at 2 s
@@ -48,7 +49,7 @@ from kehu.visits.routing.engine import (  # noqa: E402
 DAYS = 30
 SEED = 12
 REF_SECONDS = float(os.environ.get("KEHU_ROUTE_BENCH_REF_SECONDS", "2"))
-SOLOMON_SECONDS_25 = 0.05  # search budgets, under the targets with the model's building and VROOM's overrun
+SOLOMON_SECONDS_25 = 0.05  # search budgets, under the targets with the models' building and overrun
 SOLOMON_SECONDS_100 = 9.0
 P95_TARGET_MS = 200.0
 PENALTY = {"A": 10000, "B": 3000, "P": 2000, "C": 1000}

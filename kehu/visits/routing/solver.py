@@ -1,13 +1,28 @@
-"""solve(): one rep-day; solve_many(): several (a team's day, a week), each on its own.
+"""solve(): one rep-day; solve_many(): several (a team's day, a week), each on its own;
+engine.fleet_routes(): several vehicles in one problem.
 
 How a day is planned, chosen by measurement (benchmarks/routing_bench.py, on a 2-core machine
-shared with other work): VROOM (exploration level 5) gives the start, then Kehu's own descent
-(insert, drop, swap a kept visit for a skipped one, move, reverse, exchange) and ruin and recreate
-on the true objective, with restarts. On 30 over-booked days, against the best of OR-Tools, VROOM
-and PyVRP given 30 s each: VROOM alone matched it on 16 days, PyVRP at 30 s on 28 (PyVRP at
-0.15 s matched 3-s references on none of 12 days); VROOM plus Kehu's search in 1 s on 28 (the
-other two within 12 minutes of travel). On Solomon's 100-customer instances with a 9.5 s budget VROOM came within
-0.2 % on C101 and R101 (PyVRP: 0 % and 1.65 %, and no solution within the fleet on RC101).
+shared with other work, load average about 6): VROOM (exploration level 5, up to half the budget)
+gives the start, then Kehu's own descent (insert, drop, swap a kept visit for a skipped one, move,
+reverse, exchange) and ruin and recreate on the true objective, with restarts, until the budget is
+spent or two restarts in a row find nothing better. Each insertion is tried in constant time per
+position against the route's spare minutes, a visit longer than every gap is refused at once, and
+after an insertion only the times that move are recomputed: the same search takes about a third of
+the time it took, so the default budget went from 1 s to 0.18 s.
+
+On 30 seeded over-booked days, against the best of OR-Tools, VROOM and PyVRP given 30 s each:
+Kehu at 1 s (before) was worse on 1 day (day 14: PyVRP keeps one more B visit, 62,165 against
+64,151) and better on 1; now at 0.18 s it is equal or better on 28, worse on day 14 and, on a
+loaded machine, on one small day by minutes of travel (day 2: 7,170 against 7,153), with p95 about
+185 ms. More restarts (8 instead of 2), restarts from random constructions or from the best so far,
+swap-outs of one or two kept visits, a wider acceptance and PyVRP from Kehu's route for 0.05–0.2 s
+did not find day 14's better day reliably; VROOM at a lower exploration level as the start, or Kehu's
+own construction, was worse. PyVRP at 0.2 s from Kehu's start improved no day that the search misses.
+
+Several vehicles (Solomon's C101, R101, RC101): VROOM at exploration level 2, then PyVRP's hybrid
+genetic search (C++) from VROOM's routes for the rest of the budget reached the best known on all
+three 25-customer instances in 0.06–0.08 s and, in 9 s, on the 100-customer C101 and R101, with
+RC101 within 0.25 % (VROOM alone at level 5 in 9 s: RC101 4.9 % above).
 """
 
 from __future__ import annotations
@@ -27,10 +42,10 @@ DEFAULT_ROAD_FACTOR = 1.4
 DEFAULT_SPEED_KMH = 25.0
 EXPLORATION = 5  # VROOM's most thorough level: the best start for the ruin and recreate that follows
 # Seconds per rep-day: VROOM's search, then Kehu's ruin and recreate until then (or sooner, once
-# restarts stop finding better). Measured on 30 over-booked days: 0.3 s matched the best of the
-# references on 23, 1 s on 28. A rep's own day gets the full second; a team's days in bulk less.
-DEFAULT_TIME_LIMIT = 1.0
-MANY_TIME_LIMIT = 0.2
+# restarts stop finding better); under 200 ms a day with what parsing and checking add. A team's
+# days in bulk get the same (250 rep-days: under 50 s at most).
+DEFAULT_TIME_LIMIT = 0.18
+MANY_TIME_LIMIT = DEFAULT_TIME_LIMIT
 
 # Why a visit was left out. Fixed sentences, so that a page can translate them.
 REASON_NO_WINDOW = "The visit is longer than every one of its time windows."

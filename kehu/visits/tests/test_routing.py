@@ -384,3 +384,108 @@ def test_constant_time_insertion_agrees_with_checking_every_position():
                     expected = added
         found = r.insertion(route, k)
         assert (found and found[0]) == expected or (found is None and expected is None)
+
+
+def test_insertion_where_a_detour_is_shorter_than_going_straight():
+    # The matrix is authoritative even when going 0 → 1 → 2 (5 + 5) is quicker than 0 → 2 (50): the
+    # route [2] has no spare minute anywhere, yet visit 1 fits before it by the shortcut.
+    from kehu.visits.routing.engine import Client, Vehicle
+    from kehu.visits.routing.local import Route
+
+    matrix = [[0, 5, 50], [5, 0, 5], [5, 5, 0]]
+    clients = [Client(service=30, windows=[(480, 545)], penalty=1000, location=1),
+               Client(service=10, windows=[(530, 540)], penalty=1000, location=2)]
+    r = Route(clients, matrix, Vehicle(start=480, end=545))
+    assert r.feasible([1]) and r.feasible([0, 1])
+    assert r.insertion([1], 0) == (5 + 5 - 50, 0)
+    p = problem([stop("one", 30, [[480, 545]]), stop("two", 10, [[530, 540]])], matrix=matrix,
+                day={"start": 480, "end": 545})
+    assert [e["id"] for e in solve(p, time_limit=0.1)["route"]] == ["one", "two"]
+
+
+def test_times_after_an_insertion_agree_with_recomputing_them():
+    from kehu.visits.routing.engine import Client, Vehicle
+    from kehu.visits.routing.local import Route
+
+    rng = random.Random(8)
+    checked = 0
+    for _ in range(60):
+        p = random_day(rng, rng.randint(3, 12))
+        clients = [Client(service=s["service_min"], windows=[tuple(w) for w in s["time_windows"]],
+                          penalty=s["skip_penalty"], location=i + 1) for i, s in enumerate(p["stops"])]
+        r = Route(clients, p["travel_min"], Vehicle(start=p["day"]["start"], end=p["day"]["end"]))
+        route: list[int] = []
+        context = r.context(route)
+        for k in rng.sample(range(len(clients)), len(clients)):
+            found = r.insertion(route, k, by_time=rng.random() < 0.5, context=context)
+            if found:
+                route = route[:found[1]] + [k] + route[found[1]:]
+                context = r.inserted(context, route, found[1])
+                assert context == r.context(route)
+                checked += 1
+    assert checked > 100
+
+
+# -- several vehicles ----------------------------------------------------------------------------
+
+
+def fleet_brute_force(clients, matrix, vehicles) -> int:
+    """The least cost (travel + penalties left out; every required client visited) over every
+    assignment of the clients to the vehicles or to none, each route in its best order."""
+    from kehu.visits.routing.engine import route_travel, schedule
+
+    def best_route(members, v):
+        best = None
+        for order in itertools.permutations(members):
+            if sum(clients[k].demand for k in order) <= v.capacity and schedule(list(order), clients, matrix, v) is not None:
+                travel = route_travel(list(order), clients, matrix, v)
+                best = travel if best is None else min(best, travel)
+        return best
+
+    best = None
+    for assignment in itertools.product(range(len(vehicles) + 1), repeat=len(clients)):
+        if any(c.required and a == len(vehicles) for c, a in zip(clients, assignment, strict=True)):
+            continue
+        total = sum(c.penalty for c, a in zip(clients, assignment, strict=True) if a == len(vehicles))
+        for i, v in enumerate(vehicles):
+            travel = best_route([k for k, a in enumerate(assignment) if a == i], v)
+            if travel is None:
+                break
+            total += travel
+        else:
+            best = total if best is None else min(best, total)
+    return best
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_several_vehicles_reach_the_optimum_of_exhaustive_search(seed):
+    from kehu.visits.routing.engine import Client, Vehicle, fleet_cost, fleet_routes, schedule
+
+    rng = random.Random(seed)
+    n = rng.randint(4, 6)
+    points = [(rng.uniform(0, 40), rng.uniform(0, 40)) for _ in range(n + 1)]
+    matrix = [[round(((a[0] - b[0]) ** 2 + (a[1] - b[1]) ** 2) ** 0.5) for b in points] for a in points]
+    clients = []
+    for i in range(n):
+        opens = rng.choice([0, 30, 60])
+        windows = rng.choice([[(opens, opens + 60)], [(0, 50), (100, 200)], [(0, 240)]])
+        clients.append(Client(service=rng.choice([10, 20]), windows=windows, penalty=rng.choice([30, 200, 1000]),
+                              required=i == 0, demand=rng.randint(1, 3), location=i + 1))
+    vehicles = [Vehicle(start=0, end=240, capacity=6), Vehicle(start=0, end=240, capacity=6)]
+    routes = fleet_routes(clients, matrix, vehicles, time_limit=0.3)
+    for route, v in zip(routes, vehicles, strict=True):
+        assert schedule(route, clients, matrix, v) is not None
+        assert sum(clients[k].demand for k in route) <= v.capacity
+    assert 0 in {k for route in routes for k in route}  # the required client
+    assert fleet_cost(routes, clients, matrix, vehicles) == fleet_brute_force(clients, matrix, vehicles)
+
+
+def test_pyvrp_takes_the_second_window_when_the_first_cannot_be_reached():
+    from kehu.visits.routing.engine import Client, Vehicle, pyvrp_routes, schedule
+
+    matrix = [[0, 60], [60, 0]]
+    clients = [Client(service=30, windows=[(0, 40), (120, 200)], penalty=1000, location=1)]
+    vehicle = Vehicle(start=0, end=300)
+    routes = pyvrp_routes(clients, matrix, [vehicle], seconds=0.05)
+    assert routes == [[0]]
+    assert schedule(routes[0], clients, matrix, vehicle)[0][1] == 120

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from kehu.visits.routing import ProblemError, solve
+from kehu.visits.routing.solver import DEFAULT_TIME_LIMIT
 
 
 def clock(minutes: int) -> str:
@@ -21,7 +22,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("problem", help="the problem as a JSON file ('-' reads standard input)")
         parser.add_argument("--time-limit", type=float, default=None, metavar="SECONDS",
-                            help="seconds the search may take (default: one second)")
+                            help=f"seconds the search may take (default: {DEFAULT_TIME_LIMIT:g})")
         parser.add_argument("--json", action="store_true", help="print the plan as JSON")
 
     def handle(self, *args, **options) -> None:
