@@ -208,7 +208,7 @@ def pyvrp_routes(clients: list[Client], matrix: list[list[int]], vehicles: list[
         result = model.solve(MaxRuntime(max(0.0, seconds)), seed=seed, display=False, collect_stats=False,
                              initial_solution=start_from)
     found = result.best
-    if not found.is_feasible():
+    if not (found.is_feasible() and found.is_complete()):  # a window, the load or a required client
         return initial if initial else out
     free = {t: list(members) for t, members in enumerate(kinds.values())}
     for route in found.routes():
