@@ -12,17 +12,21 @@ the time it took, so the default budget went from 1 s to 0.18 s.
 
 On 30 seeded over-booked days, against the best of OR-Tools, VROOM and PyVRP given 30 s each:
 Kehu at 1 s (before) was worse on 1 day (day 14: PyVRP keeps one more B visit, 62,165 against
-64,151) and better on 1; now at 0.18 s it is equal or better on 28, worse on day 14 and, on a
-loaded machine, on one small day by minutes of travel (day 2: 7,170 against 7,153), with p95 about
-185 ms. More restarts (8 instead of 2), restarts from random constructions or from the best so far,
-swap-outs of one or two kept visits, a wider acceptance and PyVRP from Kehu's route for 0.05–0.2 s
-did not find day 14's better day reliably; VROOM at a lower exploration level as the start, or Kehu's
-own construction, was worse. PyVRP at 0.2 s from Kehu's start improved no day that the search misses.
+64,151), better on 1 and equal on 28, with p95 about 750 ms. Now at 0.18 s: p95 184 ms (median
+180 ms), equal or better on 27 days, worse on day 14 and, by minutes of travel, on days 2 (7,170
+against 7,153) and 24 (49,162 against 49,157), which the same search reaches with more time
+(``time_limit=1``: worse on day 14 only, p95 550–700 ms on the loaded machine). Tried and not
+kept, as no better on the same days: more restarts (8 instead of 2), restarts from random
+constructions or from the best so far, taking out one or two kept visits to put back last, a wider
+acceptance, Kehu's own construction or VROOM at a lower level as the start, VROOM in a second
+thread, and PyVRP from Kehu's route for 0.05–0.2 s. An exact labelling search (Python) took
+0.4–10 s a day.
 
 Several vehicles (Solomon's C101, R101, RC101): VROOM at exploration level 2, then PyVRP's hybrid
 genetic search (C++) from VROOM's routes for the rest of the budget reached the best known on all
-three 25-customer instances in 0.06–0.08 s and, in 9 s, on the 100-customer C101 and R101, with
-RC101 within 0.25 % (VROOM alone at level 5 in 9 s: RC101 4.9 % above).
+three 25-customer instances in 0.05–0.08 s and, in 9 s, on the 100-customer C101 and R101, and on
+RC101 in one run, 0.23 % above in another (VROOM alone at level 5, before: RC101 4.92 % above,
+and R101 with 25 customers in 0.10 s).
 """
 
 from __future__ import annotations
