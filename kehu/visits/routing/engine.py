@@ -211,9 +211,9 @@ def pyvrp_routes(clients: list[Client], matrix: list[list[int]], vehicles: list[
     if not (found.is_feasible() and found.is_complete()):  # a window, the load or a required client
         return initial if initial else out
     free = {t: list(members) for t, members in enumerate(kinds.values())}
-    for route in found.routes():
-        visits = [owners[a.idx] for a in route if a.is_client()]
-        out[free[route.vehicle_type()].pop(0)] = visits
+    for found_route in found.routes():
+        visits = [owners[a.idx] for a in found_route if a.is_client()]
+        out[free[found_route.vehicle_type()].pop(0)] = visits
     return out
 
 

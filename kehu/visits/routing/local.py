@@ -208,8 +208,8 @@ def descend(r: Route, route: list[int]) -> list[int]:
         # insert a skipped visit
         context = r.context(route)
         for k in skipped:
-            found = r.insertion(route, k, limit=clients[k].penalty, context=context)
-            if found:
+            found = r.insertion(route, k, limit=clients[k].penalty, context=context) if context else None
+            if found and context:
                 route = route[:found[1]] + [k] + route[found[1]:]
                 context = r.inserted(context, route, found[1])
                 improved = True
@@ -298,6 +298,8 @@ def recreate(r: Route, route: list[int], candidates: list[int], rng) -> list[int
         order = sorted(candidates, key=lambda k: -clients[k].penalty / max(1, effort[k]) * rng.uniform(0.8, 1.2))
     by_time = rng.random() < 0.3
     context = r.context(route)
+    if context is None:  # a route that breaks a window takes nothing more
+        return route
     for k in order:
         found = r.insertion(route, k, limit=clients[k].penalty, by_time=by_time, context=context)
         if found:

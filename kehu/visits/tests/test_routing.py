@@ -429,7 +429,7 @@ def test_times_after_an_insertion_agree_with_recomputing_them():
 # -- several vehicles ----------------------------------------------------------------------------
 
 
-def fleet_brute_force(clients, matrix, vehicles) -> int:
+def fleet_brute_force(clients, matrix, vehicles) -> int | None:
     """The least cost (travel + penalties left out; every required client visited) over every
     assignment of the clients to the vehicles or to none, each route in its best order."""
     from kehu.visits.routing.engine import route_travel, schedule
