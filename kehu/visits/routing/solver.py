@@ -12,10 +12,11 @@ the time it took, so the default budget went from 1 s to 0.18 s.
 
 On 30 seeded over-booked days, against the best of OR-Tools, VROOM and PyVRP given 30 s each:
 Kehu at 1 s (before) was worse on 1 day (day 14: PyVRP keeps one more B visit, 62,165 against
-64,151), better on 1 and equal on 28, with p95 about 750 ms. Now at 0.18 s: p95 184 ms (median
-180 ms), equal or better on 27 days, worse on day 14 and, by minutes of travel, on days 2 (7,170
-against 7,153) and 24 (49,162 against 49,157), which the same search reaches with more time
-(``time_limit=1``: worse on day 14 only, p95 550–700 ms on the loaded machine). Tried and not
+64,151), better on 1 and equal on 28, with p95 about 750 ms. Now at 0.18 s, with the machine's
+load average about 1–2: p95 181 ms (median 108 ms), better on 1 day, equal on 27, worse on day 14
+and on day 24 by 2 minutes of travel (49,159 against 49,157); with a load average about 6: p95
+184 ms, worse on days 14, 24 (5 minutes) and 2 (7,170 against 7,153), which the same search
+reaches with more time (``time_limit=1``: worse on day 14 only, p95 550–700 ms at that load). Tried and not
 kept, as no better on the same days: more restarts (8 instead of 2), restarts from random
 constructions or from the best so far, taking out one or two kept visits to put back last, a wider
 acceptance, Kehu's own construction or VROOM at a lower level as the start, VROOM in a second
