@@ -444,10 +444,9 @@ def credit_assess(*, account: CreditAccount, order: Order, today: datetime.date)
                    if r.outstanding > 0]
     overdue_amount = sum((r.outstanding for r in overdue), ZERO)
     limit = CreditLimit(pk=position["limit_id"], amount=position["limit_amount"]) if position["limit_id"] else None
-    policy = CreditPolicy(grace_days=grace)
     reasons = []
     if overdue:
-        reasons.append(_reason("overdue", {"n": len(overdue), "grace": policy.grace_days, "amount": f"¥{overdue_amount:,.2f}"},
+        reasons.append(_reason("overdue", {"n": len(overdue), "grace": grace, "amount": f"¥{overdue_amount:,.2f}"},
                                amount=overdue_amount, overdue_items=", ".join(f"{r.order.number} ({r.due_on})" for r in overdue[:10])))
     on_credit = order.payment_method != PaymentMethod.CASH
     if on_credit and account.frozen:

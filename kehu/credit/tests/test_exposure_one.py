@@ -12,7 +12,13 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from kehu.credit.models import UtilisationSnapshot
-from kehu.credit.selectors import credit_positions, limits_in_force, position_for_check
+from kehu.credit.selectors import (
+    POSITION_FIELDS,
+    _position_query,
+    credit_positions,
+    limits_in_force,
+    position_for_check,
+)
 from kehu.credit.services import credit_daily_review, limit_current, write_off_create
 from kehu.ledger.models import Order, OrderStatus, Receivable
 from kehu.ledger.selectors import customer_exposure, customers_exposure
@@ -38,7 +44,12 @@ def by_hand(customer) -> Decimal:
 def every_reader(org, customer) -> dict[str, Decimal]:
     today = timezone.localdate()
     with transaction.atomic():
-        locked = position_for_check(customer_id=customer.pk, today=today)["exposure"]
+        position = position_for_check(customer_id=customer.pk, today=today)
+        locked = position["exposure"]
+    # The check's statement, compiled once, reads what the ORM's own query reads, field by field.
+    orm = dict(zip(POSITION_FIELDS, _position_query(customer_id=customer.pk, today=today).get(), strict=True))
+    assert position == {"exposure": orm["exposure"], "earliest_due": orm["earliest_due"], "limit_id": orm["limit_id"],
+                        "limit_amount": orm["limit_amount"], "grace_days": orm["grace"]}
     client = APIClient()
     client.force_authenticate(org.cathy)
     api = client.get(f"/api/v1/credit/accounts/{customer.pk}")
