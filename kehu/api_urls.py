@@ -2,6 +2,7 @@
 
 import threading
 
+from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.urls import include, path
@@ -19,16 +20,24 @@ class OpenAPIView(SpectacularJSONAPIView):
     """
 
     _lock = threading.Lock()
-    _built: dict[tuple[str | None, str | None], tuple[dict, dict]] = {}
+    _built: dict[str, tuple[dict, dict]] = {}
+
+    def _get_version_parameter(self, request):
+        return None  # the API has one version; ?version= does not make another schema
 
     def _get_schema_response(self, request):
-        key = (self.api_version or request.version or self._get_version_parameter(request),
-               translation.get_language())
+        # One build per language Kehu speaks: ?lang= or a header naming anything else gets the
+        # default language's, so no reader can make the process build and keep more.
+        try:
+            language = translation.get_supported_language_variant(translation.get_language() or "")
+        except LookupError:
+            language = settings.LANGUAGE_CODE
         with self._lock:
-            if key not in self._built:
-                response = super()._get_schema_response(request)
-                self._built[key] = (response.data, dict(response.items()))
-        data, headers = self._built[key]
+            if language not in self._built:
+                with translation.override(language):
+                    response = super()._get_schema_response(request)
+                self._built[language] = (response.data, dict(response.items()))
+        data, headers = self._built[language]
         return Response(data=data, headers=headers)
 
 

@@ -183,3 +183,21 @@ def test_openapi_schema_served_to_concurrent_first_readers() -> None:
     assert [status for status, _body in results] == [200] * readers
     assert len({body for _status, body in results}) == 1
     assert json.loads(results[0][1])["paths"]["/api/v1/me"]
+
+
+def test_openapi_schema_builds_once_per_language_whatever_the_query() -> None:
+    """?lang= and ?version= with made-up values cannot make the process build and keep more schemas."""
+    from django.test import Client
+
+    from kehu.api_urls import OpenAPIView
+
+    OpenAPIView._built.clear()
+    client = Client()
+    bodies = {}
+    for query in ["", "?lang=x0", "?lang=x1", "?version=v9", "?version=v8&lang=x2", "?lang=en", "?lang=zh-hans"]:
+        response = client.get("/api/v1/openapi.json" + query)
+        assert response.status_code == 200, query
+        bodies[query] = response.content
+    assert len(OpenAPIView._built) <= 2
+    assert bodies["?lang=x0"] == bodies["?version=v9"] == bodies[""]
+    assert bodies["?lang=en"] != bodies["?lang=zh-hans"]  # each language still gets its own

@@ -22,7 +22,8 @@ class Route:
         # matrix keeps the triangle inequality (rounding can break it by a minute), so a gap shorter
         # than a visit's service minus this can never hold that visit
         grid = numpy.array(matrix, dtype=numpy.int64)[numpy.ix_(places, places)]
-        self.shortcut = max(0, int((grid[:, :, None] - grid[:, None, :] - grid.T[None, :, :]).max()))
+        # (one third place at a time: memory stays that of the matrix however many stops there are)
+        self.shortcut = max([0] + [int((grid - grid[:, [k]] - grid[[k], :]).max()) for k in range(len(places))])
         self.penalties = sum(c.penalty for c in clients)
         self.effort = [c.service + min((matrix[p][c.location] for p in places if p != c.location), default=0)
                        for c in clients]
