@@ -104,7 +104,7 @@ def _bad_setting(name: str) -> str:
 
 def config_from_settings() -> GeocoderConfig | None:
     """The configured geocoder, or None when there is none (or the name is not one Kehu knows);
-    GeocoderNotConfigured when its URL is not an http or https one."""
+    GeocoderNotConfigured when its URL is not an http or https one, or a number is not one."""
     from django.conf import settings
 
     provider = (getattr(settings, "KEHU_GEOCODER", "") or "").strip().lower()
