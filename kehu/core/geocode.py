@@ -19,6 +19,7 @@ only approximate.
 
 from __future__ import annotations
 
+import http.client
 import json
 import math
 import time
@@ -47,8 +48,14 @@ def provider_name(provider: str) -> str:
 # Precise answers by the provider's own word for their level; anything else is approximate.
 AMAP_PRECISE = {"门牌号", "兴趣点", "楼栋", "单元号", "楼层", "房间"}
 TIANDITU_PRECISE = {"门址", "兴趣点", "门牌号"}
+TIANDITU_NOT_FOUND = {"101"}  # "无结果"; any other non-zero status (or none) is a refusal
 NOMINATIM_PRECISE_RANK = 28  # place_rank 28–30: house numbers, buildings, points of interest
 USER_AGENT = "Kehu customer management (geocoding customer addresses)"
+
+
+class GeocoderNotConfigured(Exception):
+    """No geocoding service is configured, or its settings are unusable (the text never holds the
+    key or the URL)."""
 
 
 class GeocoderUnavailable(Exception):
@@ -74,20 +81,47 @@ class GeocoderConfig:
     timeout: float = 10.0
     interval: float = 0.0
 
+    def __post_init__(self) -> None:
+        if not _is_http_url(self.url):
+            raise GeocoderNotConfigured(_bad_setting("KEHU_GEOCODER_URL"))
+
+
+def _is_http_url(url: str) -> bool:
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and not any(c.isspace() for c in url)
+
+
+def _bad_setting(name: str) -> str:
+    from django.utils.translation import gettext as _
+
+    if name == "KEHU_GEOCODER_URL":
+        return _("The geocoding service's address (KEHU_GEOCODER_URL) must begin with http:// or https://.")
+    return _("%(setting)s must be a number of seconds.") % {"setting": name}
+
 
 def config_from_settings() -> GeocoderConfig | None:
-    """The configured geocoder, or None when there is none (or the name is not one Kehu knows)."""
+    """The configured geocoder, or None when there is none (or the name is not one Kehu knows);
+    GeocoderNotConfigured when its URL is not an http or https one, or a number is not one."""
     from django.conf import settings
 
     provider = (getattr(settings, "KEHU_GEOCODER", "") or "").strip().lower()
     if provider not in PROVIDERS:
         return None
     interval = str(getattr(settings, "KEHU_GEOCODER_INTERVAL", "") or "").strip()
+    try:
+        timeout = float(getattr(settings, "KEHU_GEOCODER_TIMEOUT", 10) or 10)
+    except (TypeError, ValueError):
+        raise GeocoderNotConfigured(_bad_setting("KEHU_GEOCODER_TIMEOUT")) from None
+    try:
+        pause = float(interval) if interval else (1.0 if provider == "nominatim" else 0.0)
+    except ValueError:
+        raise GeocoderNotConfigured(_bad_setting("KEHU_GEOCODER_INTERVAL")) from None
     return GeocoderConfig(
-        provider=provider, url=getattr(settings, "KEHU_GEOCODER_URL", "") or DEFAULT_URLS[provider],
-        key=getattr(settings, "KEHU_GEOCODER_KEY", "") or "",
-        timeout=float(getattr(settings, "KEHU_GEOCODER_TIMEOUT", 10) or 10),
-        interval=float(interval) if interval else (1.0 if provider == "nominatim" else 0.0))
+        provider=provider, url=(getattr(settings, "KEHU_GEOCODER_URL", "") or DEFAULT_URLS[provider]).strip(),
+        key=getattr(settings, "KEHU_GEOCODER_KEY", "") or "", timeout=timeout, interval=pause)
 
 
 class Geocoder:
@@ -113,17 +147,19 @@ class Geocoder:
             time.sleep(wait)
         self._last = time.monotonic()
         url = f"{self.config.url}?{urllib.parse.urlencode(params)}"
-        request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, "Accept": "application/json"})
+        # The URL holds the key and the address: no error text below repeats it (nor the exception's
+        # own text, which may), only the HTTP status or the exception's class name.
         try:
+            request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, "Accept": "application/json"})
             with urllib.request.urlopen(request, timeout=self.config.timeout) as response:  # noqa: S310 (configured URL)
                 body = response.read(2_000_000)
         except urllib.error.HTTPError as exc:
             raise GeocoderUnavailable(f"HTTP {exc.code}") from None
-        except (OSError, ValueError) as exc:  # refused, timed out, DNS, a malformed URL
-            raise GeocoderUnavailable(str(exc) or type(exc).__name__) from None
+        except (OSError, ValueError, http.client.HTTPException) as exc:  # refused, timed out, DNS, a garbled answer
+            raise GeocoderUnavailable(type(exc).__name__) from None
         try:
             return json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested too deep to read
             raise GeocoderBadAnswer("not JSON") from None
 
     # --- the providers ----------------------------------------------------------------------
@@ -136,7 +172,7 @@ class Geocoder:
         if not isinstance(body, dict):
             raise GeocoderBadAnswer("not an object")
         if str(body.get("status")) != "1":  # a refused key, a used-up quota: the whole run stops
-            raise GeocoderUnavailable(str(body.get("info") or body.get("infocode") or "refused"))
+            raise GeocoderUnavailable(_short(body.get("info") or body.get("infocode")) or "refused")
         geocodes = body.get("geocodes") or []
         if not isinstance(geocodes, list):
             raise GeocoderBadAnswer("geocodes is not a list")
@@ -158,9 +194,14 @@ class Geocoder:
         body = self._get({"ds": json.dumps({"keyWord": address}, ensure_ascii=False), "tk": self.config.key})
         if not isinstance(body, dict):
             raise GeocoderBadAnswer("not an object")
+        status = str(body.get("status", ""))
+        if status in TIANDITU_NOT_FOUND:
+            return None
+        if status != "0":  # a refused key or a used-up quota may come as HTTP 200: the whole run stops
+            raise GeocoderUnavailable(_short(body.get("msg")) or f"status {status or '?'}")
         location = body.get("location")
-        if str(body.get("status")) != "0" or not location:
-            return None  # Tianditu says "no result" with a non-zero status; a refused key is an HTTP error
+        if not location:
+            return None
         if not isinstance(location, dict):
             raise GeocoderBadAnswer("location is not an object")
         try:
@@ -183,6 +224,11 @@ class Geocoder:
         except (KeyError, TypeError, ValueError):
             raise GeocoderBadAnswer(f"place {first!r}") from None
         return GeoPoint(lat=lat, lng=lng, precise=rank >= NOMINATIM_PRECISE_RANK)
+
+
+def _short(text: Any) -> str:
+    """The service's own word for a refusal (INVALID_USER_KEY), kept short for a message."""
+    return str(text or "").strip()[:80]
 
 
 def _checked(lat: float, lng: float) -> tuple[float, float]:

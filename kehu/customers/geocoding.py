@@ -21,6 +21,7 @@ from kehu.core.geocode import (
     Geocoder,
     GeocoderBadAnswer,
     GeocoderConfig,
+    GeocoderNotConfigured,
     GeocoderUnavailable,
     config_from_settings,
 )
@@ -52,10 +53,11 @@ def geocode_candidates() -> QuerySet[Customer]:
 
 def geocode_customers(*, progress: Callable[[int, int | None], None] | None = None, limit: int | None = None,
                       config: GeocoderConfig | None = None) -> GeocodeOutcome:
-    """Geocode the candidates with the configured service (``config`` overrides the settings)."""
+    """Geocode the candidates with the configured service (``config`` overrides the settings);
+    GeocoderNotConfigured when there is none, or its settings are unusable."""
     config = config or config_from_settings()
     if config is None:
-        raise ValueError(_("No geocoding service is configured (KEHU_GEOCODER)."))
+        raise GeocoderNotConfigured(_("No geocoding service is configured (KEHU_GEOCODER)."))
     geocoder = Geocoder(config)
     rows = list(geocode_candidates().values_list("pk", "address", "city", "geo_source")[:limit])
     outcome = GeocodeOutcome(candidates=len(rows))

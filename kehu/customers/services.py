@@ -98,6 +98,11 @@ def _apply_customer_fields(customer: Customer, data: dict[str, Any], *, user: Us
 def _locate(customer: Customer, *, address_changed: bool, coordinates_given: bool) -> None:
     if coordinates_given and customer.lng is not None and customer.lat is not None:
         customer.geo_source = GeoSource.EXACT
+    if address_changed and customer.geo_source in ADDRESS_GEO_SOURCES:
+        # a position found from the old address is not this one's: the district table may place it
+        # again, and it is a geocoding candidate again
+        customer.lng = customer.lat = None
+        customer.geo_source = GeoSource.NONE
     if address_changed and customer.address:
         parsed = parse_address(customer.address)
         customer.province, customer.city, customer.district = parsed.province, parsed.city, parsed.district
@@ -108,9 +113,6 @@ def _locate(customer: Customer, *, address_changed: bool, coordinates_given: boo
             customer.region = _region_for_province(parsed.province)
     elif address_changed and not customer.address:
         customer.province = customer.city = customer.district = customer.adcode = ""
-        if customer.geo_source in ADDRESS_GEO_SOURCES:
-            customer.lng = customer.lat = None
-            customer.geo_source = GeoSource.NONE
 
 
 def _refresh_search(customer: Customer) -> None:

@@ -392,11 +392,11 @@ class CustomerImporter(Importer):
         """As customers.services._locate does for one, for many: each distinct address parsed once."""
         parsed_of = self.addresses.parse(c.address for c in customers)
         for c in customers:
+            if c.geo_source in ADDRESS_GEO_SOURCES:  # found from the old address: not this one's position
+                c.lng = c.lat = None
+                c.geo_source = GeoSource.NONE
             if not c.address:
                 c.province = c.city = c.district = c.adcode = ""
-                if c.geo_source in ADDRESS_GEO_SOURCES:
-                    c.lng = c.lat = None
-                    c.geo_source = GeoSource.NONE
                 continue
             parsed = parsed_of[c.address]
             c.province, c.city, c.district, c.adcode = parsed.province, parsed.city, parsed.district, parsed.adcode

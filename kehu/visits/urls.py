@@ -19,6 +19,7 @@ urlpatterns = [
     path("plans/<int:pk>/<str:action>/", views.plan_action, name="plan_action"),
     path("map/", views.sales_map, name="map"),
     path("map/geocode/", views.geocode, name="geocode"),
+    path("map/geocode/<int:pk>/", views.geocode_progress, name="geocode_progress"),
     path("adherence/", views.adherence, name="adherence"),
     path("policy/", views.policy, name="policy"),
     path("customers/<int:customer_pk>/opening-hours/", views.opening_hours, name="opening_hours"),

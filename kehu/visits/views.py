@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -15,6 +16,7 @@ from kehu.accounts.models import Role, User
 from kehu.accounts.permissions import can_manage_organisation
 from kehu.accounts.requests import AuthenticatedRequest
 from kehu.core.forms import apply_errors
+from kehu.core.models import Job
 from kehu.core.queries import get_or_404
 from kehu.customers.selectors import customer_visible
 
@@ -362,39 +364,81 @@ def sales_map(request: AuthenticatedRequest) -> HttpResponse:
 def _geocoding(request: AuthenticatedRequest) -> dict:
     """For an administrator with a geocoder configured: how many customers it can place, and the
     geocoding job asked for in ``?job=``."""
-    from kehu.core.geocode import config_from_settings, provider_name
-    from kehu.core.models import Job
+    from kehu.core.geocode import GeocoderNotConfigured, config_from_settings, provider_name
     from kehu.customers.geocoding import geocode_candidates
-    from kehu.customers.tasks import JOB_KIND
 
     user = request.user
     if not isinstance(user, User) or not can_manage_organisation(user):
         return {}
-    config = config_from_settings()
+    try:
+        config = config_from_settings()
+    except GeocoderNotConfigured as exc:  # its text names the setting, never the URL or the key
+        return {"geocoder_error": str(exc)}
     job = None
     if (request.GET.get("job") or "").isdigit():
-        job = Job.objects.filter(pk=int(request.GET["job"]), user=user, kind=JOB_KIND).first()
+        job = _geocode_jobs(user).filter(pk=int(request.GET["job"])).first()
     return {"geocoder": provider_name(config.provider) if config else "", "to_geocode": geocode_candidates().count() if config else 0,
-            "geocode_job": job, "geocode_poll": reverse("job_progress", args=[job.pk]) if job else ""}
+            "geocode_job": job}
+
+
+def _geocode_jobs(user: User) -> QuerySet[Job]:
+    from kehu.customers.tasks import JOB_KIND
+
+    return Job.objects.filter(user=user, kind=JOB_KIND)
 
 
 @login_required
 @require_POST
 def geocode(request: AuthenticatedRequest) -> HttpResponse:
-    """Start placing customers at their addresses with the configured geocoder, in the worker."""
+    """Start placing customers at their addresses with the configured geocoder, in the worker; one
+    run at a time (a second one would ask the service the same addresses again)."""
     from kehu.core import jobs
-    from kehu.core.geocode import config_from_settings
+    from kehu.core.geocode import GeocoderNotConfigured, config_from_settings
+    from kehu.core.models import JobStatus
     from kehu.customers.tasks import JOB_KIND
     from kehu.customers.tasks import geocode as geocode_task
 
     user = request.user
     if not isinstance(user, User) or not can_manage_organisation(user):
         raise PermissionDenied(_("Administrators start geocoding."))
-    if config_from_settings() is None:
+    try:
+        config = config_from_settings()
+    except GeocoderNotConfigured as exc:
+        messages.error(request, str(exc))
+        return redirect("visits:map")
+    if config is None:
         messages.error(request, _("No geocoding service is configured (KEHU_GEOCODER)."))
+        return redirect("visits:map")
+    jobs.sweep()  # a run whose worker died is no longer running
+    running = (Job.objects.filter(kind=JOB_KIND, status__in=[JobStatus.QUEUED, JobStatus.RUNNING])
+               .select_related("user").order_by("pk").first())
+    if running is not None:
+        if running.user_id == user.pk:
+            messages.error(request, _("Locating by address is already running; its progress is shown below."))
+            return redirect(f"{reverse('visits:map')}?job={running.pk}")
+        messages.error(request, _("Locating by address is already running, started by %(name)s at %(time)s; "
+                                  "try again when it has finished.") % {
+            "name": str(running.user) if running.user else "?",
+            "time": timezone.localtime(running.created_at).strftime("%H:%M")})
         return redirect("visits:map")
     job = jobs.start(kind=JOB_KIND, user=user, task=geocode_task)
     return redirect(f"{reverse('visits:map')}?job={job.pk}")
+
+
+@login_required
+def geocode_progress(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """The geocoding job on the map (visits/partials/geocode_job.html), polled while it runs."""
+    from kehu.core import jobs
+
+    user = request.user
+    if not isinstance(user, User) or not can_manage_organisation(user):
+        raise PermissionDenied(_("Administrators start geocoding."))
+    job = _geocode_jobs(user).filter(pk=pk).first()
+    if job is None:
+        raise Http404
+    if job.running and jobs.sweep(ids=[job.pk]):
+        job.refresh_from_db()
+    return render(request, "visits/partials/geocode_job.html", {"job": job})
 
 
 @login_required

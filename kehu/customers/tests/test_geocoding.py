@@ -16,7 +16,7 @@ from django.test import override_settings
 
 from kehu.core import jobs
 from kehu.core.crs import wgs84_to_gcj02
-from kehu.core.geocode import GeocoderConfig
+from kehu.core.geocode import GeocoderConfig, GeocoderNotConfigured, config_from_settings
 from kehu.core.models import JobStatus
 from kehu.customers.geocoding import geocode_candidates, geocode_customers
 from kehu.customers.models import Customer, GeoSource
@@ -33,7 +33,7 @@ LUJIAZUI = (31.239700, 121.499800)
 class FakeService:
     """What the server answers for each address (a function of the query), and what it was asked."""
 
-    answer: Callable[[dict[str, str]], tuple[int, bytes]]
+    answer: Callable[[dict[str, str]], tuple[int | None, bytes]]  # None: the bytes are the whole raw answer
     requests: list[dict] = field(default_factory=list)
     url: str = ""
 
@@ -48,6 +48,10 @@ def service() -> Iterator[FakeService]:
             query = {k: v[0] for k, v in urllib.parse.parse_qs(parsed.query).items()}
             fake.requests.append({"path": parsed.path, "query": query, "agent": self.headers.get("User-Agent", "")})
             status, body = fake.answer(query)
+            if status is None:  # not HTTP at all, or cut short
+                self.wfile.write(body)
+                self.close_connection = True
+                return
             self.send_response(status)
             self.send_header("Content-Type", "application/json; charset=utf-8")
             self.send_header("Content-Length", str(len(body)))
@@ -131,6 +135,18 @@ def test_amap_answers_are_converted_to_wgs84_and_sourced_by_precision(org, servi
     house.refresh_from_db()
     assert house.geo_source == GeoSource.DISTRICT
     assert house in geocode_candidates()
+    # an address the district table cannot place: the old geocoded position goes, not kept as precise
+    fresh = _customer(org.alice, "上海市黄浦区人民大道300号")
+    geocode_customers(config=_config(service, "amap", "/v3/geocode/geo"))
+    fresh.refresh_from_db()
+    road.refresh_from_db()
+    assert (fresh.geo_source, road.geo_source) == (GeoSource.GEOCODED, GeoSource.GEOCODED_AREA)
+    for customer in (fresh, road):
+        customer.refresh_from_db()
+        customer_update(user=org.alice, customer=customer, data={"address": "人民大道200号"})
+        customer.refresh_from_db()
+        assert (customer.lat, customer.lng, customer.geo_source) == (None, None, GeoSource.NONE)
+        assert customer in geocode_candidates()
 
 
 def test_tianditu_and_nominatim_answer_in_their_own_shapes(org, service):
@@ -214,6 +230,70 @@ def test_the_worker_job_reports_a_service_that_is_down(org, service, settings):
     job.refresh_from_db()
     assert job.result["geocoded"] == 5 and job.done == 5
     assert Customer.objects.filter(geo_source=GeoSource.GEOCODED).count() == 5
+
+
+def test_the_key_and_the_address_never_reach_the_job_or_the_logs(org, service, settings, caplog):
+    from kehu.customers.tasks import JOB_KIND, geocode
+
+    settings.TASKS, settings.KEHU_GEOCODER, settings.KEHU_GEOCODER_KEY = IMMEDIATE, "amap", "SECRET-KEY-42"
+    c = _customer(org.alice, "上海市黄浦区人民大道200号")
+    # a URL without its scheme is refused when the settings are read, naming the setting only
+    for url in ["restapi.amap.com/v3/geocode/geo", "https://restapi.amap.com /v3", "ftp://restapi.amap.com/geo"]:
+        settings.KEHU_GEOCODER_URL = url
+        with pytest.raises(GeocoderNotConfigured):
+            config_from_settings()
+        job = jobs.start(kind=JOB_KIND, user=org.ada, task=geocode)
+        job.refresh_from_db()
+        assert job.status == JobStatus.FAILED and "KEHU_GEOCODER_URL" in job.message
+        assert "SECRET" not in job.message and "restapi" not in job.message and "人民大道" not in job.message
+    # a request that fails on its way out says what failed, not where to
+    settings.KEHU_GEOCODER_URL = "http://127.0.0.1:99999/geo"  # no such port
+    job = jobs.start(kind=JOB_KIND, user=org.ada, task=geocode)
+    job.refresh_from_db()
+    assert job.status == JobStatus.DONE and job.result["failed"] == 1
+    for text in (job.message, json.dumps(job.result, ensure_ascii=False), caplog.text):
+        assert "SECRET" not in text and "人民大道" not in text and "99999" not in text
+    c.refresh_from_db()
+    assert c.geo_source == GeoSource.DISTRICT
+
+
+def test_a_garbled_answer_fails_one_customer_and_the_run_goes_on(org, service, settings):
+    from kehu.customers.tasks import JOB_KIND, geocode
+
+    settings.TASKS, settings.KEHU_GEOCODER, settings.KEHU_GEOCODER_KEY = IMMEDIATE, "amap", "k-123"
+    settings.KEHU_GEOCODER_URL = service.url + "/v3/geocode/geo"
+    garbled = {
+        "1号": (None, b"garbage\r\n\r\n"),  # not HTTP: BadStatusLine
+        "2号": (None, b"HTTP/1.0 200 OK\r\nContent-Length: 500\r\n\r\n{\"status\""),  # cut short: IncompleteRead
+        "3号": (200, b"[" * 100_000),  # too deep for json to read
+    }
+    service.answer = lambda q: garbled.get(q["address"][-2:]) or _amap(q)
+    customers = [_customer(org.alice, f"上海市黄浦区人民大道{n}号") for n in range(5)]
+    job = jobs.start(kind=JOB_KIND, user=org.ada, task=geocode)
+    job.refresh_from_db()
+    assert job.status == JobStatus.DONE
+    assert (job.result["geocoded"], job.result["failed"], job.result["stopped"]) == (2, 3, "")
+    sources = [Customer.objects.get(pk=c.pk).geo_source for c in customers]
+    assert sources == [GeoSource.GEOCODED, GeoSource.DISTRICT, GeoSource.DISTRICT, GeoSource.DISTRICT,
+                       GeoSource.GEOCODED]
+
+    # garbled every time: three in a row stop the run, and it says so
+    service.answer = lambda q: (None, b"garbage\r\n\r\n")
+    Customer.objects.filter(pk__in=[c.pk for c in customers]).update(geo_source=GeoSource.DISTRICT)
+    service.requests.clear()
+    job = jobs.start(kind=JOB_KIND, user=org.ada, task=geocode)
+    job.refresh_from_db()
+    assert job.status == JobStatus.DONE and job.result["failed"] == 5 and job.result["stopped"]
+    assert len(service.requests) == 3
+
+
+def test_tianditu_refusing_the_key_with_http_200_stops_the_run(org, service):
+    service.answer = lambda q: _json({"msg": "非法key", "status": "1"})
+    customers = [_customer(org.alice, f"上海市黄浦区人民大道{n}号") for n in range(5)]
+    outcome = geocode_customers(config=_config(service, "tianditu", "/geocoder"))
+    assert outcome.failed == 5 and "非法key" in outcome.stopped
+    assert len(service.requests) == 3
+    assert all(Customer.objects.get(pk=c.pk).geo_source == GeoSource.DISTRICT for c in customers)
 
 
 @override_settings(TASKS=IMMEDIATE, KEHU_GEOCODER="")

@@ -9,7 +9,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from kehu.credit.models import AuditEntry
-from kehu.customers.models import Contact, Customer, Lifecycle
+from kehu.customers.geocoding import geocode_candidates
+from kehu.customers.models import Contact, Customer, GeoSource, Lifecycle
 from kehu.dataio.models import ImportMapping
 from kehu.dataio.services import import_file, mapping_save
 from kehu.ledger.models import Order, OrderLine, Payment, Product, Receivable
@@ -70,6 +71,20 @@ def test_changed_rows_update(org):
     moved = Customer.objects.get(code="C001")
     assert moved.province == "北京市" and "北京市海淀区" in moved.search_text
     assert Customer.objects.get(code="C003").owner == org.alice
+
+
+def test_a_changed_address_drops_a_geocoded_position(org):
+    run(org.sam, "customers", CUSTOMERS, commit=True)
+    Customer.objects.filter(code__in=["C001", "C003"]).update(
+        lat=Decimal("31.2"), lng=Decimal("121.6"), geo_source=GeoSource.GEOCODED)
+    rows = [r[:] for r in CUSTOMERS]
+    rows[1][4] = "张江路1号"  # the district table cannot place it: no position until geocoded again
+    run(org.sam, "customers", rows, commit=True)
+    moved = Customer.objects.get(code="C001")
+    assert (moved.lat, moved.lng, moved.geo_source) == (None, None, GeoSource.NONE)
+    assert moved in geocode_candidates()
+    kept = Customer.objects.get(code="C003")  # its address did not change
+    assert (kept.lat, kept.geo_source) == (Decimal("31.200000"), GeoSource.GEOCODED)
 
 
 def test_failing_last_row_leaves_nothing_behind(org):

@@ -4,8 +4,10 @@ administrator starting the geocoding job from the map."""
 from django.test import Client
 from django.urls import reverse
 
+from kehu.accounts.models import Role
 from kehu.customers.models import Customer, GeoSource
 from kehu.customers.tests.test_geocoding import IMMEDIATE, _amap, service  # noqa: F401 (the fixture)
+from kehu.testing import UserFactory
 from kehu.visits.selectors import map_points
 from kehu.visits.services import checkin_distance, policy_current
 from kehu.visits.tests.factories import graded_customer
@@ -57,3 +59,53 @@ def test_an_administrator_geocodes_from_the_map(org, service, settings):  # noqa
         GeoSource.GEOCODED, GeoSource.GEOCODED_AREA}
     # someone else's job number shows nothing
     assert "Placed at their address" not in _client(org.sid).get(response["Location"]).content.decode()
+
+
+def test_one_geocoding_run_at_a_time_and_its_counts_are_polled(org, service, settings):  # noqa: F811
+    from kehu.core import jobs
+    from kehu.core.models import Job, JobStatus
+    from kehu.customers.tasks import JOB_KIND
+    from kehu.customers.tasks import geocode as geocode_task
+
+    settings.KEHU_GEOCODER, settings.KEHU_GEOCODER_KEY = "amap", "k-123"
+    settings.KEHU_GEOCODER_URL = service.url + "/v3/geocode/geo"
+    service.answer = _amap
+    graded_customer(org.alice, "A", exact=False, address="上海市黄浦区人民大道200号")
+    waiting = jobs.start(kind=JOB_KIND, user=org.ada, task=geocode_task)  # the database backend: it waits
+    assert waiting.status == JobStatus.QUEUED
+    admin = _client(org.ada)
+    response = admin.post(reverse("visits:geocode"), follow=True)
+    assert Job.objects.filter(kind=JOB_KIND).count() == 1  # no second run
+    assert response.redirect_chain[-1][0].endswith(f"?job={waiting.pk}")
+    page = response.content.decode()
+    assert "Locating by address is already running" in page
+    poll = reverse("visits:geocode_progress", args=[waiting.pk])
+    assert f'hx-get="{poll}"' in page
+    # another administrator is told who started it
+    other = UserFactory.create(username="ann", role=Role.ADMIN)
+    other_client = _client(other)
+    response = other_client.post(reverse("visits:geocode"), follow=True)
+    assert Job.objects.filter(kind=JOB_KIND).count() == 1
+    assert f"started by {org.ada}" in response.content.decode()
+    assert other_client.get(poll).status_code == 404  # not theirs to watch
+    assert _client(org.alice).get(poll).status_code == 403
+
+    # the polled part carries the counts and the reason it stopped, once the run ends
+    running = admin.get(poll).content.decode()
+    assert f'hx-get="{poll}"' in running and "Placed at their address" not in running
+    with jobs.running(waiting.pk) as run:
+        run.result = {"geocoded": 1, "approximate": 0, "not_found": 0, "failed": 4,
+                      "stopped": "The service did not answer; stopped."}
+    done = admin.get(poll).content.decode()
+    assert "hx-get" not in done
+    assert "Placed at their address: 1; at their street or area (approximate): 0; not found: 0; failed" in done
+    assert "The service did not answer; stopped." in done
+
+
+def test_a_geocoder_url_without_scheme_is_shown_without_the_key(org, settings):
+    settings.KEHU_GEOCODER, settings.KEHU_GEOCODER_KEY = "amap", "SECRET-KEY-42"
+    settings.KEHU_GEOCODER_URL = "restapi.amap.com/v3/geocode/geo"
+    page = _client(org.ada).get(reverse("visits:map")).content.decode()
+    assert "KEHU_GEOCODER_URL" in page and "SECRET" not in page and "restapi" not in page
+    response = _client(org.ada).post(reverse("visits:geocode"), follow=True)
+    assert "must begin with http:// or https://" in response.content.decode()

@@ -12,7 +12,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from kehu.core.geocode import config_from_settings
+from kehu.core.geocode import GeocoderNotConfigured, config_from_settings
 from kehu.customers.geocoding import geocode_customers
 
 
@@ -43,7 +43,10 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="Print one JSON object.")
 
     def handle(self, *args, **options):
-        config = config_from_settings()
+        try:
+            config = config_from_settings()
+        except GeocoderNotConfigured as exc:
+            raise CommandError(str(exc)) from None
         if config is None:
             raise CommandError("No geocoding service is configured: set KEHU_GEOCODER to amap, tianditu or nominatim.")
         if options["limit"] is not None and options["limit"] < 1:
