@@ -31,7 +31,7 @@ SMALL = DemoOptions(customers=60, order_lines=2000, today=datetime.date(2026, 11
 PDF = b"%PDF-1.4\n\x00\xff\xfe binary \x00 attachment\n"
 
 
-def build_with_attachment() -> None:
+def build_with_attachment():
     build_demo(SMALL)
     investigation = Investigation.objects.order_by("pk").first()
     InvestigationAttachment.objects.create(investigation=investigation, name="营业执照.pdf",
