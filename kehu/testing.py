@@ -8,8 +8,11 @@ ada the admin.
 
 import datetime
 import itertools
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any, TypeVar
 
 import factory
 
@@ -17,6 +20,8 @@ from kehu.accounts.models import Region, Role, Team, User
 from kehu.customers.models import Contact, Customer, Industry, Lifecycle
 from kehu.customers.services import customer_create
 from kehu.ledger.models import Product
+
+T = TypeVar("T")
 
 PASSWORD = "kehu-test-Pass-1"
 _seq = itertools.count(1)
@@ -130,3 +135,28 @@ def grant_limit(customer: Customer, amount: str | Decimal = "100000", *, terms: 
         approver = User.objects.filter(role=Role.SENIOR).order_by("pk").first()
         assert approver is not None, "grant_limit needs a senior manager to approve"
     return application_decide(user=approver, application=application, approve=True)
+
+
+@contextmanager
+def shared_rows(django_db_blocker: Any, build: Callable[[], T]) -> Iterator[T]:
+    """Rows built once for every test of a module (or class) that reads them, as Django's
+    `TestCase.setUpTestData` does: built in a transaction rolled back when the last of those tests
+    is done, while each test's own writes roll back to its savepoint as usual. For a module-scoped
+    fixture; a test in the same module that needs an empty database must not run beside it."""
+    from django.db import transaction
+
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            value = build()
+        except BaseException:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+            raise
+    try:
+        yield value
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
 
-from kehu.testing import grant_limit, make_customer
+from kehu.testing import build_org, grant_limit, make_customer, shared_rows
 from kehu.wsgi import application
 
 pytestmark = pytest.mark.django_db
@@ -39,8 +39,20 @@ def keep_the_test_connection():
     request_finished.connect(close_old_connections)
 
 
+@pytest.fixture(scope="module")
+def book(django_db_setup, django_db_blocker, who):
+    """The caller's token on the data below, built once per caller for every operation; each
+    operation's writes are rolled back to it."""
+    with shared_rows(django_db_blocker, lambda: fill_book(build_org(), who)) as key:
+        yield key
+
+
 @pytest.fixture
-def token(org, who):
+def token(book, db):
+    return book
+
+
+def fill_book(org, who) -> str:
     from rest_framework.authtoken.models import Token
 
     from kehu.accounts.services import notify
@@ -78,7 +90,7 @@ def token(org, who):
     return Token.objects.get_or_create(user=user)[0].key
 
 
-@pytest.mark.parametrize("who", ["ada", "alice"])
+@pytest.mark.parametrize("who", ["ada", "alice"], scope="module")
 @schema.parametrize()
 @settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=True,
           suppress_health_check=list(HealthCheck), database=None)

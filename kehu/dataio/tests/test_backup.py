@@ -23,6 +23,7 @@ from kehu.customers.models import Customer
 from kehu.dataio.backup import BackupError, backup, restore
 from kehu.demo.builder import DemoOptions, build_demo
 from kehu.ledger.models import Order, OrderLine
+from kehu.testing import shared_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -30,12 +31,23 @@ SMALL = DemoOptions(customers=60, order_lines=2000, today=datetime.date(2026, 11
 PDF = b"%PDF-1.4\n\x00\xff\xfe binary \x00 attachment\n"
 
 
-@pytest.fixture
-def demo():
+def build_with_attachment():
     build_demo(SMALL)
     investigation = Investigation.objects.order_by("pk").first()
     InvestigationAttachment.objects.create(investigation=investigation, name="营业执照.pdf",
                                            content_type="application/pdf", size=len(PDF), data=PDF)
+
+
+@pytest.fixture(scope="module")
+def demo_rows(django_db_setup, django_db_blocker):
+    """One demo company for the module; each test's changes to it are rolled back."""
+    with shared_rows(django_db_blocker, build_with_attachment):
+        yield
+
+
+@pytest.fixture
+def demo(demo_rows, db):
+    pass
 
 
 def figures(manifest: dict) -> dict:
