@@ -42,10 +42,12 @@ def sales_rollup_apply(*, customer_id: int, month: datetime.date, delta: Decimal
         )
 
 
-def order_rollup_count(*, order: Order, sign: int) -> None:
+def order_rollup_count(*, order: Order, sign: int, total: Decimal | None = None) -> None:
     """An order starts (+1) or stops (-1) counting as sales; called inside the state change's
-    transaction, so the total read here is the one of the row the status change locked."""
-    total = Order.objects.values_list("total", flat=True).get(pk=order.pk)
+    transaction, so the total read here is the one of the row the status change locked. ``total``:
+    the total the status change itself compared and set on (nothing to read then)."""
+    if total is None:
+        total = Order.objects.values_list("total", flat=True).get(pk=order.pk)
     sales_rollup_apply(customer_id=order.customer_id, month=order.order_date, delta=total * sign)
 
 

@@ -216,7 +216,7 @@ def order_mark_confirmed(*, order: Order, expect_total: Decimal | None = None) -
     """The ledger's own state change; the confirm step (credit) owns the check that comes first."""
     order = _transition(order, allowed_from={OrderStatus.DRAFT, OrderStatus.HELD}, to=OrderStatus.CONFIRMED,
                         expect_total=expect_total, confirmed_at=timezone.now())
-    order_rollup_count(order=order, sign=1)
+    order_rollup_count(order=order, sign=1, total=expect_total)
     # A customer is never made a prospect again, so one already a customer needs no statement.
     if "customer" not in order._state.fields_cache or order.customer.lifecycle == Lifecycle.PROSPECT:
         customers_promote_on_order(customer_ids=[order.customer_id])
