@@ -212,3 +212,20 @@ def test_adherence_export_by_role(client, org, work, name):
     assert (str(org.alice) in body) == (name in SEES_ALICE)
     xlsx = c.get(reverse("visits:adherence"), {"from": "2026-11-01", "to": "2026-11-30", "format": "xlsx"})
     assert xlsx.status_code == 200 and b"".join(xlsx.streaming_content)[:2] == b"PK"
+
+
+@pytest.mark.parametrize("name", EVERYONE)
+def test_geocoding_start_and_progress_by_role(client, org, name):
+    """Only an administrator starts geocoding or watches its run; everyone else is refused both."""
+    from kehu.core import jobs
+    from kehu.customers.tasks import JOB_KIND
+    from kehu.customers.tasks import geocode as geocode_task
+
+    run = jobs.start(kind=JOB_KIND, user=org.ada, task=geocode_task)
+    c = _client(client, org, name)
+    start = c.post(reverse("visits:geocode"))
+    progress = c.get(reverse("visits:geocode_progress", args=[run.pk]))
+    if name == "ada":
+        assert (start.status_code, progress.status_code) == (302, 200)
+    else:
+        assert (start.status_code, progress.status_code) == (403, 403)
