@@ -75,9 +75,11 @@ class _CompiledPosition:
     def __init__(self, using: str) -> None:
         compiler = _position_query(customer_id=_ANY_CUSTOMER, today=_ANY_DAY).query.get_compiler(using=using)
         self.sql, params = compiler.as_sql()
+        # the day arrives as a date or already adapted (SQLite passes it as text)
+        day_forms = (_ANY_DAY, connections[using].ops.adapt_datefield_value(_ANY_DAY))
         self.slots = [(i, "customer" if p == _ANY_CUSTOMER else "day") for i, p in enumerate(params)
-                      if p in (_ANY_CUSTOMER, _ANY_DAY)]
-        if sorted(kind for _i, kind in self.slots).count("customer") != 1:
+                      if p == _ANY_CUSTOMER or p in day_forms]
+        if [kind for _i, kind in self.slots].count("customer") != 1:
             raise AssertionError("the position statement must name the customer once")
         self.params = list(params)
         self.compiler = compiler
@@ -87,13 +89,9 @@ class _CompiledPosition:
 
     def read(self, connection, *, customer_id: int, today: datetime.date) -> tuple:
         values: dict[str, Any] = {"customer": customer_id, "day": connection.ops.adapt_datefield_value(today)}
-        day_stand_in = connection.ops.adapt_datefield_value(_ANY_DAY)
         params = list(self.params)
         for index, kind in self.slots:
             params[index] = values[kind]
-        for index, param in enumerate(params):  # a backend that passes the day already adapted
-            if param == day_stand_in:
-                params[index] = values["day"]
         with connection.cursor() as cursor:
             cursor.execute(self.sql, params)
             rows = cursor.fetchall()
