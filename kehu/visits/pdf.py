@@ -2,6 +2,7 @@
 customer's card, rendered by WeasyPrint with the server's CJK fonts."""
 
 import datetime
+import math
 
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -17,17 +18,22 @@ from .models import DayRoute, EntryStatus
 
 def route_svg(points: list[tuple[float, float, str, str]], base: tuple[float, float], width: int = 640,
               height: int = 300) -> dict:
-    """The day's stops and route projected onto a box (no tiles: paper needs no tile server)."""
+    """The day's stops and route projected onto a box (no tiles: paper needs no tile server), north
+    up, with one scale for both directions (a degree of longitude is cos(latitude) of a degree of
+    latitude), centred."""
     lats = [p[0] for p in points] + [base[0]]
     lngs = [p[1] for p in points] + [base[1]]
     lat_lo, lat_hi, lng_lo, lng_hi = min(lats), max(lats), min(lngs), max(lngs)
+    squeeze = math.cos(math.radians((lat_lo + lat_hi) / 2))
     span_lat = max(lat_hi - lat_lo, 0.005)
-    span_lng = max(lng_hi - lng_lo, 0.005)
+    span_x = max((lng_hi - lng_lo) * squeeze, 0.005)
     pad = 24
+    scale = min((width - 2 * pad) / span_x, (height - 2 * pad) / span_lat)
+    left = (width - (lng_hi - lng_lo) * squeeze * scale) / 2
+    top = (height - (lat_hi - lat_lo) * scale) / 2
 
     def xy(lat: float, lng: float) -> tuple[float, float]:
-        return (round(pad + (lng - lng_lo) / span_lng * (width - 2 * pad), 1),
-                round(height - pad - (lat - lat_lo) / span_lat * (height - 2 * pad), 1))
+        return (round(left + (lng - lng_lo) * squeeze * scale, 1), round(top + (lat_hi - lat) * scale, 1))
 
     colours = {"A": "#c0392b", "B": "#e67e22", "C": "#607d8b", "P": "#2e86c1"}
     stops = [{"x": xy(lat, lng)[0], "y": xy(lat, lng)[1], "label": label, "colour": colours.get(grade, "#607d8b")}
