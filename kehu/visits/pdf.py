@@ -3,6 +3,7 @@ customer's card, rendered by WeasyPrint with the server's CJK fonts."""
 
 import datetime
 import math
+from decimal import Decimal
 
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -10,7 +11,8 @@ from django.utils import timezone
 from kehu.accounts.models import User
 from kehu.credit.selectors import credit_positions
 from kehu.customers.selectors import customer_visible
-from kehu.ledger.models import Order, OrderStatus
+from kehu.engagement.models import Touchpoint, TouchStatus
+from kehu.ledger.models import Order, OrderStatus, Receivable
 
 from . import selectors, services
 from .models import DayRoute, EntryStatus
@@ -62,6 +64,15 @@ def day_sheet_context(*, viewer: User, person: User, date: datetime.date) -> dic
     for order in Order.objects.filter(customer_id__in=ids, status=OrderStatus.HELD).order_by("id"):
         held.setdefault(order.customer_id, []).append(order)
     last = selectors.last_visits(customer_ids=ids)
+    overdue: dict[int, dict] = {}
+    for receivable in (Receivable.objects.filter(customer_id__in=ids, settled_on__isnull=True, due_on__lt=date)
+                       .order_by("due_on", "id")):
+        owed = overdue.setdefault(receivable.customer_id, {"amount": Decimal(0), "days": (date - receivable.due_on).days})
+        owed["amount"] += receivable.outstanding
+    touches: dict[int, list[Touchpoint]] = {}
+    for touch in (Touchpoint.objects.filter(customer_id__in=ids, status=TouchStatus.PLANNED)
+                  .order_by("planned_on", "id")):
+        touches.setdefault(touch.customer_id, []).append(touch)
     cards = []
     for n, (entry, stop) in enumerate(ordered, start=1):
         c = entry.customer
@@ -70,6 +81,7 @@ def day_sheet_context(*, viewer: User, person: User, date: datetime.date) -> dic
             "time": f"{stop['start'] // 60:02d}:{stop['start'] % 60:02d}–{stop['end'] // 60:02d}:{stop['end'] % 60:02d}" if stop else "",
             "contacts": list(c.contacts.all()[:4]), "needs": list(c.needs.all()[:5]),
             "credit": positions.get(c.pk), "held": held.get(c.pk, []), "last": last.get(c.pk, []),
+            "overdue": overdue.get(c.pk), "touches": touches.get(c.pk, [])[:3],
             "open": [e for e in c.plan_entries.filter(status=EntryStatus.PLANNED, date__gt=date).order_by("date")[:3]],
         })
     base = services.rep_base_point(person, [card["customer"] for card in cards])

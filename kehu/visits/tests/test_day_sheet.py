@@ -12,8 +12,10 @@ from django.utils import translation
 
 from kehu.credit.services import credit_freeze
 from kehu.customers.models import CustomerNeed, NeedCategory
-from kehu.ledger.models import OrderStatus
-from kehu.ledger.services import order_confirm, order_create
+from kehu.engagement.models import TouchMethod
+from kehu.engagement.services import touchpoint_plan
+from kehu.ledger.models import OrderStatus, Receivable
+from kehu.ledger.services import order_confirm, order_create, order_deliver, order_invoice
 from kehu.testing import grant_limit, make_contact
 from kehu.visits.models import PlanEntry, PlanKind, RepBase
 from kehu.visits.pdf import day_sheet_context, day_sheet_pdf, route_svg
@@ -44,7 +46,17 @@ def day(org):
         user=org.alice, customer=first, payment_method="credit",
         lines=[{"product": org.product, "quantity": "1", "unit_price": "5000"}]))
     assert held.status == OrderStatus.HELD
+    grant_limit(second, "50000", terms=30)
+    with time_machine.travel(datetime.datetime(2026, 10, 9, 10, 0, tzinfo=EARLIER.tzinfo), tick=False):
+        sold = order_confirm(user=org.alice, order=order_create(
+            user=org.alice, customer=second, payment_method="credit",
+            lines=[{"product": org.product, "quantity": "1", "unit_price": "2345.60"}]))
+        order_invoice(user=org.alice, order=order_deliver(user=org.alice, order=sold))  # due 30 days on
+    overdue_days = (DAY - Receivable.objects.get(order=sold).due_on).days
+    assert overdue_days > 0
     credit_freeze(user=org.cathy, customer=second, reason="逾期九十天未回款")
+    touchpoint_plan(user=org.alice, customer=second, data={"method": TouchMethod.CALL, "planned_on": DAY + datetime.timedelta(days=2),
+                                                           "notes": "电话确认付款日期"}, today=DAY)
     with time_machine.travel(EARLIER, tick=False):
         earlier = visit_check_in(user=org.alice, customer=first, lat=float(first.lat), lng=float(first.lng))
         visit_log(user=org.alice, visit=earlier, outcome="progress", next_step="送试用装")
@@ -54,7 +66,7 @@ def day(org):
         plan_entry_add(user=org.alice, plan=plan, customer=second, date=DAY, goal="催收货款")
         plan_entry_add(user=org.alice, plan=plan, customer=first, date=DAY + datetime.timedelta(days=1), goal="回访试用效果")
         route = day_route_compute(user=org.alice, date=DAY)
-    return {"first": first, "second": second, "held": held, "route": route}
+    return {"first": first, "second": second, "held": held, "route": route, "overdue_days": overdue_days}
 
 
 def _text(pdf: bytes, tmp_path) -> str:
@@ -75,8 +87,13 @@ def test_the_day_sheet_carries_route_and_every_card_in_chinese(org, day, tmp_pat
         assert label in text and label.isascii() is False, label
     first, second = day["first"], day["second"]
     for value in (first.name, second.name, first.code, "王建国", "13800138000", "壳牌", day["held"].number,
-                  "逾期九十天未回款", "送试用装", "2026-11-12", "回访试用效果", "2026-11-27", "介绍新品长城柴油机油", "催收货款"):
+                  "逾期九十天未回款", "送试用装", "2026-11-12", "回访试用效果", "2026-11-27", "介绍新品长城柴油机油", "催收货款",
+                  "2026-11-28", "电话确认付款日期"):
         assert value in text, value
+    with translation.override("zh-hans"):
+        owed = translation.gettext("overdue ¥%(amount)s, the oldest %(days)s days past due") % {
+            "amount": "2,345.60", "days": day["overdue_days"]}
+    assert owed in text
     for stop in day["route"].plan["route"]:  # each routed visit with its start and end
         start, end = stop["start"], stop["end"]
         assert f"{start // 60:02d}:{start % 60:02d}–{end // 60:02d}:{end % 60:02d}" in text
