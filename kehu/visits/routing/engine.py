@@ -47,6 +47,21 @@ def start_in(arrival: int, service: int, windows: list[tuple[int, int]]) -> int 
     return None
 
 
+def start_spans(windows: list[tuple[int, int]], service: int) -> list[tuple[int, int]]:
+    """The minutes a visit of ``service`` may start in, as sorted, disjoint (first, last) spans: one
+    per window that can hold it, overlapping ones merged (solvers refuse overlapping windows)."""
+    spans: list[tuple[int, int]] = []
+    for opens, closes in sorted(windows):
+        last = closes - service
+        if last < opens:
+            continue  # the visit is longer than this window
+        if spans and opens <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], max(spans[-1][1], last))
+        else:
+            spans.append((opens, last))
+    return spans
+
+
 def schedule(route: list[int], clients: list[Client], matrix: list[list[int]], vehicle: Vehicle
              ) -> list[tuple[int, int, int]] | None:
     """(arrival, start, end) per client of ``route`` (client indices) leaving at the earliest, or None
@@ -110,7 +125,7 @@ def vroom_routes(clients: list[Client], matrix: list[list[int]], vehicles: list[
     top = max((c.penalty for c in clients), default=0) or 1
     jobs = []
     for index, c in enumerate(clients):
-        windows = [vroom.TimeWindow(o, cl - c.service) for o, cl in c.windows if cl - c.service >= o]
+        windows = [vroom.TimeWindow(first, last) for first, last in start_spans(c.windows, c.service)]
         if not windows:
             continue
         priority = 100 if c.required else min(100, max(0, round(100 * c.penalty / top)))
@@ -163,7 +178,7 @@ def pyvrp_routes(clients: list[Client], matrix: list[list[int]], vehicles: list[
     owners: list[int] = []  # PyVRP client -> our client
     copies: dict[int, list[tuple[int, int, int]]] = {}  # our client -> (PyVRP index, open, latest start)
     for index, c in enumerate(clients):
-        windows = [(o, cl - c.service) for o, cl in c.windows if cl - c.service >= o]
+        windows = start_spans(c.windows, c.service)
         if not windows:
             continue
         group = model.add_client_group(required=c.required) if len(windows) > 1 else None

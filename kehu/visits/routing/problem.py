@@ -147,13 +147,23 @@ def parse_problem(data: object) -> Problem:
                 if closes < opens:
                     raise ProblemError(f"{at}: the window ends ({closes}) before it opens ({opens})")
                 windows.append((opens, closes))
-            windows.sort()
+            windows = _merged(windows, service)
         stops.append(Stop(stop_id, lat, lon, service, tuple(windows), round(penalty)))
 
     matrix = None
     if has_matrix:
         matrix = _parse_matrix(data["travel_min"], len(stops) + 1)
     return Problem(start, end, base.get("id"), base_lat, base_lon, stops, matrix)
+
+
+def _merged(windows: list[tuple[int, int]], service: int) -> list[tuple[int, int]]:
+    """The windows sorted, with those whose possible starts overlap made one: the same starts, and
+    the whole visit still inside one window. Windows shorter than the visit stay only when no
+    window can hold it (so the plan can say why it is skipped)."""
+    from .engine import start_spans
+
+    spans = start_spans(windows, service)
+    return [(first, last + service) for first, last in spans] if spans else sorted(windows)
 
 
 def _parse_matrix(raw: object, size: int) -> list[list[int]]:

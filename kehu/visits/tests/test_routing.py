@@ -85,6 +85,22 @@ def test_lunch_closure_moves_visits_around_it():
     assert len(plan["route"]) == 8  # 8 × (40 + 10) fits in 180 + 240 minutes
 
 
+def test_overlapping_or_unsorted_windows_are_taken_as_given_without_a_traceback():
+    # [510, 720] and [600, 800] overlap: a 60-minute visit may start from 510 to 740, and the solvers,
+    # which refuse overlapping windows, get that one span.
+    parsed = parse_problem(problem([stop("o", service=60, windows=[[600, 800], [510, 720]])]))
+    assert parsed.stops[0].windows == ((510, 800),)
+    # A 150-minute visit: starts 510–570 or 600–650 stay apart, so do the windows.
+    parsed = parse_problem(problem([stop("o", service=150, windows=[[600, 800], [510, 720]])]))
+    assert parsed.stops[0].windows == ((510, 720), (600, 800))
+    # Arriving at 680, a 60-minute visit cannot end by 720 but fits the overlapping [600, 800]; the
+    # plan (verified against the windows as given) takes it there.
+    plan = solve(problem([stop("a", service=60, windows=[[600, 800], [480, 720]], penalty=5000)], [[0, 200], [200, 0]]),
+                 time_limit=0.1)
+    visit = by_id(plan)["a"]
+    assert visit["start"] == 680 and visit["end"] == 740 and plan["skipped"] == []
+
+
 def test_the_day_is_kept_start_and_end():
     # 12 visits of 50 minutes with 10 minutes between them cannot all fit in 480–1080 (600 minutes).
     stops = [stop(f"S{i}", service=50) for i in range(12)]
