@@ -1,12 +1,15 @@
 """Customers placed at their addresses on their own: a save or an import that leaves customers without
 a position of their own queues a geocoding run for them once it commits (when a geocoder is
-configured), and the worker places them — against the real HTTP server of test_geocoding."""
+configured), and the worker places them — against the real HTTP server of test_geocoding. The
+database work commits here, as in a request, so what waits for a commit runs, and the worker
+(`kehu worker --batch`, in this process) finds the queued task as it would in its own."""
 
 import json
 from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
+from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
@@ -23,6 +26,8 @@ from kehu.dataio.services import import_file
 from kehu.dataio.tests.files import xlsx
 from kehu.testing import make_customer
 
+pytestmark = pytest.mark.django_db(transaction=True)
+
 HOUSE = "上海市黄浦区人民大道200号"
 ROAD = "上海市浦东新区陆家嘴环路"
 
@@ -34,12 +39,6 @@ def geocoder(service, settings):  # noqa: F811
     settings.KEHU_GEOCODER_URL = service.url + "/v3/geocode/geo"
     service.answer = _amap
     return service
-
-
-@pytest.fixture
-def committed(django_capture_on_commit_callbacks):
-    """Runs what waits for the commit, as a real commit would (the test's transaction never commits)."""
-    return lambda: django_capture_on_commit_callbacks(execute=True)
 
 
 def _queued() -> list[Job]:
@@ -55,9 +54,10 @@ def _work() -> None:
     call_command("worker", "--batch", "--interval", "0")
 
 
-def test_a_new_customer_is_placed_by_the_worker_after_the_commit(org, geocoder, committed, caplog):
-    with committed():
+def test_a_new_customer_is_placed_by_the_worker_after_the_commit(org, geocoder, caplog):
+    with transaction.atomic():
         house = make_customer(org.alice, address=HOUSE)
+        assert not Job.objects.exists()  # queued when the save commits, not before
     [job] = _queued()
     assert _scope(job) == [house.pk] and job.total == 1 and job.user == org.alice
     assert geocoder.requests == []  # the save did not wait for the service
@@ -75,67 +75,58 @@ def test_a_new_customer_is_placed_by_the_worker_after_the_commit(org, geocoder, 
         assert "人民大道" not in text and "k-123" not in text
 
 
-def test_a_changed_address_is_queued_and_other_changes_are_not(org, geocoder, committed):
-    with committed():
-        road = make_customer(org.alice, address=ROAD)
-        exact = make_customer(org.alice, address=HOUSE, lat=Decimal("31.2"), lng=Decimal("121.4"))
-        bare = make_customer(org.alice, address="")
+def test_a_changed_address_is_queued_and_other_changes_are_not(org, geocoder):
+    road = make_customer(org.alice, address=ROAD)
+    exact = make_customer(org.alice, address=HOUSE, lat=Decimal("31.2"), lng=Decimal("121.4"))
+    bare = make_customer(org.alice, address="")
     assert [_scope(job) for job in _queued()] == [[road.pk]]  # exact coordinates, or no address: nothing to ask
     _work()
     road.refresh_from_db()
     assert road.geo_source == GeoSource.GEOCODED_AREA and road.location_approximate
 
-    with committed():
-        customer_update(user=org.alice, customer=road, data={"phone": "021-62345678"})
-        customer_update(user=org.alice, customer=exact, data={"address": ROAD + "1号"})  # keeps its coordinates
-        customer_update(user=org.alice, customer=road, data={"address": ROAD, "lat": Decimal("31.24"), "lng": Decimal("121.5")})
+    customer_update(user=org.alice, customer=road, data={"phone": "021-62345678"})
+    customer_update(user=org.alice, customer=exact, data={"address": ROAD + "1号"})  # keeps its coordinates
+    customer_update(user=org.alice, customer=road, data={"address": ROAD, "lat": Decimal("31.24"), "lng": Decimal("121.5")})
     assert _queued() == []
     road.refresh_from_db()
     assert road.geo_source == GeoSource.EXACT
 
-    with committed():
-        customer_update(user=org.alice, customer=bare, data={"address": HOUSE})
+    customer_update(user=org.alice, customer=bare, data={"address": HOUSE})
     assert [_scope(job) for job in _queued()] == [[bare.pk]]
     _work()
     bare.refresh_from_db()
     assert bare.geo_source == GeoSource.GEOCODED
 
 
-def test_nothing_is_queued_without_a_usable_geocoder(org, service, settings, committed):  # noqa: F811
+def test_nothing_is_queued_without_a_usable_geocoder(org, service, settings):  # noqa: F811
     settings.KEHU_GEOCODER = ""
-    with committed():
-        make_customer(org.alice, address=HOUSE)
+    make_customer(org.alice, address=HOUSE)
     assert not Job.objects.exists()
     settings.KEHU_GEOCODER, settings.KEHU_GEOCODER_URL = "amap", "restapi.amap.com/v3/geocode/geo"  # no scheme
-    with committed():
-        make_customer(org.alice, address=ROAD)  # saved all the same; the map tells administrators why
+    make_customer(org.alice, address=ROAD)  # saved all the same; the map tells administrators why
     assert not Job.objects.exists()
     assert service.requests == []
 
 
-def test_one_run_per_customer_at_a_time(org, geocoder, committed):
-    with committed():
-        a = make_customer(org.alice, address=HOUSE)
-        customer_update(user=org.alice, customer=a, data={"address": HOUSE.replace("200", "201")})
+def test_one_run_per_customer_at_a_time(org, geocoder):
+    a = make_customer(org.alice, address=HOUSE)
+    customer_update(user=org.alice, customer=a, data={"address": HOUSE.replace("200", "201")})
     [first] = _queued()  # the second save's customer is the queued run's already
     assert _scope(first) == [a.pk]
-    with committed():
-        b = make_customer(org.alice, address=ROAD)
+    b = make_customer(org.alice, address=ROAD)
     assert [_scope(job) for job in _queued()] == [[a.pk], [b.pk]]  # another customer, its own run
 
     # a run that has started read the old address: a change now needs a run of its own
     Job.objects.filter(pk=first.pk).update(status=JobStatus.RUNNING)
-    with committed():
-        customer_update(user=org.alice, customer=a, data={"address": HOUSE})
+    customer_update(user=org.alice, customer=a, data={"address": HOUSE})
     assert [_scope(job) for job in _queued()] == [[b.pk], [a.pk]]
     Job.objects.filter(kind=JOB_KIND).delete()
     DBTaskResult.objects.all().delete()
 
     # the map's run for every candidate, still waiting, covers them all
     everything = jobs.start(kind=JOB_KIND, user=org.ada, task=geocode_task)
-    with committed():
-        make_customer(org.alice, address=HOUSE.replace("200", "300"))
-        customer_update(user=org.alice, customer=b, data={"address": ROAD + "8号"})
+    make_customer(org.alice, address=HOUSE.replace("200", "300"))
+    customer_update(user=org.alice, customer=b, data={"address": ROAD + "8号"})
     assert _queued() == [everything]
     assert geocode_enqueue(customer_ids=[a.pk, b.pk]) is None
     _work()
@@ -152,16 +143,13 @@ CUSTOMERS = [
 ]
 
 
-def test_an_import_queues_its_customers_when_it_commits(org, geocoder, committed):
-    with committed():
-        checked = import_file(user=org.sam, kind="customers", name="f.xlsx", source=xlsx(CUSTOMERS))
+def test_an_import_queues_its_customers_when_it_commits(org, geocoder):
+    checked = import_file(user=org.sam, kind="customers", name="f.xlsx", source=xlsx(CUSTOMERS))
     assert checked.created == 3 and _queued() == []  # a check writes nothing, so nothing to place
-    with committed():
-        wrong = import_file(user=org.sam, kind="customers", name="f.xlsx", commit=True,
-                            source=xlsx([*CUSTOMERS, ["丁公司", "", HOUSE, "nobody"]]))
+    wrong = import_file(user=org.sam, kind="customers", name="f.xlsx", commit=True,
+                        source=xlsx([*CUSTOMERS, ["丁公司", "", HOUSE, "nobody"]]))
     assert not wrong.committed and _queued() == []  # rolled back: nothing queued with it
-    with committed():
-        done = import_file(user=org.sam, kind="customers", name="f.xlsx", source=xlsx(CUSTOMERS), commit=True)
+    done = import_file(user=org.sam, kind="customers", name="f.xlsx", source=xlsx(CUSTOMERS), commit=True)
     assert done.committed
     with_address = set(Customer.objects.exclude(address="").values_list("pk", flat=True))
     [job] = _queued()
@@ -171,8 +159,7 @@ def test_an_import_queues_its_customers_when_it_commits(org, geocoder, committed
     # a later import that moves one of them queues that one
     _work()
     moved = [*CUSTOMERS[:3], ["浙江丙物流有限公司", "0571-88886666", ROAD + "8号", "alice"]]
-    with committed():
-        assert import_file(user=org.sam, kind="customers", name="f.xlsx", source=xlsx(moved), commit=True).updated == 1
+    assert import_file(user=org.sam, kind="customers", name="f.xlsx", source=xlsx(moved), commit=True).updated == 1
     [job] = _queued()
     assert _scope(job) == [Customer.objects.get(name="浙江丙物流有限公司").pk]
     _work()
@@ -180,12 +167,11 @@ def test_an_import_queues_its_customers_when_it_commits(org, geocoder, committed
         GeoSource.GEOCODED, GeoSource.GEOCODED_AREA}
 
 
-def test_the_customer_page_saves_without_waiting_for_the_service(org, geocoder, committed):
+def test_the_customer_page_saves_without_waiting_for_the_service(org, geocoder):
     client = Client(HTTP_ACCEPT_LANGUAGE="en")
     client.force_login(org.alice)
-    with committed():
-        response = client.post(reverse("customers:new"), {
-            "name": "上海戊贸易有限公司", "lifecycle": "prospect", "owner": org.alice.pk, "address": HOUSE})
+    response = client.post(reverse("customers:new"), {
+        "name": "上海戊贸易有限公司", "lifecycle": "prospect", "owner": org.alice.pk, "address": HOUSE})
     assert response.status_code == 302, response.content.decode()[:2000]
     customer = Customer.objects.get(name="上海戊贸易有限公司")
     assert [_scope(job) for job in _queued()] == [[customer.pk]] and geocoder.requests == []
