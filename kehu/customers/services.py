@@ -16,6 +16,7 @@ from kehu.core.text import pinyin_full, pinyin_initials
 from kehu.core.uscc import normalize_uscc
 
 from .duplicates import company_name_key
+from .geocoding import geocode_later
 from .models import (
     ADDRESS_GEO_SOURCES,
     ColourGrade,
@@ -162,6 +163,7 @@ def customer_create(*, user: User, data: dict[str, Any]) -> Customer:
     _locate(customer, address_changed=True, coordinates_given=("lng" in data and "lat" in data))
     _refresh_search(customer)
     _validate_and_save(customer)
+    geocode_later(customer_ids=[customer.pk], user=user)  # if it has no position of its own
     return customer
 
 
@@ -174,13 +176,12 @@ def customer_update(*, user: User, customer: Customer, data: dict[str, Any]) -> 
     customer._original_owner_id = customer.owner_id  # type: ignore[attr-defined]
     old_address = customer.address
     _apply_customer_fields(customer, data, user=user)
-    _locate(
-        customer,
-        address_changed=customer.address != old_address,
-        coordinates_given=("lng" in data and "lat" in data),
-    )
+    address_changed = customer.address != old_address
+    _locate(customer, address_changed=address_changed, coordinates_given=("lng" in data and "lat" in data))
     _refresh_search(customer)
     _validate_and_save(customer)
+    if address_changed:
+        geocode_later(customer_ids=[customer.pk], user=user)  # if it has no position of its own
     return customer
 
 

@@ -28,6 +28,7 @@ from kehu.core.uscc import normalize_uscc
 from kehu.credit.models import AuditEntry
 from kehu.customers.assignment import ME, REGION, OwnerAssigner, RuleError
 from kehu.customers.duplicates import company_name_key
+from kehu.customers.geocoding import geocode_later
 from kehu.customers.models import (
     ADDRESS_GEO_SOURCES,
     ColourGrade,
@@ -187,6 +188,7 @@ class CustomerImporter(Importer):
         self.assigner: OwnerAssigner | None = None
         self.file_usccs: dict[str, int] = {}
         self.file_name_keys: dict[str, int] = {}
+        self.relocated: list[int] = []  # customers written with a new address: to geocode after the commit
 
     def industry(self, row: int, raw: Any) -> int | None:
         """The industry a cell names, or the one the user mapped it to, or a new one they chose to add."""
@@ -361,6 +363,10 @@ class CustomerImporter(Importer):
         if self.writing:
             self.write(creates, updates, new_contacts)
 
+    def finish(self) -> None:
+        if self.writing:  # when the import commits, in the worker: the request never waits for the service
+            geocode_later(customer_ids=self.relocated, user=self.user)
+
     def _lookalikes(self, rows: list[CustomerRow]) -> dict[int, str]:
         """New rows that look like a customer Kehu has (or an earlier row of the file): the same
         phone or the same company name once folded (customers.duplicates). One company is one
@@ -440,8 +446,11 @@ class CustomerImporter(Importer):
         ids = fast.insert_rows(Customer, NEW_CUSTOMER_COLUMNS, rows, ids=True, batch_size=1000)
         for r, pk in zip(creates, ids, strict=True):
             r.values["_pk"] = pk
+            if r.values.get("address"):
+                self.relocated.append(pk)
         moved = [c for c, address_changed in updates if address_changed]
         self._locate(moved)
+        self.relocated += [c.pk for c in moved if c.address]
         contacts_of: dict[int, list[Contact]] = {}
         contact_rows: list[tuple] = []
         for target, (name, title, phone) in new_contacts:

@@ -368,7 +368,7 @@ def _geocoding(request: AuthenticatedRequest) -> dict:
     from kehu.customers.geocoding import geocode_candidates
 
     user = request.user
-    if not isinstance(user, User) or not can_manage_organisation(user):
+    if not can_manage_organisation(user):
         return {}
     try:
         config = config_from_settings()
@@ -399,7 +399,7 @@ def geocode(request: AuthenticatedRequest) -> HttpResponse:
     from kehu.customers.tasks import geocode as geocode_task
 
     user = request.user
-    if not isinstance(user, User) or not can_manage_organisation(user):
+    if not can_manage_organisation(user):
         raise PermissionDenied(_("Administrators start geocoding."))
     try:
         config = config_from_settings()
@@ -418,7 +418,7 @@ def geocode(request: AuthenticatedRequest) -> HttpResponse:
             return redirect(f"{reverse('visits:map')}?job={running.pk}")
         messages.error(request, _("Locating by address is already running, started by %(name)s at %(time)s; "
                                   "try again when it has finished.") % {
-            "name": str(running.user) if running.user else "?",
+            "name": str(running.user) if running.user else _("a deleted user"),
             "time": timezone.localtime(running.created_at).strftime("%H:%M")})
         return redirect("visits:map")
     job = jobs.start(kind=JOB_KIND, user=user, task=geocode_task)
@@ -431,7 +431,7 @@ def geocode_progress(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     from kehu.core import jobs
 
     user = request.user
-    if not isinstance(user, User) or not can_manage_organisation(user):
+    if not can_manage_organisation(user):
         raise PermissionDenied(_("Administrators start geocoding."))
     job = _geocode_jobs(user).filter(pk=pk).first()
     if job is None:

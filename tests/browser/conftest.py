@@ -50,6 +50,15 @@ class Device:
 DESKTOP = Device("desktop", 1280, 800)
 PHONE = Device("phone", 390, 844, is_mobile=True, has_touch=True, scale=2)
 DEVICES = [DESKTOP, PHONE]
+DEVICE_PARAMS = [pytest.param(d, id=d.name) for d in DEVICES]  # @pytest.mark.parametrize("device", DEVICE_PARAMS)
+
+
+def zh(message: str) -> str:
+    """``message`` as the pages show it to the browser (Chinese)."""
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        return str(translation.gettext(message))
 
 
 def _chromium_path() -> str:

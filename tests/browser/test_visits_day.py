@@ -9,7 +9,7 @@ still draw the stops and the route over its plain background. Screenshots go to
 import re
 
 import pytest
-from django.utils import timezone, translation
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from kehu.testing import build_org
@@ -17,16 +17,10 @@ from kehu.visits.models import EntryStatus, PlanEntry, PlanKind, RepBase, Slot, 
 from kehu.visits.services import _plan_for
 from kehu.visits.tests.factories import graded_customer
 
-from .conftest import DEVICES, Screens, make_page
+from .conftest import DEVICE_PARAMS, Screens, make_page, zh
 from .test_credit_flow import log_in
 
 pytestmark = pytest.mark.browser
-DEVICE_PARAMS = [pytest.param(d, id=d.name) for d in DEVICES]
-
-
-def _tr(message: str) -> str:
-    with translation.override("zh-hans"):
-        return str(translation.gettext(message))
 
 
 def _seed():
@@ -95,7 +89,7 @@ def test_a_reps_day(browser, live_server, request, device):
         screens.shot("visits-log")
         form.locator("button[type=submit]").click()
         expect(page).to_have_url(re.compile(r"/visits/\?date="))
-        expect(page.locator(".messages")).to_contain_text(_tr("Visit logged."))
+        expect(page.locator(".messages")).to_contain_text(zh("Visit logged."))
         screens.shot("visits-day-after")
         first_entry.refresh_from_db()
         assert first_entry.status == EntryStatus.DONE
@@ -130,7 +124,7 @@ def test_a_week_plan_approved_and_the_sales_map(browser, live_server, request, d
         log_in(page, "sam")
         page.goto(f"/visits/plans/{plan.pk}/")
         page.locator("form[action$='/approve/'] button").click()
-        expect(page.locator(".messages")).to_contain_text(_tr("Plan approved."))
+        expect(page.locator(".messages")).to_contain_text(zh("Plan approved."))
         plan.refresh_from_db()
         assert plan.status == "approved" and plan.decided_by == org.sam
 

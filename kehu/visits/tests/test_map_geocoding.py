@@ -109,3 +109,18 @@ def test_a_geocoder_url_without_scheme_is_shown_without_the_key(org, settings):
     assert "KEHU_GEOCODER_URL" in page and "SECRET" not in page and "restapi" not in page
     response = _client(org.ada).post(reverse("visits:geocode"), follow=True)
     assert "must begin with http:// or https://" in response.content.decode()
+
+
+def test_a_run_whose_starter_has_been_deleted_says_so(org, settings):
+    from kehu.core import jobs
+    from kehu.core.models import Job
+    from kehu.customers.tasks import JOB_KIND
+    from kehu.customers.tasks import geocode as geocode_task
+
+    settings.KEHU_GEOCODER, settings.KEHU_GEOCODER_KEY = "amap", "k-123"
+    starter = UserFactory.create(username="ann", role=Role.ADMIN)
+    waiting = jobs.start(kind=JOB_KIND, user=starter, task=geocode_task)  # the database backend: it waits
+    starter.delete()
+    page = _client(org.ada).post(reverse("visits:geocode"), follow=True).content.decode()
+    assert "Locating by address is already running, started by a deleted user at" in page
+    assert list(Job.objects.filter(kind=JOB_KIND)) == [waiting]
