@@ -17,7 +17,7 @@ from kehu.ledger.rollup import COUNTING_STATUSES
 
 from . import grading
 from .models import GradingPolicy
-from .selectors import window_sales
+from .selectors import grading_population, window_sales
 
 ZERO = Decimal("0")
 SCOPES = ("company", "region", "team", "rep")
@@ -187,7 +187,7 @@ class LossImpact:
 def loss_impact(*, customer: Customer, as_of: datetime.date, window_months: int) -> LossImpact:
     """"If we lost this customer": the drop in its region's and the company's sales, the reps and
     teams whose numbers fall (by who handled its orders), and how many customers move grade."""
-    from .services import abc_compute  # the company's own grading, with and without this customer
+    from .services import _thresholds, policy_current
 
     start, end = grading.window(as_of, window_months)
     sales = window_sales(start=start, end=end)
@@ -221,9 +221,15 @@ def loss_impact(*, customer: Customer, as_of: datetime.date, window_months: int)
               for k, v in sorted(people_amounts.items(), key=lambda kv: -kv[1])]
     team_rows = [{"team": teams[k], "amount": v, "share_pct": pct(v, team_totals.get(k))}
                  for k, v in sorted(team_amounts.items(), key=lambda kv: -kv[1])]
-    before = {r.id: r.grade for r in abc_compute(as_of=as_of, window_months=window_months).rows}
-    after = {r.id: r.grade for r in abc_compute(as_of=as_of, window_months=window_months,
-                                                customers=~Q(pk=customer.pk)).rows}
+    # The company's grading with and without the customer, from the sales read once above (as
+    # ``abc_compute`` grades the company: the policy's method and thresholds, the same population).
+    policy = policy_current()
+    thresholds = _thresholds(policy, policy.method)
+    population = grading_population(with_sales={k for k, v in sales.items() if v})
+    graded = [(row[0], row[1], sales.get(row[0], ZERO)) for row in population]
+    before = {r.id: r.grade for r in grading.grade(graded, method=policy.method, thresholds=thresholds).rows}
+    after = {r.id: r.grade for r in grading.grade([row for row in graded if row[0] != customer.pk],
+                                                  method=policy.method, thresholds=thresholds).rows}
     moved = [(pk, before[pk], g) for pk, g in after.items() if pk in before and before[pk] != g]
     codes = Customer.objects.in_bulk([pk for pk, _b, _a in moved[:50]])
     moves = [{"customer": codes[pk], "before": b, "after": a} for pk, b, a in moved[:50]]

@@ -129,6 +129,22 @@ def test_concentration_and_loss_impact(org, east):
     assert impact.grade_moves > 0
 
 
+def test_loss_impact_moves_the_grades_the_company_grading_would(org, east):
+    # The grades that move are those of the company's own grading with and without the customer.
+    from django.db.models import Q
+
+    from kehu.analytics.services import abc_compute
+
+    big, small, north = east
+    for lost in (big, small[0], north):
+        impact = loss_impact(customer=lost, as_of=TODAY, window_months=12)
+        before = {r.id: r.grade for r in abc_compute(as_of=TODAY, window_months=12).rows}
+        after = {r.id: r.grade for r in abc_compute(as_of=TODAY, window_months=12, customers=~Q(pk=lost.pk)).rows}
+        moved = {pk: (before[pk], g) for pk, g in after.items() if before[pk] != g}
+        assert impact.grade_moves == len(moved)
+        assert {m["customer"].pk: (m["before"], m["after"]) for m in impact.moves} == dict(list(moved.items())[:50])
+
+
 def test_needs_match_computes_our_share(org, east):
     big = east[0]
     CustomerNeed.objects.create(customer=big, category="engine_oil", monthly_volume=Decimal("10"), unit="L",
