@@ -13,6 +13,7 @@ placed in the worker after it commits (``geocode_later``): a run bounded to thos
 
 from __future__ import annotations
 
+import datetime
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
@@ -20,7 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -166,3 +167,29 @@ def geocode_enqueue(*, customer_ids: Iterable[int], user: Any = None) -> Job | N
         Job.objects.filter(pk=job.pk, status=JobStatus.QUEUED).update(result={SCOPE_KEY: ids})
     log.info("geocoding job %s queued for %d customer(s)", job.pk, len(ids))
     return job
+
+
+def geocode_daily(*, today: datetime.date) -> int:
+    """`kehu daily`: once a day, when a geocoding service is configured, queue a run for every
+    candidate — customers a save or an import left for later and those a run could not place
+    (the service was down). Nothing when no service is configured, when a run is queued or running,
+    or when a run was already started today; returns the candidates the queued run will read."""
+    from kehu.core import jobs
+
+    from .tasks import JOB_KIND, geocode
+
+    try:
+        if config_from_settings() is None:
+            return 0
+    except GeocoderNotConfigured:
+        return 0
+    jobs.sweep()  # a run whose worker died is no longer running
+    started = timezone.make_aware(datetime.datetime.combine(today, datetime.time.min))
+    if Job.objects.filter(kind=JOB_KIND).filter(
+            Q(status__in=[JobStatus.QUEUED, JobStatus.RUNNING]) | Q(created_at__gte=started)).exists():
+        return 0
+    count = geocode_candidates().count()
+    if count:
+        job = jobs.start(kind=JOB_KIND, user=None, task=geocode, total=count)
+        log.info("geocoding job %s queued by the daily run for %d customer(s)", job.pk, count)
+    return count

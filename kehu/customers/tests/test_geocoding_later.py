@@ -175,3 +175,31 @@ def test_the_customer_page_saves_without_waiting_for_the_service(org, geocoder):
     assert response.status_code == 302, response.content.decode()[:2000]
     customer = Customer.objects.get(name="上海戊贸易有限公司")
     assert [_scope(job) for job in _queued()] == [[customer.pk]] and geocoder.requests == []
+
+
+def test_the_daily_run_queues_every_leftover_once_a_day(org, service, settings):  # noqa: F811
+    import datetime
+
+    from django.utils import timezone
+
+    from kehu.core import daily
+    from kehu.customers.geocoding import geocode_daily
+
+    today = timezone.localdate()
+    assert daily.jobs()["customers-geocode"] is geocode_daily
+    settings.KEHU_GEOCODER = ""
+    house, road = make_customer(org.alice, address=HOUSE), make_customer(org.alice, address=ROAD)
+    make_customer(org.alice)  # no address: nothing to look up
+    assert geocode_daily(today=today) == 0 and not Job.objects.exists()  # no service configured
+    settings.KEHU_GEOCODER, settings.KEHU_GEOCODER_KEY = "amap", "k-123"
+    settings.KEHU_GEOCODER_URL = service.url + "/v3/geocode/geo"
+    service.answer = _amap
+    assert geocode_daily(today=today) == 2
+    [job] = _queued()
+    assert geocode_daily(today=today) == 0 and _queued() == [job]  # queued: not twice
+    _work()
+    assert {c.geo_source for c in Customer.objects.filter(pk__in=[house.pk, road.pk])} == {
+        GeoSource.GEOCODED, GeoSource.GEOCODED_AREA}
+    assert geocode_daily(today=today) == 0  # ran today: once a day
+    assert geocode_daily(today=today + datetime.timedelta(days=1)) == 0  # nothing left to place
+    assert Job.objects.filter(kind=JOB_KIND).count() == 1
