@@ -1,0 +1,131 @@
+"""The weekly plan's days from the routing core: one route a working day from the rep's base, A in
+the mornings the routes hold, what the week cannot hold kept and said, and the heuristic's days
+when a position is missing."""
+
+import datetime
+from collections import Counter
+
+import time_machine
+from django.test import Client
+from django.urls import reverse
+
+from kehu.visits.models import CadencePolicy, EntryStatus, PlanEntry, PlanKind, RepBase, Slot
+from kehu.visits.services import (
+    _week_placements,
+    day_route_compute,
+    morning_capacity,
+    plan_entry_move,
+    plan_generate,
+    policy_current,
+    rep_base,
+    week_routes,
+)
+from kehu.visits.tests.factories import graded_customer
+from kehu.visits.workdays import working_days
+
+MONDAY = datetime.date(2026, 11, 16)  # a week of five working days
+DAYS = [MONDAY + datetime.timedelta(days=i) for i in range(5)]
+JINGAN = 3  # the factories' district next to the base below
+
+
+def _base(rep):
+    RepBase.objects.create(user=rep, lat="31.230000", lng="121.470000")
+
+
+def _week(plan):
+    return list(plan.entries.order_by("date", "position").values_list("customer_id", "date", "position", "unfit"))
+
+
+def test_the_weeks_routes_put_a_visits_in_mornings_that_hold_them(org):
+    _base(org.alice)
+    for i in range(14):
+        graded_customer(org.alice, "A", district=JINGAN if i % 2 else 0)
+    for i in range(10):
+        graded_customer(org.alice, "B", district=i % 4)
+    plan = plan_generate(user=org.alice, rep=org.alice, kind=PlanKind.WEEK, day=MONDAY)
+    entries = list(plan.entries.all())
+    a_visits = [e for e in entries if e.grade == "A"]
+    assert len(a_visits) == 14 and all(e.slot == Slot.MORNING and not e.unfit for e in a_visits)
+    assert max(Counter(e.date for e in a_visits).values()) <= morning_capacity(policy_current())
+    assert not any(e.unfit for e in entries)
+    for day in DAYS:  # positions are the route's order: 1, 2, … on each day
+        assert sorted(e.position for e in entries if e.date == day) == list(range(1, 1 + sum(
+            e.date == day for e in entries)))
+    # each day's own route holds every visit the week put on it
+    for day in DAYS:
+        route = day_route_compute(user=org.alice, date=day)
+        assert route.plan["skipped"] == []
+    assert not PlanEntry.objects.filter(plan=plan, status=EntryStatus.SKIPPED).exists()
+
+
+def test_a_week_with_more_a_visits_than_its_mornings_hold_says_so(org):
+    _base(org.alice)
+    capacity = 5 * morning_capacity(CadencePolicy())  # 20
+    for _i in range(capacity + 3):
+        graded_customer(org.alice, "A", district=JINGAN)
+    plan = plan_generate(user=org.alice, rep=org.alice, kind=PlanKind.WEEK, day=MONDAY)
+    unfit = plan.entries.filter(unfit=True)
+    assert plan.entries.count() == capacity + 3  # none dropped
+    assert unfit.count() == 3 and set(unfit.values_list("grade", flat=True)) == {"A"}
+    fitted = Counter(plan.entries.filter(unfit=False).values_list("date", flat=True))
+    assert max(fitted.values()) <= morning_capacity(CadencePolicy())
+    url = reverse("visits:plan_detail", args=[plan.pk])
+    for user in (org.alice, org.sam):  # the rep and the supervisor see it
+        client = Client(HTTP_ACCEPT_LANGUAGE="en")
+        client.force_login(user)
+        page = client.get(url).content.decode()
+        assert "3 A visits do not fit in this week&#x27;s mornings" in page
+        assert page.count("Does not fit in the week") == 3
+    client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    client.force_login(org.alice)
+    page = client.get(url).content.decode()
+    assert "本周上午容纳不下 3 个 A 类拜访" in page
+
+
+def test_moving_a_visit_the_week_could_not_hold_clears_its_mark(org):
+    _base(org.alice)
+    for _i in range(5 * morning_capacity(CadencePolicy()) + 1):
+        graded_customer(org.alice, "A", district=JINGAN)
+    plan = plan_generate(user=org.alice, rep=org.alice, kind=PlanKind.WEEK, day=MONDAY)
+    entry = plan.entries.get(unfit=True)
+    with time_machine.travel(datetime.datetime(2026, 11, 16, 8, 0), tick=False):
+        plan_entry_move(user=org.alice, entry=entry, date=DAYS[-1])
+    entry.refresh_from_db()
+    assert not entry.unfit
+
+
+def test_without_a_base_or_coordinates_the_week_keeps_the_heuristics_days(org):
+    for i in range(6):
+        graded_customer(org.alice, "A", district=i % 4)
+    graded_customer(org.alice, "B", district=1)
+    policy = policy_current()
+    workdays = working_days(start=MONDAY, end=MONDAY + datetime.timedelta(days=6))
+    placements = _week_placements(rep=org.alice, workdays=workdays, policy=policy, start=MONDAY,
+                                  end=MONDAY + datetime.timedelta(days=6))
+    assert rep_base(org.alice) is None
+    assert week_routes(placements=placements, days=workdays.days, policy=policy, base=None) is None
+    plan = plan_generate(user=org.alice, rep=org.alice, kind=PlanKind.WEEK, day=MONDAY)
+    assert sorted((e.customer_id, e.date) for e in plan.entries.all()) == sorted(
+        (p.customer.pk, p.date) for p in placements)
+    # with a base but a customer without coordinates: the heuristic's days as well
+    _base(org.alice)
+    graded_customer(org.alice, "A", exact=False)
+    placements = _week_placements(rep=org.alice, workdays=workdays, policy=policy, start=MONDAY,
+                                  end=MONDAY + datetime.timedelta(days=6))
+    assert week_routes(placements=placements, days=workdays.days, policy=policy, base=rep_base(org.alice)) is None
+    plan = plan_generate(user=org.alice, rep=org.alice, kind=PlanKind.WEEK, day=MONDAY)
+    assert sorted((e.customer_id, e.date) for e in plan.entries.all()) == sorted(
+        (p.customer.pk, p.date) for p in placements)
+    assert not plan.entries.filter(unfit=True).exists()
+
+
+def test_the_same_book_gives_the_same_week(org):
+    _base(org.alice)
+    for i in range(24):
+        graded_customer(org.alice, "A", district=i % 4)
+    for i in range(12):
+        graded_customer(org.alice, "B", district=i % 4)
+    first = _week(plan_generate(user=org.alice, rep=org.alice, kind=PlanKind.WEEK, day=MONDAY))
+    again = _week(plan_generate(user=org.alice, rep=org.alice, kind=PlanKind.WEEK, day=MONDAY))
+    assert first == again
+    assert any(unfit for *_rest, unfit in first)  # over-booked, so the search's choices matter
