@@ -9,8 +9,17 @@ import time_machine
 from django.test import Client
 from django.urls import reverse
 
-from kehu.visits.models import CadencePolicy, EntryStatus, PlanEntry, PlanKind, RepBase, Slot
+from kehu.visits.models import (
+    CadencePolicy,
+    EntryKind,
+    EntryStatus,
+    PlanEntry,
+    PlanKind,
+    RepBase,
+    Slot,
+)
 from kehu.visits.services import (
+    Placement,
     _week_placements,
     day_route_compute,
     morning_capacity,
@@ -129,3 +138,36 @@ def test_the_same_book_gives_the_same_week(org):
     again = _week(plan_generate(user=org.alice, rep=org.alice, kind=PlanKind.WEEK, day=MONDAY))
     assert first == again
     assert any(unfit for *_rest, unfit in first)  # over-booked, so the search's choices matter
+
+
+def test_a_customer_seen_twice_in_a_week_is_seen_on_two_days(org):
+    _base(org.alice)
+    policy = policy_current()
+    twice = graded_customer(org.alice, "A", district=JINGAN)
+    others = [graded_customer(org.alice, "C", district=JINGAN) for _i in range(3)]
+
+    def visit(customer, day, grade):
+        return Placement(customer=customer, date=day, slot=Slot.MORNING if grade == "A" else Slot.ANY,
+                         kind=EntryKind.REGULAR, grade=grade, minutes=40, companion_id=None)
+
+    placements = [visit(twice, DAYS[0], "A"), visit(twice, DAYS[3], "A")] + [visit(c, DAYS[0], "C") for c in others]
+    routed = week_routes(placements=placements, days=DAYS, policy=policy, base=rep_base(org.alice))
+    assert routed is not None and not any(p.unfit for p in routed) and len(routed) == 5
+    assert len({p.date for p in routed if p.customer == twice}) == 2
+
+
+def test_the_cores_week_search_is_repeatable_and_keeps_every_window_and_morning():
+    from kehu.visits.routing.engine import Client as Visit
+    from kehu.visits.routing.engine import Vehicle, fleet_routes_repeatable, schedule
+
+    points = [(i * 7) % 23 for i in range(31)]
+    matrix = [[abs(a - b) + (a != b) * 3 for b in points] for a in points]
+    visits = [Visit(service=40, windows=[(510, 720)], penalty=10000, demand=1, location=k) if k % 3 == 0 else
+              Visit(service=30, windows=[(510, 1050)], penalty=1000, location=k) for k in range(1, 31)]
+    days = [Vehicle(start=510, end=1050, capacity=4)] * 3
+    first = fleet_routes_repeatable(visits, matrix, days, time_limit=5, iterations=100, exploration=0)
+    assert first == fleet_routes_repeatable(visits, matrix, days, time_limit=5, iterations=100, exploration=0)
+    for route, day in zip(first, days, strict=True):
+        assert schedule(route, visits, matrix, day) is not None
+        assert sum(visits[k].demand for k in route) <= 4
+    assert sum(len(route) for route in first) > 0
