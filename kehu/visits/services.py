@@ -2,6 +2,7 @@
 
 Each rule lives in one function here: ``cadence_for`` (how often and how a customer is visited),
 ``plan_schedule`` (working days, A mornings and their capacity, grouping by area),
+``week_routes`` (a weekly plan's days from the routing core; what the week cannot hold is marked),
 ``can_decide_plan`` (a supervisor approves, never their own plan), ``day_start`` (the F1 gate),
 ``day_route_compute`` (skip penalties by grade; nothing left out silently), ``checkin_distance``
 (how far from the customer a check-in was, and when that is too far), ``senior_visits_due`` (the
@@ -314,6 +315,9 @@ def plan_schedule(*, customers: Iterable[Customer], days: list[datetime.date], p
     monthly plan. ``senior_due`` (customer id to senior-manager visits due in ``days``, from
     ``senior_visits_due``) replaces the policy's monthly senior visit for those customers.
     Deterministic: the same book gives the same plan.
+
+    The monthly plan's days are these; a weekly plan's are the routing core's (``week_routes``,
+    which starts from these days), and these only when a position is missing.
     """
     if not days:
         return []

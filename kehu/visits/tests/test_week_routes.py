@@ -171,3 +171,16 @@ def test_the_cores_week_search_is_repeatable_and_keeps_every_window_and_morning(
         assert schedule(route, visits, matrix, day) is not None
         assert sum(visits[k].demand for k in route) <= 4
     assert sum(len(route) for route in first) > 0
+
+
+def test_the_api_gives_the_mark_of_a_visit_the_week_cannot_hold(org):
+    from rest_framework.test import APIClient
+
+    _base(org.alice)
+    for _i in range(5 * morning_capacity(CadencePolicy()) + 1):
+        graded_customer(org.alice, "A", district=JINGAN)
+    plan = plan_generate(user=org.alice, rep=org.alice, kind=PlanKind.WEEK, day=MONDAY)
+    api = APIClient()
+    api.force_authenticate(org.sam)
+    entries = api.get(f"/api/v1/visits/plans/{plan.pk}").json()["entries"]
+    assert [e["unfit"] for e in entries].count(True) == 1
