@@ -414,16 +414,17 @@ def _stretch_day(days: list[datetime.date], k: int, n: int, offset: float, taken
 
 # The routing core's search for one rep's week: VROOM at its quickest level, then, when VROOM leaves
 # out A visits the mornings have room for, PyVRP for a fixed number of iterations, bounded in seconds.
-# Measured on the team week (benchmarks/visits_bench.py, 50 reps, 2 busy cores): VROOM alone fitted
-# 938 of the 962 A visits the mornings could hold; PyVRP on every week for 200 iterations 954 (26 s
-# more); PyVRP on the 19 weeks VROOM left room in, for 400 iterations, 958 (about 10 s more).
+# Measured on the team week's 50 rep-weeks (benchmarks/visits_bench.py, 2 cores at a load of about 5):
+# VROOM alone fitted 938 of the 962 A visits the mornings could hold, in 9 s; PyVRP after it on every
+# week, 200 iterations: 954, 26 s more; on the 19 weeks VROOM left room in, 300 iterations: 956, about
+# 8 s more (400: 958, 10 s more).
 WEEK_ROUTE_SECONDS = 0.6
 WEEK_ROUTE_ITERATIONS = 300
 WEEK_ROUTE_EXPLORATION = 0
 
 
 def week_routes(*, placements: list[Placement], days: list[datetime.date], policy: CadencePolicy,
-                base: tuple[float, float] | None, time_limit: float = WEEK_ROUTE_SECONDS) -> list[Placement] | None:
+                base: tuple[float, float] | None, time_limit: float | None = None) -> list[Placement] | None:
     """The weekly plan's days from the routing core: ``placements`` (``plan_schedule``'s visits of the
     week) put on the days whose routes hold them, in route order.
 
@@ -461,7 +462,8 @@ def week_routes(*, placements: list[Placement], days: list[datetime.date], polic
     def room_left(routes: list[list[int]]) -> bool:  # A visits left out that the mornings have room for
         return sum(clients[k].demand for route in routes for k in route) < mornings
 
-    found = fleet_routes_repeatable(clients, matrix, [vehicle] * len(days), time_limit=time_limit,
+    found = fleet_routes_repeatable(clients, matrix, [vehicle] * len(days),
+                                    time_limit=WEEK_ROUTE_SECONDS if time_limit is None else time_limit,
                                     iterations=WEEK_ROUTE_ITERATIONS, exploration=WEEK_ROUTE_EXPLORATION,
                                     polish=room_left)
     routes = _routes_to_days(found, [p.date for p in placements], days)
@@ -593,7 +595,7 @@ def plan_generate(*, user: User, rep: User, kind: str, day: datetime.date) -> Pl
     entries = [PlanEntry(plan=plan, customer=p.customer, date=p.date, slot=p.slot, kind=p.kind, grade=p.grade,
                          area=_area(p.customer), minutes=p.minutes, companion_id=p.companion_id,
                          position=p.position, unfit=p.unfit)
-               for p in (routed or placements)]
+               for p in (placements if routed is None else routed)]
     if routed is None:
         _order_days(entries)
     PlanEntry.objects.bulk_create(entries)
