@@ -60,7 +60,7 @@ class EntrySerializer(serializers.ModelSerializer):
     class Meta:
         model = PlanEntry
         fields = ["id", "plan", "rep", "customer", "customer_code", "customer_name", "date", "slot", "kind", "grade",
-                  "area", "position", "minutes", "goal", "companion", "status", "skip_reason"]
+                  "area", "position", "minutes", "goal", "companion", "status", "skip_reason", "unfit"]
         read_only_fields = fields
 
 

@@ -169,6 +169,9 @@ class PlanEntry(TimeStampedModel):
                                   on_delete=models.SET_NULL, related_name="companion_entries")
     status = models.CharField(_("status"), max_length=10, choices=EntryStatus.choices, default=EntryStatus.PLANNED)
     skip_reason = models.CharField(_("why not reached"), max_length=200, blank=True)
+    # The week's routes could not hold it when the weekly plan was made: it stays on its best day,
+    # and the plan says so (services.week_routes, unfit_notices).
+    unfit = models.BooleanField(_("does not fit in the week"), default=False)
 
     class Meta:
         ordering = ["date", "position", "id"]

@@ -2,6 +2,7 @@
 
 Each rule lives in one function here: ``cadence_for`` (how often and how a customer is visited),
 ``plan_schedule`` (working days, A mornings and their capacity, grouping by area),
+``week_routes`` (a weekly plan's days from the routing core; what the week cannot hold is marked),
 ``can_decide_plan`` (a supervisor approves, never their own plan), ``day_start`` (the F1 gate),
 ``day_route_compute`` (skip penalties by grade; nothing left out silently), ``checkin_distance``
 (how far from the customer a check-in was, and when that is too far), ``senior_visits_due`` (the
@@ -9,8 +10,10 @@ key-account programme's senior-manager cadence in days) and ``visit_log`` (a nex
 plan entry and a planned touchpoint).
 """
 
+import dataclasses
 import datetime
 import functools
+import itertools
 import math
 import zlib
 from collections import defaultdict
@@ -25,6 +28,7 @@ from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from kehu.accounts.models import User
 from kehu.accounts.services import notify
@@ -189,6 +193,8 @@ class Placement:
     grade: str
     minutes: int
     companion_id: int | None
+    position: int = 0  # order within the day when the week's routes set it (0: by slot and area)
+    unfit: bool = False  # the week's routes cannot hold it: kept on its best day, and shown as not fitting
 
 
 @functools.lru_cache(maxsize=200_000)
@@ -309,6 +315,9 @@ def plan_schedule(*, customers: Iterable[Customer], days: list[datetime.date], p
     monthly plan. ``senior_due`` (customer id to senior-manager visits due in ``days``, from
     ``senior_visits_due``) replaces the policy's monthly senior visit for those customers.
     Deterministic: the same book gives the same plan.
+
+    The monthly plan's days are these; a weekly plan's are the routing core's (``week_routes``,
+    which starts from these days), and these only when a position is missing.
     """
     if not days:
         return []
@@ -403,6 +412,142 @@ def _stretch_day(days: list[datetime.date], k: int, n: int, offset: float, taken
     return min(days, key=lambda d: (len(loads[d].morning.points) if cadence.morning else 0, len(loads[d].day.points)))
 
 
+# The routing core's search for one rep's week: VROOM at its quickest level, then, when VROOM leaves
+# out A visits the mornings have room for, PyVRP for a fixed number of iterations, bounded in seconds.
+# Measured on the team week's 50 rep-weeks (benchmarks/visits_bench.py, 2 cores at a load of about 5):
+# VROOM alone fitted 938 of the 962 A visits the mornings could hold, in 9 s; PyVRP after it on every
+# week, 200 iterations: 954, 26 s more; on the 19 weeks VROOM left room in, 300 iterations: 956, about
+# 8 s more (400: 958, 10 s more).
+WEEK_ROUTE_SECONDS = 0.6
+WEEK_ROUTE_ITERATIONS = 300
+WEEK_ROUTE_EXPLORATION = 0
+
+
+def week_routes(*, placements: list[Placement], days: list[datetime.date], policy: CadencePolicy,
+                base: tuple[float, float] | None, time_limit: float | None = None) -> list[Placement] | None:
+    """The weekly plan's days from the routing core: ``placements`` (``plan_schedule``'s visits of the
+    week) put on the days whose routes hold them, in route order.
+
+    One route per working day from the rep's base, between the policy's day start and end; each
+    visit with the windows and skip penalty its day route will have (A in the morning, opening
+    hours where set, the penalty of its grade), travel from coordinates as the day routes compute
+    it, and no more than ``morning_capacity`` A visits a morning. The days are alike, so each route
+    goes to the day most of its visits were aimed at by ``plan_schedule`` (an area's weekday), which
+    keeps weekly visits about a week apart. A customer's second visit of the week goes on another
+    day that holds it. Visits no route holds (the week is full) stay on their ``plan_schedule`` day,
+    marked ``unfit`` so the plan says they do not fit; none is dropped.
+
+    Returns None — the week keeps ``plan_schedule``'s days and its order by slot and area — when a
+    position is missing: the rep has no base, or a visit's customer has no coordinates (the core
+    cannot tell which day holds a visit it cannot place). Deterministic: the core's search runs a
+    fixed number of iterations (``time_limit`` bounds it on a machine too busy to finish them).
+    """
+    if base is None or not placements or not days:
+        return None
+    points = [_point(p.customer) for p in placements]
+    if any(point is None for point in points):
+        return None
+    from .routing import travel_matrix
+    from .routing.engine import Client, Vehicle, fleet_routes_repeatable
+
+    hours = {h.customer_id: parse_windows(h.windows)
+             for h in OpeningHours.objects.filter(customer_id__in={p.customer.pk for p in placements})}
+    matrix = travel_matrix([base, *points], road_factor=road_factor(), speed_kmh=speed_kmh())  # type: ignore[list-item]  # none is None
+    clients = [Client(service=p.minutes, windows=[(a, b) for a, b in _visit_windows(p.slot, p.customer.pk, policy, hours)],
+                      penalty=_grade_penalty(p.grade, policy), demand=int(p.slot == Slot.MORNING), location=i + 1)
+               for i, p in enumerate(placements)]
+    vehicle = Vehicle(start=_minutes(policy.day_start), end=_minutes(policy.day_end), capacity=morning_capacity(policy))
+    mornings = min(sum(c.demand for c in clients), morning_capacity(policy) * len(days))
+
+    def room_left(routes: list[list[int]]) -> bool:  # A visits left out that the mornings have room for
+        return sum(clients[k].demand for route in routes for k in route) < mornings
+
+    found = fleet_routes_repeatable(clients, matrix, [vehicle] * len(days),
+                                    time_limit=WEEK_ROUTE_SECONDS if time_limit is None else time_limit,
+                                    iterations=WEEK_ROUTE_ITERATIONS, exploration=WEEK_ROUTE_EXPLORATION,
+                                    polish=room_left)
+    routes = _routes_to_days(found, [p.date for p in placements], days)
+    # a customer seen twice this week: the second visit on another day that holds it
+    for day in days:
+        seen: set[int] = set()
+        for k in list(routes[day]):
+            pk = placements[k].customer.pk
+            if pk in seen:
+                routes[day].remove(k)
+                _insert_elsewhere(k, routes, placements, clients, matrix, vehicle)
+            seen.add(pk)
+    out: list[Placement] = []
+    inside: set[int] = set()
+    for day in days:
+        for position, k in enumerate(routes[day], start=1):
+            inside.add(k)
+            out.append(dataclasses.replace(placements[k], date=day, position=position, unfit=False))
+    after: dict[datetime.date, int] = {day: len(routes[day]) for day in days}
+    for k, p in enumerate(placements):
+        if k not in inside:
+            after[p.date] += 1
+            out.append(dataclasses.replace(p, position=after[p.date], unfit=True))
+    return out
+
+
+def unfit_notices(entries: Iterable[PlanEntry]) -> list[str]:
+    """What a weekly plan could not hold, said on the plan for the rep and the supervisor: how many A
+    visits do not fit in the week's mornings and how many other visits do not fit in its days (each
+    stays on its best day, marked, until it is moved, made or its day's route holds it)."""
+    a_visits = others = 0
+    for entry in entries:
+        if entry.unfit and entry.status not in (EntryStatus.DONE, EntryStatus.CANCELLED):
+            if entry.grade == "A":
+                a_visits += 1
+            else:
+                others += 1
+    notices = []
+    if a_visits:
+        notices.append(ngettext("%(n)d A visit does not fit in this week's mornings; it is marked below.",
+                                "%(n)d A visits do not fit in this week's mornings; they are marked below.",
+                                a_visits) % {"n": a_visits})
+    if others:
+        notices.append(ngettext("%(n)d B, C or prospect visit does not fit in this week's days; it is marked below.",
+                                "%(n)d B, C or prospect visits do not fit in this week's days; they are marked below.",
+                                others) % {"n": others})
+    return notices
+
+
+def _routes_to_days(routes: list[list[int]], aimed: list[datetime.date], days: list[datetime.date]
+                    ) -> dict[datetime.date, list[int]]:
+    """Each route on its own day, the assignment where most visits land on the day they aimed at
+    (the first such, in the days' order, on a tie)."""
+    hits = [[sum(aimed[k] == day for k in route) for day in days] for route in routes]
+    best: tuple[int, ...] = tuple(range(len(days)))
+    best_score = -1
+    for order in itertools.permutations(range(len(days))):
+        score = sum(hits[r][d] for r, d in enumerate(order))
+        if score > best_score:
+            best, best_score = order, score
+    return {days[best[r]]: list(route) for r, route in enumerate(routes)}
+
+
+def _insert_elsewhere(k: int, routes: dict[datetime.date, list[int]], placements: list[Placement], clients: list,
+                      matrix: list[list[int]], vehicle) -> None:
+    """Put visit ``k`` where it adds least travel keeping the route's windows, day and mornings, on
+    the day nearest the one it aimed at without another visit of its customer; nowhere when none
+    does (it is then left out of the routes)."""
+    from .routing.engine import route_travel, schedule
+
+    aimed, pk = placements[k].date, placements[k].customer.pk
+    for day in sorted(routes, key=lambda d: (abs((d - aimed).days), d)):
+        route = routes[day]
+        if any(placements[j].customer.pk == pk for j in route):
+            continue
+        if sum(clients[j].demand for j in route) + clients[k].demand > (vehicle.capacity or 0):
+            continue
+        trials = [route[:i] + [k] + route[i:] for i in range(len(route) + 1)]
+        fitting = [t for t in trials if schedule(t, clients, matrix, vehicle) is not None]
+        if fitting:
+            routes[day] = min(fitting, key=lambda t: route_travel(t, clients, matrix, vehicle))
+            return
+
+
 def _order_days(entries: list[PlanEntry]) -> None:
     """Positions within each day: mornings first, then by area, so one area's visits sit together."""
     by_day: dict[datetime.date, list[PlanEntry]] = defaultdict(list)
@@ -426,7 +571,9 @@ def _require_plan_writer(user: User, rep: User) -> None:
 def plan_generate(*, user: User, rep: User, kind: str, day: datetime.date) -> Plan:
     """The rep's monthly or weekly plan for the period holding ``day``, generated from the cadence
     policy and the rep's book. A weekly plan takes the week's visits from the monthly plan when
-    there is one. Regenerating a draft replaces its entries; a submitted or approved plan stays."""
+    there is one, and its days and order from the routing core (``week_routes``) when the rep has a
+    base and every customer of the week has coordinates; otherwise, and for a monthly plan, from
+    ``plan_schedule`` alone. Regenerating a draft replaces its entries; a submitted or approved plan stays."""
     _require_plan_writer(user, rep)
     policy = policy_current()
     start, end = month_bounds(day) if kind == PlanKind.MONTH else week_bounds(day)
@@ -435,6 +582,7 @@ def plan_generate(*, user: User, rep: User, kind: str, day: datetime.date) -> Pl
     if plan.status not in EDITABLE:
         raise ValidationError(_("This plan has been submitted; it can no longer be regenerated."))
     workdays = working_days(start=start, end=end)
+    routed: list[Placement] | None = None
     if kind == PlanKind.MONTH:
         book = book_of(rep)
         placements = plan_schedule(customers=book, days=workdays.days, policy=policy, base=rep_base_point(rep, book),
@@ -442,11 +590,14 @@ def plan_generate(*, user: User, rep: User, kind: str, day: datetime.date) -> Pl
                                    weeks=month_weeks(start, end))
     else:
         placements = _week_placements(rep=rep, workdays=workdays, policy=policy, start=start, end=end)
+        routed = week_routes(placements=placements, days=workdays.days, policy=policy, base=rep_base(rep))
     plan.entries.filter(status=EntryStatus.PLANNED).delete()
     entries = [PlanEntry(plan=plan, customer=p.customer, date=p.date, slot=p.slot, kind=p.kind, grade=p.grade,
-                         area=_area(p.customer), minutes=p.minutes, companion_id=p.companion_id)
-               for p in placements]
-    _order_days(entries)
+                         area=_area(p.customer), minutes=p.minutes, companion_id=p.companion_id,
+                         position=p.position, unfit=p.unfit)
+               for p in (placements if routed is None else routed)]
+    if routed is None:
+        _order_days(entries)
     PlanEntry.objects.bulk_create(entries)
     plan.ends_on = end
     plan.calendar_notice = workdays.notice
@@ -557,6 +708,7 @@ def plan_entry_move(*, user: User, entry: PlanEntry, date: datetime.date, goal: 
     entry.date = date
     entry.status = EntryStatus.PLANNED
     entry.skip_reason = ""
+    entry.unfit = False  # the rep has chosen its day
     if goal is not None:
         entry.goal = goal[:200]
     entry.position = plan.entries.filter(date=date).count() + 1
@@ -681,11 +833,17 @@ def _point(obj) -> tuple[float, float] | None:
     return float(obj.lat), float(obj.lng)
 
 
+def rep_base(rep: User) -> tuple[float, float] | None:
+    """Where the rep's days start and end, when it has been set."""
+    base = RepBase.objects.filter(user=rep).first()
+    return (float(base.lat), float(base.lng)) if base else None
+
+
 def rep_base_point(rep: User, customers: list[Customer]) -> tuple[float, float]:
     """The rep's base; without one, the middle of the day's customers (a stand-in, not a guess at an address)."""
-    base = RepBase.objects.filter(user=rep).first()
+    base = rep_base(rep)
     if base:
-        return float(base.lat), float(base.lng)
+        return base
     points = [p for p in (_point(c) for c in customers) if p]
     if not points:
         return 31.2304, 121.4737
@@ -693,17 +851,29 @@ def rep_base_point(rep: User, customers: list[Customer]) -> tuple[float, float]:
 
 
 def _windows_for(entry: PlanEntry, policy: CadencePolicy, hours: dict[int, list[tuple[int, int]]]) -> list[list[int]]:
+    return _visit_windows(entry.slot, entry.customer_id, policy, hours)
+
+
+def _visit_windows(slot: str, customer_id: int, policy: CadencePolicy,
+                   hours: dict[int, list[tuple[int, int]]]) -> list[list[int]]:
+    """A visit's windows in a day's route: the customer's opening hours (the working day when none
+    are set), cut to the morning or the afternoon when the visit has that slot."""
     day_lo, day_hi = _minutes(policy.day_start), _minutes(policy.day_end)
-    windows = hours.get(entry.customer_id) or [(day_lo, day_hi)]
-    if entry.slot == Slot.MORNING:
+    windows = hours.get(customer_id) or [(day_lo, day_hi)]
+    if slot == Slot.MORNING:
         windows = [(a, min(b, _minutes(policy.morning_end))) for a, b in windows]
-    elif entry.slot == Slot.AFTERNOON:
+    elif slot == Slot.AFTERNOON:
         windows = [(max(a, _minutes(policy.morning_end)), b) for a, b in windows]
     return [[a, b] for a, b in windows if b > a]
 
 
 def _penalty(entry: PlanEntry, policy: CadencePolicy) -> int:
-    return {"A": policy.a_penalty, "B": policy.b_penalty, "P": policy.prospect_penalty}.get(entry.grade, policy.c_penalty)
+    return _grade_penalty(entry.grade, policy)
+
+
+def _grade_penalty(grade: str, policy: CadencePolicy) -> int:
+    """The skip penalty of a visit of this grade (A, B, P for a prospect, C otherwise) by the policy."""
+    return {"A": policy.a_penalty, "B": policy.b_penalty, "P": policy.prospect_penalty}.get(grade, policy.c_penalty)
 
 
 def day_problem(*, rep: User, date: datetime.date, entries: list[PlanEntry] | None = None,
@@ -777,8 +947,8 @@ def _apply_route(entries: list[PlanEntry], result: dict) -> None:
     for i, stop in enumerate(result.get("route", []), start=1):
         entry = by_id.get(str(stop["id"]))
         if entry:
-            entry.position, entry.status, entry.skip_reason = i, EntryStatus.PLANNED, ""
-            entry.save(update_fields=["position", "status", "skip_reason", "updated_at"])
+            entry.position, entry.status, entry.skip_reason, entry.unfit = i, EntryStatus.PLANNED, "", False
+            entry.save(update_fields=["position", "status", "skip_reason", "unfit", "updated_at"])
     for stop in result.get("skipped", []):
         entry = by_id.get(str(stop["id"]))
         if entry:

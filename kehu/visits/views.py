@@ -297,7 +297,7 @@ def plan_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         "nav": "visits", "plan": plan, "days": sorted(days.items()), "own": own, "add_form": add_form,
         "editable": own and plan.status in services.EDITABLE, "can_decide": services.can_decide_plan(request.user, plan)
         and plan.status == PlanStatus.SUBMITTED, "decision_form": DecisionForm(),
-        "grades": _grade_counts(entries)})
+        "grades": _grade_counts(entries), "unfit_notices": services.unfit_notices(entries)})
 
 
 def _grade_counts(entries) -> list[tuple[str, int]]:

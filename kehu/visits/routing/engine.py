@@ -8,6 +8,7 @@ service, so the whole visit fits inside one window.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 
 MAX_TIME = 10**9
@@ -259,3 +260,92 @@ def fleet_cost(routes: list[list[int]], clients: list[Client], matrix: list[list
     travel = sum(route_travel(route, clients, matrix, v) for route, v in zip(routes, vehicles, strict=True))
     missing = [c for k, c in enumerate(clients) if k not in inside]
     return travel + sum(c.penalty for c in missing) + (MAX_TIME if any(c.required for c in missing) else 0)
+
+
+def fleet_routes_repeatable(clients: list[Client], matrix: list[list[int]], vehicles: list[Vehicle], *,
+                            time_limit: float, iterations: int = 300, seed: int = 1, exploration: int = 2,
+                            polish: Callable[[list[list[int]]], bool] | None = None) -> list[list[int]]:
+    """``fleet_routes`` for a plan that must come out the same every time from the same input (a
+    rep's week): VROOM's search runs to its end instead of to a deadline, and PyVRP's search from
+    VROOM's routes stops after ``iterations`` iterations; ``time_limit`` bounds the whole, and only a
+    machine too busy to do that many iterations in it reaches the bound. ``polish``, when given,
+    says from VROOM's routes whether PyVRP's search is worth its time (PyVRP runs only when it says
+    so). Routes are checked as in ``fleet_routes``; the cheaper is returned."""
+    import time
+
+    deadline = time.perf_counter() + time_limit
+    first = vroom_routes(clients, matrix, vehicles, Search(time_limit=None, exploration=exploration))
+    first = [repair(route, clients, matrix, v) for route, v in zip(first, vehicles, strict=True)]
+    left = deadline - time.perf_counter()
+    if left < 0.005 or iterations <= 0 or (polish is not None and not polish(first)):
+        return first
+    second = _pyvrp_iterations(clients, matrix, vehicles, seconds=left, iterations=iterations, seed=seed,
+                               initial=first)
+    if [repair(route, clients, matrix, v) for route, v in zip(second, vehicles, strict=True)] != second:
+        return first
+    return second if fleet_cost(second, clients, matrix, vehicles) < fleet_cost(first, clients, matrix, vehicles) else first
+
+
+def _pyvrp_iterations(clients: list[Client], matrix: list[list[int]], vehicles: list[Vehicle], *, seconds: float,
+                      iterations: int, seed: int, initial: list[list[int]]) -> list[list[int]]:
+    """``pyvrp_routes`` stopped after ``iterations`` iterations (or ``seconds``, whichever first)."""
+    import pyvrp
+    from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria
+
+    model = pyvrp.Model()
+    locations = [model.add_location(0, 0) for _ in range(len(matrix))]
+    depots: dict[int, int] = {}
+    for v in vehicles:
+        if v.depot not in depots:
+            depots[v.depot] = len(depots)
+            model.add_depot(locations[v.depot])
+    capacitated = _capacitated(vehicles)
+    owners: list[int] = []
+    copies: dict[int, list[tuple[int, int, int]]] = {}
+    for index, c in enumerate(clients):
+        windows = [(o, cl - c.service) for o, cl in c.windows if cl - c.service >= o]
+        if not windows:
+            continue
+        group = model.add_client_group(required=c.required) if len(windows) > 1 else None
+        for early, late in windows:
+            copies.setdefault(index, []).append((len(owners), early, late))
+            model.add_client(locations[c.location], delivery=[c.demand] if capacitated else [],
+                             service_duration=c.service, tw_early=early, tw_late=late, prize=c.penalty,
+                             required=c.required and group is None, group=group)
+            owners.append(index)
+    out: list[list[int]] = [[] for _ in vehicles]
+    if not owners:
+        return out
+    kinds: dict[tuple, list[int]] = {}
+    for i, v in enumerate(vehicles):
+        kinds.setdefault((v.depot, v.start, v.end, v.capacity), []).append(i)
+    for (depot, start, end, capacity), members in kinds.items():
+        model.add_vehicle_type(num_available=len(members), start_depot=model.depots[depots[depot]],
+                               end_depot=model.depots[depots[depot]], capacity=[capacity or 0] if capacitated else [],
+                               tw_early=start, tw_late=end)
+    for i, row in enumerate(matrix):
+        for j, minutes in enumerate(row):
+            if i != j:
+                model.add_edge(locations[i], locations[j], distance=minutes, duration=minutes)
+    data = model.data()
+    kind_of = {i: t for t, members in enumerate(kinds.values()) for i in members}
+    routes = []
+    for i, route in enumerate(initial):
+        times = schedule(route, clients, matrix, vehicles[i]) if route else None
+        if not route or times is None:
+            continue
+        visits = [next(p for p, early, late in copies[k] if early <= start <= late)
+                  for k, (_, start, _) in zip(route, times, strict=True)]
+        routes.append(pyvrp.Route(data, visits, kind_of[i]))
+    stop = MultipleCriteria([MaxIterations(iterations), MaxRuntime(max(0.0, seconds))])
+    with warnings.catch_warnings():  # a hard instance's penalty warning: the result is checked by the caller
+        warnings.simplefilter("ignore")
+        result = model.solve(stop, seed=seed, display=False, collect_stats=False,
+                             initial_solution=pyvrp.Solution(data, routes) if routes else None)
+    found = result.best
+    if not (found.is_feasible() and found.is_complete()):
+        return initial
+    free = {t: list(members) for t, members in enumerate(kinds.values())}
+    for found_route in found.routes():
+        out[free[found_route.vehicle_type()].pop(0)] = [owners[a.idx] for a in found_route if a.is_client()]
+    return out
