@@ -157,15 +157,17 @@ def repair(route: list[int], clients: list[Client], matrix, vehicle: Vehicle) ->
 
 
 def pyvrp_routes(clients: list[Client], matrix: list[list[int]], vehicles: list[Vehicle], *, seconds: float,
-                 seed: int = 1, initial: list[list[int]] | None = None) -> list[list[int]]:
+                 seed: int = 1, initial: list[list[int]] | None = None, iterations: int | None = None
+                 ) -> list[list[int]]:
     """One route of client indices per vehicle from PyVRP (hybrid genetic search, in C++), started
     from ``initial`` (one route per vehicle, each keeping every window) when given.
 
     A visit with several windows is one PyVRP client per window at the same place, in a mutually
     exclusive group, so exactly one of them is visited (or none, for an optional visit). A skipped
-    visit costs its penalty (PyVRP's prize), so PyVRP works on Kehu's objective directly."""
+    visit costs its penalty (PyVRP's prize), so PyVRP works on Kehu's objective directly. The search
+    stops after ``seconds``, or after ``iterations`` when given and reached first."""
     import pyvrp
-    from pyvrp.stop import MaxRuntime
+    from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria
 
     model = pyvrp.Model()
     size = len(matrix)
@@ -221,8 +223,10 @@ def pyvrp_routes(clients: list[Client], matrix: list[list[int]], vehicles: list[
         start_from = pyvrp.Solution(data, routes) if routes else None
     with warnings.catch_warnings():  # a hard instance's penalty warning: the result is checked below
         warnings.simplefilter("ignore")
-        result = model.solve(MaxRuntime(max(0.0, seconds)), seed=seed, display=False, collect_stats=False,
-                             initial_solution=start_from)
+        runtime = MaxRuntime(max(0.0, seconds))
+        # with iterations, a repeatable search: the same input gives the same routes
+        stop = runtime if iterations is None else MultipleCriteria([MaxIterations(iterations), runtime])
+        result = model.solve(stop, seed=seed, display=False, collect_stats=False, initial_solution=start_from)
     found = result.best
     if not (found.is_feasible() and found.is_complete()):  # a window, the load or a required client
         return initial if initial else out
@@ -279,73 +283,7 @@ def fleet_routes_repeatable(clients: list[Client], matrix: list[list[int]], vehi
     left = deadline - time.perf_counter()
     if left < 0.005 or iterations <= 0 or (polish is not None and not polish(first)):
         return first
-    second = _pyvrp_iterations(clients, matrix, vehicles, seconds=left, iterations=iterations, seed=seed,
-                               initial=first)
+    second = pyvrp_routes(clients, matrix, vehicles, seconds=left, iterations=iterations, seed=seed, initial=first)
     if [repair(route, clients, matrix, v) for route, v in zip(second, vehicles, strict=True)] != second:
         return first
     return second if fleet_cost(second, clients, matrix, vehicles) < fleet_cost(first, clients, matrix, vehicles) else first
-
-
-def _pyvrp_iterations(clients: list[Client], matrix: list[list[int]], vehicles: list[Vehicle], *, seconds: float,
-                      iterations: int, seed: int, initial: list[list[int]]) -> list[list[int]]:
-    """``pyvrp_routes`` stopped after ``iterations`` iterations (or ``seconds``, whichever first)."""
-    import pyvrp
-    from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria
-
-    model = pyvrp.Model()
-    locations = [model.add_location(0, 0) for _ in range(len(matrix))]
-    depots: dict[int, int] = {}
-    for v in vehicles:
-        if v.depot not in depots:
-            depots[v.depot] = len(depots)
-            model.add_depot(locations[v.depot])
-    capacitated = _capacitated(vehicles)
-    owners: list[int] = []
-    copies: dict[int, list[tuple[int, int, int]]] = {}
-    for index, c in enumerate(clients):
-        windows = [(o, cl - c.service) for o, cl in c.windows if cl - c.service >= o]
-        if not windows:
-            continue
-        group = model.add_client_group(required=c.required) if len(windows) > 1 else None
-        for early, late in windows:
-            copies.setdefault(index, []).append((len(owners), early, late))
-            model.add_client(locations[c.location], delivery=[c.demand] if capacitated else [],
-                             service_duration=c.service, tw_early=early, tw_late=late, prize=c.penalty,
-                             required=c.required and group is None, group=group)
-            owners.append(index)
-    out: list[list[int]] = [[] for _ in vehicles]
-    if not owners:
-        return out
-    kinds: dict[tuple, list[int]] = {}
-    for i, v in enumerate(vehicles):
-        kinds.setdefault((v.depot, v.start, v.end, v.capacity), []).append(i)
-    for (depot, start, end, capacity), members in kinds.items():
-        model.add_vehicle_type(num_available=len(members), start_depot=model.depots[depots[depot]],
-                               end_depot=model.depots[depots[depot]], capacity=[capacity or 0] if capacitated else [],
-                               tw_early=start, tw_late=end)
-    for i, row in enumerate(matrix):
-        for j, minutes in enumerate(row):
-            if i != j:
-                model.add_edge(locations[i], locations[j], distance=minutes, duration=minutes)
-    data = model.data()
-    kind_of = {i: t for t, members in enumerate(kinds.values()) for i in members}
-    routes = []
-    for i, route in enumerate(initial):
-        times = schedule(route, clients, matrix, vehicles[i]) if route else None
-        if not route or times is None:
-            continue
-        visits = [next(p for p, early, late in copies[k] if early <= start <= late)
-                  for k, (_, start, _) in zip(route, times, strict=True)]
-        routes.append(pyvrp.Route(data, visits, kind_of[i]))
-    stop = MultipleCriteria([MaxIterations(iterations), MaxRuntime(max(0.0, seconds))])
-    with warnings.catch_warnings():  # a hard instance's penalty warning: the result is checked by the caller
-        warnings.simplefilter("ignore")
-        result = model.solve(stop, seed=seed, display=False, collect_stats=False,
-                             initial_solution=pyvrp.Solution(data, routes) if routes else None)
-    found = result.best
-    if not (found.is_feasible() and found.is_complete()):
-        return initial
-    free = {t: list(members) for t, members in enumerate(kinds.values())}
-    for found_route in found.routes():
-        out[free[found_route.vehicle_type()].pop(0)] = [owners[a.idx] for a in found_route if a.is_client()]
-    return out
