@@ -5,7 +5,10 @@ How a day is planned, chosen by measurement (benchmarks/routing_bench.py, on a 2
 shared with other work, load average about 6): VROOM (exploration level 5, up to half the budget)
 gives the start, then Kehu's own descent (insert, drop, swap a kept visit for a skipped one, move,
 reverse, exchange) and ruin and recreate on the true objective, with restarts, until the budget is
-spent or two restarts in a row find nothing better. Each insertion is tried in constant time per
+spent or two restarts in a row find nothing better; in that case PyVRP's hybrid genetic search
+(C++) starts from Kehu's route for most of the time left, and its route, after Kehu's descent, is
+taken when it is better (PyVRP passes through routes that break a window, at a price, so it
+reaches orders that Kehu's moves, each keeping every window, cannot). Each insertion is tried in constant time per
 position against the route's spare minutes, a visit longer than every gap is refused at once, and
 after an insertion only the times that move are recomputed: the same search takes about a third of
 the time it took, so the default budget went from 1 s to 0.18 s.
@@ -23,6 +26,25 @@ acceptance, Kehu's own construction or VROOM at a lower level as the start, VROO
 thread, and PyVRP from Kehu's route for 0.05–0.2 s. An exact labelling search (Python) took
 0.4–10 s a day.
 
+Measured again with references at 5 s each (and PyVRP at 30 s on days 2, 14 and 24), on seed 12's
+30 days and on two unseen sets of 30 (seeds 13 and 14), load average 2–7, each day planned by Kehu
+before and after in the same run. Before: worse on 2 days of seed 12 (day 14: 64,151 against
+62,165, PyVRP at 30 s, and 64,150 at 5 s: one A customer for another and one C for another with
+the morning reordered; day 24: 49,162 against 49,145: one A for another and the afternoon the other
+way round), on 10 of seed 13 and 10 of seed 14 — mostly minutes of travel where the better order
+needs a step that breaks a window on the way, as in turning the morning round before a B visit
+fits after it; median 125–164 ms, p95 181–190 ms. After (PyVRP on the time left): worse on 2, 7
+and 8 days, better than before on 1, 3 and 2 days, worse than before on one day (day 19 of seed
+13 by 2 minutes: run-to-run variation, as the budget is a clock and PyVRP's route is only taken
+when better); median 166–174 ms, p95 181–197 ms. The same search varies from run to run: day 14
+reaches 62,176 with 1 seed of 12. Tried and not kept: PyVRP from Kehu's route on a fixed quarter
+of the budget (better on some unseen days, worse on as many: ruin and recreate loses the time);
+exchanging a kept visit for a skipped one of the same value or more, then reordering for the least
+time warp (reaches 49,145 on day 24 from one of Kehu's routes, but a scan takes 100–500 ms: with
+30 % of the budget, worse overall); a ruin that turns a stretch of the day round; an exact search
+over a stretch of the day with every skipped visit that fits (finds day 14's 64,150 over the
+morning, in 1.1 s).
+
 Several vehicles (Solomon's C101, R101, RC101): VROOM at exploration level 2, then PyVRP's hybrid
 genetic search (C++) from VROOM's routes for the rest of the budget reached the best known on all
 three 25-customer instances in 0.05–0.08 s and, in 9 s, on the 100-customer C101 and R101, and on
@@ -36,7 +58,17 @@ import logging
 import random
 import time
 
-from .engine import Client, Search, Vehicle, load_solver, repair, schedule, start_in, vroom_routes
+from .engine import (
+    Client,
+    Search,
+    Vehicle,
+    load_solver,
+    pyvrp_routes,
+    repair,
+    schedule,
+    start_in,
+    vroom_routes,
+)
 from .local import Route, descend, lns
 from .matrix import osrm_matrix, travel_matrix
 from .problem import Problem, ProblemError, parse_problem
@@ -51,6 +83,11 @@ EXPLORATION = 5  # VROOM's most thorough level: the best start for the ruin and 
 # days in bulk get the same (250 rep-days: under 50 s at most).
 DEFAULT_TIME_LIMIT = 0.18
 MANY_TIME_LIMIT = DEFAULT_TIME_LIMIT
+# When Kehu's own search ends before the budget (restarts stopped finding better), PyVRP searches
+# from its route for most of what is left: building PyVRP's model takes 2–5 ms, and its search can
+# run a few ms over; with less than POLISH_MIN_SECONDS left, none.
+POLISH_SHARE = 0.7
+POLISH_MIN_SECONDS = 0.015
 
 # Why a visit was left out. Fixed sentences, so that a page can translate them.
 REASON_NO_WINDOW = "The visit is longer than every one of its time windows."
@@ -121,9 +158,26 @@ def _solve_parsed(parsed: Problem, matrix: list[list[int]], *, deadline: float, 
         found = vroom_routes(clients, matrix, [vehicle], Search(time_limit=share or None, exploration=EXPLORATION))[0]
         route = descend(r, repair(found, clients, matrix, vehicle))
         route = lns(r, route, deadline=deadline, rng=random.Random(seed), clock=time.perf_counter)
+        route = _polish(r, route, deadline=deadline, seed=seed)
     plan = _plan(parsed, matrix, r, route, alone)
     verify(parsed, matrix, plan)
     return plan
+
+
+def _polish(r: Route, route: list[int], *, deadline: float, seed: int) -> list[int]:
+    """PyVRP's hybrid genetic search (C++) from ``route`` on the time left before ``deadline``;
+    its route, then Kehu's descent, if it keeps every window and the day at a lower objective, else
+    ``route``. PyVRP passes through routes that break a window (at a price), so it reaches orders
+    and sets of visits that Kehu's moves, which keep every window at each step, cannot."""
+    left = deadline - time.perf_counter()
+    if left < POLISH_MIN_SECONDS:
+        return route
+    found = pyvrp_routes(r.clients, r.matrix, [r.vehicle], seconds=POLISH_SHARE * left, seed=seed + 1,
+                         initial=[route])[0]
+    if found == route or len(set(found)) != len(found) or not r.feasible(found):
+        return route
+    found = descend(r, found)
+    return found if r.cost(found) < r.cost(route) else route
 
 
 def _plan(parsed: Problem, matrix, r: Route, route: list[int], alone: list[bool]) -> dict:

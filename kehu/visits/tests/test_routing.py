@@ -219,6 +219,50 @@ def test_small_days_reach_the_optimum_of_exhaustive_search(seed):
     assert plan["cost"] == brute_force(p)
 
 
+def test_pyvrp_from_a_stuck_route_reaches_the_optimum_of_exhaustive_search():
+    # Routes where Kehu's descent finds no improving move, yet a better day exists: PyVRP's search
+    # from there, on the time Kehu's own search leaves, reaches the optimum, keeping every window.
+    import time
+
+    from kehu.visits.routing.engine import Client, Vehicle
+    from kehu.visits.routing.local import Route, descend
+    from kehu.visits.routing.solver import _polish
+
+    rng = random.Random(3)
+    stuck = 0
+    while stuck < 5:
+        p = random_day(rng, 6)
+        clients = [Client(service=s["service_min"], windows=[tuple(w) for w in s["time_windows"]],
+                          penalty=s["skip_penalty"], location=i + 1) for i, s in enumerate(p["stops"])]
+        r = Route(clients, p["travel_min"], Vehicle(start=p["day"]["start"], end=p["day"]["end"]))
+        route = rng.sample(range(6), rng.randint(1, 6))
+        if not r.feasible(route):
+            continue
+        route = descend(r, route)
+        best = brute_force(p)
+        if r.cost(route) == best:
+            continue
+        stuck += 1
+        assert descend(r, route) == route and r.cost(route) > best
+        polished = _polish(r, route, deadline=time.perf_counter() + 0.5, seed=0)
+        assert r.feasible(polished) and r.cost(polished) == best
+        # from the optimum, nothing worse comes back
+        again = _polish(r, polished, deadline=time.perf_counter() + 0.2, seed=1)
+        assert r.feasible(again) and r.cost(again) == best
+
+
+def test_no_pyvrp_search_without_time_left():
+    import time
+
+    from kehu.visits.routing.engine import Client, Vehicle
+    from kehu.visits.routing.local import Route
+    from kehu.visits.routing.solver import _polish
+
+    clients = [Client(service=30, windows=[(480, 1080)], penalty=1000, location=k + 1) for k in range(2)]
+    r = Route(clients, uniform(2, 10), Vehicle(start=480, end=1080))
+    assert _polish(r, [1], deadline=time.perf_counter(), seed=0) == [1]
+
+
 def test_realistic_days_keep_every_rule():
     rng = random.Random(99)
     for _ in range(3):
