@@ -549,3 +549,53 @@ def test_pyvrp_takes_the_second_window_when_the_first_cannot_be_reached():
     routes = pyvrp_routes(clients, matrix, [vehicle], seconds=0.05)
     assert routes == [[0]]
     assert schedule(routes[0], clients, matrix, vehicle)[0][1] == 120
+
+
+# -- the second search ----------------------------------------------------------------------------
+
+
+def _busy_day():
+    rng = random.Random(5)
+    stops = [stop(f"S{i}", service=rng.choice([20, 30, 40]), penalty=rng.choice([1000, 3000, 10000]),
+                  windows=rng.choice([None, [[510, 720]], [[510, 690], [810, 1050]]])) for i in range(18)]
+    matrix = [[0 if i == j else rng.randint(5, 40) for j in range(19)] for i in range(19)]
+    return problem(stops, matrix)
+
+
+def test_the_second_search_runs_in_its_own_process_and_its_route_is_taken_when_cheaper(monkeypatch):
+    from kehu.visits.routing import solver
+
+    if solver.second_searcher() is None:
+        pytest.skip("one core: no second search")
+    # This process's search finds nothing: the plan that comes out is the other process's.
+    monkeypatch.setattr(solver, "_search", lambda r, **kw: [])
+    plan = solve(_busy_day(), time_limit=0.3)
+    assert len(plan["route"]) >= 8
+    assert verify(parse_problem(_busy_day()), _busy_day()["travel_min"], plan) is None
+
+
+def test_a_failed_second_search_leaves_this_processs_plan(monkeypatch):
+    import concurrent.futures
+
+    from kehu.visits.routing import solver
+
+    def failing(*args, **kwargs):
+        future = concurrent.futures.Future()
+        future.set_exception(RuntimeError("the process died"))
+        return future
+
+    monkeypatch.setattr(solver, "_second_search", failing)
+    monkeypatch.setattr(solver, "_forget_searcher", lambda exc: None)  # keep the real one for other tests
+    alone = solve(_busy_day(), time_limit=0.2)
+    assert len(alone["route"]) >= 8
+    monkeypatch.setattr(solver, "_second_search", lambda *a, **k: None)  # none at all: one search
+    assert len(solve(_busy_day(), time_limit=0.2)["route"]) >= 8
+
+
+def test_without_the_second_search_no_process_is_started(monkeypatch):
+    from kehu.visits.routing import solver
+
+    monkeypatch.setattr(solver, "SECOND_SEARCH", False)
+    assert solver.second_searcher() is None
+    plan = solve(_busy_day(), time_limit=0.1)
+    assert plan["route"] and plan["cost"] == plan["travel_min"] + plan["skipped_penalty"]
