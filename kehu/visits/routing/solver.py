@@ -54,10 +54,7 @@ and R101 with 25 customers in 0.10 s).
 
 from __future__ import annotations
 
-import concurrent.futures
 import logging
-import multiprocessing
-import os
 import random
 import time
 
@@ -112,7 +109,6 @@ def solve(problem: dict, *, time_limit: float | None = None, road_factor: float 
     :class:`ProblemError` for a problem that cannot be read.
     """
     load_solver()  # once per process; not part of the time a plan takes
-    second_searcher()  # likewise, the second search's process
     started = time.perf_counter()
     parsed = parse_problem(problem)
     if time_limit is not None and (isinstance(time_limit, bool) or not time_limit >= 0):
@@ -157,98 +153,15 @@ def _solve_parsed(parsed: Problem, matrix: list[list[int]], *, deadline: float, 
     r = Route(clients, matrix, vehicle)
     route: list[int] = []
     if any(alone):
-        # a second search, from another seed, on another core; the cheaper route of the two is kept
-        other = _second_search(clients, matrix, vehicle, deadline=deadline, seed=seed + SECOND_SEED)
-        route = _search(r, deadline=deadline, seed=seed, threads=1 if other else 2)
-        if other is not None:
-            found = _second_result(other, deadline=deadline)
-            if (found is not None and len(set(found)) == len(found) and all(0 <= k < len(clients) for k in found)
-                    and r.feasible(found) and r.cost(found) < r.cost(route)):
-                route = found
+        # VROOM may take up to half of what is left; Kehu's own search has the rest
+        share = max(0.0, deadline - time.perf_counter()) / 2
+        found = vroom_routes(clients, matrix, [vehicle], Search(time_limit=share or None, exploration=EXPLORATION))[0]
+        route = descend(r, repair(found, clients, matrix, vehicle))
+        route = lns(r, route, deadline=deadline, rng=random.Random(seed), clock=time.perf_counter)
+        route = _polish(r, route, deadline=deadline, seed=seed)
     plan = _plan(parsed, matrix, r, route, alone)
     verify(parsed, matrix, plan)
     return plan
-
-
-def _search(r: Route, *, deadline: float, seed: int, threads: int = 2) -> list[int]:
-    """VROOM (up to half of what is left), then Kehu's descent, ruin and recreate, and PyVRP on the
-    time left, until ``deadline`` (by this process's clock)."""
-    share = max(0.0, deadline - time.perf_counter()) / 2
-    found = vroom_routes(r.clients, r.matrix, [r.vehicle],
-                         Search(time_limit=share or None, exploration=EXPLORATION, threads=threads))[0]
-    route = descend(r, repair(found, r.clients, r.matrix, r.vehicle))
-    route = lns(r, route, deadline=deadline, rng=random.Random(seed), clock=time.perf_counter)
-    return _polish(r, route, deadline=deadline, seed=seed)
-
-
-def _search_elsewhere(clients: list[Client], matrix: list[list[int]], vehicle: Vehicle, seconds: float,
-                      seed: int) -> list[int]:
-    """:func:`_search` in the second searcher's process, for ``seconds`` by its own clock."""
-    return _search(Route(clients, matrix, vehicle), deadline=time.perf_counter() + seconds, seed=seed, threads=1)
-
-
-# The second search: a process of its own, made on first use and kept, when the machine has more
-# than one core (SECOND_SEARCH = False: one search, in this process). The same search from two
-# seeds, the cheaper kept: measured on 90 over-booked days (seeds 12–14 of the benchmark), against
-# the best of OR-Tools, VROOM and PyVRP at 5 s, on a busy machine, worse on 18 days instead of 25.
-SECOND_SEARCH = True
-SECOND_SEED = 7919
-SECOND_MARGIN = 0.01  # seconds the second search stops before the deadline, for its answer to arrive
-_searcher: concurrent.futures.ProcessPoolExecutor | None = None
-_searcher_failed = False
-
-
-def second_searcher() -> concurrent.futures.ProcessPoolExecutor | None:
-    """The process of the second search (started and warmed up on first use), or None."""
-    global _searcher, _searcher_failed
-    if not SECOND_SEARCH or _searcher_failed or (os.cpu_count() or 1) < 2:
-        return None
-    if _searcher is None:
-        try:
-            pool = concurrent.futures.ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                                                          initializer=load_solver)
-            pool.submit(load_solver).result(timeout=60)  # its imports, before the first plan's clock
-        except Exception as exc:  # no processes here (a sandbox, a frozen build): one search
-            log.warning("routing: no second search process (%s); one search per day", exc)
-            _searcher_failed = True
-            return None
-        _searcher = pool
-    return _searcher
-
-
-def _second_search(clients: list[Client], matrix: list[list[int]], vehicle: Vehicle, *, deadline: float,
-                   seed: int) -> concurrent.futures.Future | None:
-    pool = second_searcher()
-    seconds = deadline - time.perf_counter() - SECOND_MARGIN
-    if pool is None or seconds < POLISH_MIN_SECONDS:
-        return None
-    try:
-        return pool.submit(_search_elsewhere, clients, matrix, vehicle, seconds, seed)
-    except Exception as exc:  # the process has gone: made again next time
-        _forget_searcher(exc)
-        return None
-
-
-def _second_result(future: concurrent.futures.Future, *, deadline: float) -> list[int] | None:
-    try:
-        return future.result(timeout=max(0.0, deadline - time.perf_counter()) + SECOND_WAIT)
-    except concurrent.futures.TimeoutError:
-        future.cancel()
-        return None  # late (a busy machine): this search's route stands
-    except Exception as exc:
-        _forget_searcher(exc)
-        return None
-
-
-SECOND_WAIT = 0.01  # the most a plan waits past its deadline for the second search's answer
-
-
-def _forget_searcher(exc: Exception) -> None:
-    global _searcher
-    log.warning("routing: the second search failed (%s: %s); started again on the next plan", type(exc).__name__, exc)
-    if _searcher is not None:
-        _searcher.shutdown(wait=False, cancel_futures=True)
-    _searcher = None
 
 
 def _polish(r: Route, route: list[int], *, deadline: float, seed: int) -> list[int]:
