@@ -43,7 +43,10 @@ exchanging a kept visit for a skipped one of the same value or more, then reorde
 time warp (reaches 49,145 on day 24 from one of Kehu's routes, but a scan takes 100–500 ms: with
 30 % of the budget, worse overall); a ruin that turns a stretch of the day round; an exact search
 over a stretch of the day with every skipped visit that fits (finds day 14's 64,150 over the
-morning, in 1.1 s).
+morning, in 1.1 s); a second search from another seed at the same time, in a process of its own
+on the second core, the cheaper route kept (three runs over the 90 days of seeds 12–14, quiet
+machine, against the best reference at 5 s, or 30 s where measured: worse on 8, 10 and 15 days
+against 10, 9 and 14 with one search; p95 191 ms against 181 ms).
 
 Several vehicles (Solomon's C101, R101, RC101): VROOM at exploration level 2, then PyVRP's hybrid
 genetic search (C++) from VROOM's routes for the rest of the budget reached the best known on all
