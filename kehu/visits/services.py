@@ -447,12 +447,11 @@ def week_routes(*, placements: list[Placement], days: list[datetime.date], polic
     points = [_point(p.customer) for p in placements]
     if any(point is None for point in points):
         return None
-    from .routing import travel_matrix
     from .routing.engine import Client, Vehicle, fleet_routes_repeatable
 
     hours = {h.customer_id: parse_windows(h.windows)
              for h in OpeningHours.objects.filter(customer_id__in={p.customer.pk for p in placements})}
-    matrix = travel_matrix([base, *points], road_factor=road_factor(), speed_kmh=speed_kmh())  # type: ignore[list-item]  # none is None
+    matrix = travel_minutes([base, *points])  # type: ignore[list-item]  # none is None
     clients = [Client(service=p.minutes, windows=[(a, b) for a, b in _visit_windows(p.slot, p.customer.pk, policy, hours)],
                       penalty=_grade_penalty(p.grade, policy), demand=int(p.slot == Slot.MORNING), location=i + 1)
                for i, p in enumerate(placements)]
@@ -880,8 +879,6 @@ def day_problem(*, rep: User, date: datetime.date, entries: list[PlanEntry] | No
                 policy: CadencePolicy | None = None) -> dict:
     """The routing core's problem for a rep's day: the planned visits with their windows (A in the
     morning, opening hours), durations, and the skip penalty of their grade by the policy."""
-    from .routing import travel_matrix
-
     policy = policy or policy_current()
     if entries is None:
         entries = list(day_entries(rep=rep, date=date).filter(status=EntryStatus.PLANNED))
@@ -895,20 +892,28 @@ def day_problem(*, rep: User, date: datetime.date, entries: list[PlanEntry] | No
         stops.append({"id": str(entry.pk), "lat": point[0], "lon": point[1], "service_min": entry.minutes,
                       "time_windows": _windows_for(entry, policy, hours), "skip_penalty": _penalty(entry, policy)})
     points = [base] + [(s["lat"], s["lon"]) for s in stops]
-    matrix = None
-    if getattr(settings, "KEHU_OSRM_URL", ""):
-        from .routing import osrm_matrix
-
-        try:
-            matrix = osrm_matrix(points, url=settings.KEHU_OSRM_URL)
-        except OSError:  # the routing server is down: straight lines still give a plan
-            matrix = None
     return {
         "day": {"start": _minutes(policy.day_start), "end": _minutes(policy.day_end)},
         "base": {"id": "base", "lat": base[0], "lon": base[1]},
         "stops": stops,
-        "travel_min": matrix or travel_matrix(points, road_factor=road_factor(), speed_kmh=speed_kmh()),
+        "travel_min": travel_minutes(points),
     }
+
+
+def travel_minutes(points: list[tuple[float, float]]) -> list[list[int]]:
+    """Driving minutes between ``points`` for day routes and weekly plans alike: from the routing
+    server (OSRM) when KEHU_OSRM_URL names one, else — or when it cannot answer — the straight line
+    times the road factor at the configured speed."""
+    if getattr(settings, "KEHU_OSRM_URL", ""):
+        from .routing import osrm_matrix
+
+        try:
+            return osrm_matrix(points, url=settings.KEHU_OSRM_URL)
+        except OSError:  # the routing server is down: straight lines still give a plan
+            pass
+    from .routing import travel_matrix
+
+    return travel_matrix(points, road_factor=road_factor(), speed_kmh=speed_kmh())
 
 
 def road_factor() -> float:

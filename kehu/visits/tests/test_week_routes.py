@@ -203,3 +203,43 @@ def test_a_day_route_that_holds_a_visit_the_week_could_not_clears_its_mark(org):
     assert str(unfit.pk) in {str(s["id"]) for s in route.plan["route"]}
     unfit.refresh_from_db()
     assert not unfit.unfit
+
+
+def test_the_week_takes_its_travel_minutes_from_the_routing_server_when_one_is_set(org, settings):
+    # A local server answering OSRM's table service: six hours between any two places, so no day can
+    # hold a visit and every one is marked. Unreachable, straight lines plan the week as before.
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    asked = []
+
+    class Osrm(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            asked.append(self.path)
+            n = len(self.path.split("/table/v1/driving/")[1].split("?")[0].split(";"))
+            body = json.dumps({"code": "Ok", "durations": [[0 if i == j else 6 * 3600 for j in range(n)]
+                                                           for i in range(n)]}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Osrm)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        _base(org.alice)
+        for i in range(3):
+            graded_customer(org.alice, "A", district=i)
+        settings.KEHU_OSRM_URL = f"http://127.0.0.1:{server.server_port}"
+        plan = plan_generate(user=org.alice, rep=org.alice, kind=PlanKind.WEEK, day=MONDAY)
+        assert asked and plan.entries.count() == 3 and all(e.unfit for e in plan.entries.all())
+    finally:
+        server.shutdown()
+        server.server_close()
+    settings.KEHU_OSRM_URL = f"http://127.0.0.1:{server.server_port}"  # closed now: nothing answers
+    plan = plan_generate(user=org.alice, rep=org.alice, kind=PlanKind.WEEK, day=MONDAY)
+    assert plan.entries.count() == 3 and not any(e.unfit for e in plan.entries.all())
