@@ -317,7 +317,7 @@ def plan_schedule(*, customers: Iterable[Customer], days: list[datetime.date], p
     Deterministic: the same book gives the same plan.
 
     The monthly plan's days are these; a weekly plan's are the routing core's (``week_routes``,
-    which starts from these days), and these only when a position is missing.
+    which starts from these days), and these only when the rep has no base.
     """
     if not days:
         return []
@@ -437,21 +437,19 @@ def week_routes(*, placements: list[Placement], days: list[datetime.date], polic
     day that holds it. Visits no route holds (the week is full) stay on their ``plan_schedule`` day,
     marked ``unfit`` so the plan says they do not fit; none is dropped.
 
-    Returns None — the week keeps ``plan_schedule``'s days and its order by slot and area — when a
-    position is missing: the rep has no base, or a visit's customer has no coordinates (the core
-    cannot tell which day holds a visit it cannot place). Deterministic: the core's search runs a
-    fixed number of iterations (``time_limit`` bounds it on a machine too busy to finish them).
+    A customer without coordinates (not even its district's) is taken to be at the base, as its day
+    route takes it. Returns None — the week keeps ``plan_schedule``'s days and its order by slot and
+    area — when the rep has no base. Deterministic: the core's search runs a fixed number of
+    iterations (``time_limit`` bounds it on a machine too busy to finish them).
     """
     if base is None or not placements or not days:
         return None
-    points = [_point(p.customer) for p in placements]
-    if any(point is None for point in points):
-        return None
+    points = [_point(p.customer) or base for p in placements]
     from .routing.engine import Client, Vehicle, fleet_routes_repeatable
 
     hours = {h.customer_id: parse_windows(h.windows)
              for h in OpeningHours.objects.filter(customer_id__in={p.customer.pk for p in placements})}
-    matrix = travel_minutes([base, *points])  # type: ignore[list-item]  # none is None
+    matrix = travel_minutes([base, *points])
     clients = [Client(service=p.minutes, windows=[(a, b) for a, b in _visit_windows(p.slot, p.customer.pk, policy, hours)],
                       penalty=_grade_penalty(p.grade, policy), demand=int(p.slot == Slot.MORNING), location=i + 1)
                for i, p in enumerate(placements)]
@@ -571,8 +569,7 @@ def plan_generate(*, user: User, rep: User, kind: str, day: datetime.date) -> Pl
     """The rep's monthly or weekly plan for the period holding ``day``, generated from the cadence
     policy and the rep's book. A weekly plan takes the week's visits from the monthly plan when
     there is one, and its days and order from the routing core (``week_routes``) when the rep has a
-    base and every customer of the week has coordinates; otherwise, and for a monthly plan, from
-    ``plan_schedule`` alone. Regenerating a draft replaces its entries; a submitted or approved plan stays."""
+    base; otherwise, and for a monthly plan, from ``plan_schedule`` alone. Regenerating a draft replaces its entries; a submitted or approved plan stays."""
     _require_plan_writer(user, rep)
     policy = policy_current()
     start, end = month_bounds(day) if kind == PlanKind.MONTH else week_bounds(day)

@@ -105,7 +105,7 @@ def test_moving_a_visit_the_week_could_not_hold_clears_its_mark(org):
     assert not entry.unfit
 
 
-def test_without_a_base_or_coordinates_the_week_keeps_the_heuristics_days(org):
+def test_without_a_base_the_week_keeps_the_heuristics_days_and_without_coordinates_is_at_the_base(org):
     for i in range(6):
         graded_customer(org.alice, "A", district=i % 4)
     graded_customer(org.alice, "B", district=1)
@@ -118,15 +118,19 @@ def test_without_a_base_or_coordinates_the_week_keeps_the_heuristics_days(org):
     plan = plan_generate(user=org.alice, rep=org.alice, kind=PlanKind.WEEK, day=MONDAY)
     assert sorted((e.customer_id, e.date) for e in plan.entries.all()) == sorted(
         (p.customer.pk, p.date) for p in placements)
-    # with a base but a customer without coordinates: the heuristic's days as well
+    # with a base, a customer without coordinates is routed as at the base, as its day route takes it
     _base(org.alice)
-    graded_customer(org.alice, "A", exact=False)
+    nowhere = graded_customer(org.alice, "A", exact=False)
+    assert nowhere.lat is None and nowhere.lng is None
     placements = _week_placements(rep=org.alice, workdays=workdays, policy=policy, start=MONDAY,
                                   end=MONDAY + datetime.timedelta(days=6))
-    assert week_routes(placements=placements, days=workdays.days, policy=policy, base=rep_base(org.alice)) is None
+    routed = week_routes(placements=placements, days=workdays.days, policy=policy, base=rep_base(org.alice))
+    assert routed is not None and nowhere.pk in {p.customer.pk for p in routed}
     plan = plan_generate(user=org.alice, rep=org.alice, kind=PlanKind.WEEK, day=MONDAY)
-    assert sorted((e.customer_id, e.date) for e in plan.entries.all()) == sorted(
-        (p.customer.pk, p.date) for p in placements)
+    assert sorted((e.customer_id, e.date, e.position) for e in plan.entries.all()) == sorted(
+        (p.customer.pk, p.date, p.position) for p in routed)
+    for day in DAYS:  # each day's route, which puts that customer at the base too, holds the day
+        assert day_route_compute(user=org.alice, date=day).plan["skipped"] == []
     assert not plan.entries.filter(unfit=True).exists()
 
 
