@@ -445,7 +445,7 @@ def week_routes(*, placements: list[Placement], days: list[datetime.date], polic
     if base is None or not placements or not days:
         return None
     points = [_point(p.customer) or base for p in placements]
-    from .routing.engine import Client, Vehicle, fleet_routes_repeatable
+    from .routing.engine import Client, Vehicle, fleet_routes
 
     hours = {h.customer_id: parse_windows(h.windows)
              for h in OpeningHours.objects.filter(customer_id__in={p.customer.pk for p in placements})}
@@ -459,10 +459,9 @@ def week_routes(*, placements: list[Placement], days: list[datetime.date], polic
     def room_left(routes: list[list[int]]) -> bool:  # A visits left out that the mornings have room for
         return sum(clients[k].demand for route in routes for k in route) < mornings
 
-    found = fleet_routes_repeatable(clients, matrix, [vehicle] * len(days),
-                                    time_limit=WEEK_ROUTE_SECONDS if time_limit is None else time_limit,
-                                    iterations=WEEK_ROUTE_ITERATIONS, exploration=WEEK_ROUTE_EXPLORATION,
-                                    polish=room_left)
+    found = fleet_routes(clients, matrix, [vehicle] * len(days),
+                         time_limit=WEEK_ROUTE_SECONDS if time_limit is None else time_limit,
+                         iterations=WEEK_ROUTE_ITERATIONS, exploration=WEEK_ROUTE_EXPLORATION, polish=room_left)
     routes = _routes_to_days(found, [p.date for p in placements], days)
     # a customer seen twice this week: the second visit on another day that holds it
     for day in days:

@@ -238,20 +238,27 @@ def pyvrp_routes(clients: list[Client], matrix: list[list[int]], vehicles: list[
 
 
 def fleet_routes(clients: list[Client], matrix: list[list[int]], vehicles: list[Vehicle], *, time_limit: float,
-                 seed: int = 1, exploration: int = 2) -> list[list[int]]:
-    """Routes for several vehicles at once (a team's day; Solomon's instances): VROOM's quick
+                 seed: int = 1, exploration: int = 2, iterations: int | None = None,
+                 polish: Callable[[list[list[int]]], bool] | None = None) -> list[list[int]]:
+    """Routes for several vehicles at once (a rep's week; Solomon's instances): VROOM's quick
     construction and search, then PyVRP's hybrid genetic search from there for the rest of
     ``time_limit`` seconds; whichever keeps every window, the day and the load at the lower cost
-    (skip penalties plus travel) is returned, each route checked here."""
+    (skip penalties plus travel) is returned, each route checked here.
+
+    With ``iterations`` the same input gives the same routes (a plan): VROOM's search runs to its
+    end instead of to a deadline, and PyVRP's stops after that many iterations; ``time_limit`` then
+    only bounds the whole on a machine too busy to finish them. ``polish``, when given, says from
+    VROOM's routes whether PyVRP's search is worth its time (it runs only when it says so)."""
     import time
 
     deadline = time.perf_counter() + time_limit
-    first = vroom_routes(clients, matrix, vehicles, Search(time_limit=time_limit, exploration=exploration))
+    first = vroom_routes(clients, matrix, vehicles,
+                         Search(time_limit=time_limit if iterations is None else None, exploration=exploration))
     first = [repair(route, clients, matrix, v) for route, v in zip(first, vehicles, strict=True)]
     left = deadline - time.perf_counter()
-    if left < 0.005:
+    if left < 0.005 or iterations == 0 or (polish is not None and not polish(first)):
         return first
-    second = pyvrp_routes(clients, matrix, vehicles, seconds=left, seed=seed, initial=first)
+    second = pyvrp_routes(clients, matrix, vehicles, seconds=left, seed=seed, initial=first, iterations=iterations)
     if [repair(route, clients, matrix, v) for route, v in zip(second, vehicles, strict=True)] != second:
         return first
     return second if fleet_cost(second, clients, matrix, vehicles) < fleet_cost(first, clients, matrix, vehicles) else first
@@ -264,26 +271,3 @@ def fleet_cost(routes: list[list[int]], clients: list[Client], matrix: list[list
     travel = sum(route_travel(route, clients, matrix, v) for route, v in zip(routes, vehicles, strict=True))
     missing = [c for k, c in enumerate(clients) if k not in inside]
     return travel + sum(c.penalty for c in missing) + (MAX_TIME if any(c.required for c in missing) else 0)
-
-
-def fleet_routes_repeatable(clients: list[Client], matrix: list[list[int]], vehicles: list[Vehicle], *,
-                            time_limit: float, iterations: int = 300, seed: int = 1, exploration: int = 2,
-                            polish: Callable[[list[list[int]]], bool] | None = None) -> list[list[int]]:
-    """``fleet_routes`` for a plan that must come out the same every time from the same input (a
-    rep's week): VROOM's search runs to its end instead of to a deadline, and PyVRP's search from
-    VROOM's routes stops after ``iterations`` iterations; ``time_limit`` bounds the whole, and only a
-    machine too busy to do that many iterations in it reaches the bound. ``polish``, when given,
-    says from VROOM's routes whether PyVRP's search is worth its time (PyVRP runs only when it says
-    so). Routes are checked as in ``fleet_routes``; the cheaper is returned."""
-    import time
-
-    deadline = time.perf_counter() + time_limit
-    first = vroom_routes(clients, matrix, vehicles, Search(time_limit=None, exploration=exploration))
-    first = [repair(route, clients, matrix, v) for route, v in zip(first, vehicles, strict=True)]
-    left = deadline - time.perf_counter()
-    if left < 0.005 or iterations <= 0 or (polish is not None and not polish(first)):
-        return first
-    second = pyvrp_routes(clients, matrix, vehicles, seconds=left, iterations=iterations, seed=seed, initial=first)
-    if [repair(route, clients, matrix, v) for route, v in zip(second, vehicles, strict=True)] != second:
-        return first
-    return second if fleet_cost(second, clients, matrix, vehicles) < fleet_cost(first, clients, matrix, vehicles) else first

@@ -167,15 +167,15 @@ def test_a_customer_seen_twice_in_a_week_is_seen_on_two_days(org):
 
 def test_the_cores_week_search_is_repeatable_and_keeps_every_window_and_morning():
     from kehu.visits.routing.engine import Client as Visit
-    from kehu.visits.routing.engine import Vehicle, fleet_routes_repeatable, schedule
+    from kehu.visits.routing.engine import Vehicle, fleet_routes, schedule
 
     points = [(i * 7) % 23 for i in range(31)]
     matrix = [[abs(a - b) + (a != b) * 3 for b in points] for a in points]
     visits = [Visit(service=40, windows=[(510, 720)], penalty=10000, demand=1, location=k) if k % 3 == 0 else
               Visit(service=30, windows=[(510, 1050)], penalty=1000, location=k) for k in range(1, 31)]
     days = [Vehicle(start=510, end=1050, capacity=4)] * 3
-    first = fleet_routes_repeatable(visits, matrix, days, time_limit=5, iterations=100, exploration=0)
-    assert first == fleet_routes_repeatable(visits, matrix, days, time_limit=5, iterations=100, exploration=0)
+    first = fleet_routes(visits, matrix, days, time_limit=5, iterations=100, exploration=0)
+    assert first == fleet_routes(visits, matrix, days, time_limit=5, iterations=100, exploration=0)
     for route, day in zip(first, days, strict=True):
         assert schedule(route, visits, matrix, day) is not None
         assert sum(visits[k].demand for k in route) <= 4
