@@ -281,6 +281,16 @@ def customer_ageing(*, customer_id: int, today: datetime.date | None = None) -> 
     }
 
 
+def customers_overdue(*, customer_ids: Iterable[int], today: datetime.date) -> dict[int, dict]:
+    """What each of these customers owes past due, in one grouped query: the amount, and the days
+    since the oldest receivable still owing fell due (as ``customer_ageing`` counts them); customers
+    owing nothing past due are left out."""
+    rows = (Receivable.objects.filter(customer_id__in=list(customer_ids), settled_on__isnull=True, due_on__lt=today)
+            .exclude(amount__lte=F("paid") + F("written_off")).values("customer_id")
+            .annotate(amount=Sum(F("amount") - F("paid") - F("written_off")), oldest=Min("due_on")))
+    return {row["customer_id"]: {"amount": row["amount"], "days": (today - row["oldest"]).days} for row in rows}
+
+
 def approval_facts(*, customer: Customer, today: datetime.date | None = None) -> dict:
     """What an approver reads before deciding on a customer's credit: the limit in force and what
     it leaves, the exposure, overdue and ageing of the receivables, the latest investigation's score."""

@@ -3,16 +3,15 @@ customer's card, rendered by WeasyPrint with the server's CJK fonts."""
 
 import datetime
 import math
-from decimal import Decimal
 
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from kehu.accounts.models import User
-from kehu.credit.selectors import credit_positions
+from kehu.credit.selectors import credit_positions, customers_overdue
 from kehu.customers.selectors import customer_visible
 from kehu.engagement.models import Touchpoint, TouchStatus
-from kehu.ledger.models import Order, OrderStatus, Receivable
+from kehu.ledger.models import Order, OrderStatus
 
 from . import selectors, services
 from .models import DayRoute, EntryStatus
@@ -64,11 +63,7 @@ def day_sheet_context(*, viewer: User, person: User, date: datetime.date) -> dic
     for order in Order.objects.filter(customer_id__in=ids, status=OrderStatus.HELD).order_by("id"):
         held.setdefault(order.customer_id, []).append(order)
     last = selectors.last_visits(customer_ids=ids)
-    overdue: dict[int, dict] = {}
-    for receivable in (Receivable.objects.filter(customer_id__in=ids, settled_on__isnull=True, due_on__lt=date)
-                       .order_by("due_on", "id")):
-        owed = overdue.setdefault(receivable.customer_id, {"amount": Decimal(0), "days": (date - receivable.due_on).days})
-        owed["amount"] += receivable.outstanding
+    overdue = customers_overdue(customer_ids=ids, today=date)
     touches: dict[int, list[Touchpoint]] = {}
     for touch in (Touchpoint.objects.filter(customer_id__in=ids, status=TouchStatus.PLANNED)
                   .order_by("planned_on", "id")):

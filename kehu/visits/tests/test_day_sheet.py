@@ -150,3 +150,13 @@ def test_the_map_has_one_scale_for_both_directions():
     up = b["y"] - drawn["stops"][0]["y"]
     right = drawn["stops"][1]["x"] - b["x"]
     assert up > 50 and abs(up - right) <= 1.0, (up, right)
+
+
+def test_what_the_sheet_says_is_owed_agrees_with_the_customers_ageing(org, day):
+    from kehu.credit.selectors import customer_ageing, customers_overdue
+
+    second = day["second"]
+    owed = customers_overdue(customer_ids=[day["first"].pk, second.pk], today=DAY)
+    ageing = customer_ageing(customer_id=second.pk, today=DAY)
+    assert set(owed) == {second.pk}  # the first owes nothing past due
+    assert owed[second.pk] == {"amount": ageing["overdue"], "days": ageing["oldest_overdue_days"]}
