@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -172,8 +172,10 @@ def geocode_enqueue(*, customer_ids: Iterable[int], user: Any = None) -> Job | N
 def geocode_daily(*, today: datetime.date) -> int:
     """`kehu daily`: once a day, when a geocoding service is configured, queue a run for every
     candidate — customers a save or an import left for later and those a run could not place
-    (the service was down). Nothing when no service is configured, when a run is queued or running,
-    or when a run was already started today; returns the candidates the queued run will read."""
+    (the service was down). Nothing when no service is configured, while a run is going or a run
+    for every candidate is queued, or when the daily run (the one without a user) was queued today
+    already; the short runs saves and imports queue do not count. Returns the candidates the
+    queued run will read."""
     from kehu.core import jobs
 
     from .tasks import JOB_KIND, geocode
@@ -184,9 +186,13 @@ def geocode_daily(*, today: datetime.date) -> int:
     except GeocoderNotConfigured:
         return 0
     jobs.sweep()  # a run whose worker died is no longer running
+    waiting = Job.objects.filter(kind=JOB_KIND, status__in=[JobStatus.QUEUED, JobStatus.RUNNING])
+    if waiting.filter(status=JobStatus.RUNNING).exists() or any(
+            not (isinstance(scope, dict) and SCOPE_KEY in scope)
+            for scope in waiting.filter(status=JobStatus.QUEUED).values_list("result", flat=True)):
+        return 0
     started = timezone.make_aware(datetime.datetime.combine(today, datetime.time.min))
-    if Job.objects.filter(kind=JOB_KIND).filter(
-            Q(status__in=[JobStatus.QUEUED, JobStatus.RUNNING]) | Q(created_at__gte=started)).exists():
+    if Job.objects.filter(kind=JOB_KIND, user__isnull=True, created_at__gte=started).exists():
         return 0
     count = geocode_candidates().count()
     if count:

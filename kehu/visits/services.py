@@ -563,18 +563,17 @@ def _require_plan_writer(user: User, rep: User) -> None:
         raise PermissionDenied(_("Reps make and edit their own plans."))
 
 
-@transaction.atomic
 def plan_generate(*, user: User, rep: User, kind: str, day: datetime.date) -> Plan:
     """The rep's monthly or weekly plan for the period holding ``day``, generated from the cadence
     policy and the rep's book. A weekly plan takes the week's visits from the monthly plan when
     there is one, and its days and order from the routing core (``week_routes``) when the rep has a
-    base; otherwise, and for a monthly plan, from ``plan_schedule`` alone. Regenerating a draft replaces its entries; a submitted or approved plan stays."""
+    base; otherwise, and for a monthly plan, from ``plan_schedule`` alone. Regenerating a draft
+    replaces its entries; a submitted or approved plan stays. The visits are worked out before the
+    plan is locked (the routing server and the search take a while); only the writing holds it."""
     _require_plan_writer(user, rep)
     policy = policy_current()
     start, end = month_bounds(day) if kind == PlanKind.MONTH else week_bounds(day)
-    plan, _created = Plan.objects.select_for_update().get_or_create(
-        rep=rep, kind=kind, starts_on=start, defaults={"ends_on": end})
-    if plan.status not in EDITABLE:
+    if Plan.objects.filter(rep=rep, kind=kind, starts_on=start).exclude(status__in=EDITABLE).exists():
         raise ValidationError(_("This plan has been submitted; it can no longer be regenerated."))
     workdays = working_days(start=start, end=end)
     routed: list[Placement] | None = None
@@ -586,17 +585,22 @@ def plan_generate(*, user: User, rep: User, kind: str, day: datetime.date) -> Pl
     else:
         placements = _week_placements(rep=rep, workdays=workdays, policy=policy, start=start, end=end)
         routed = week_routes(placements=placements, days=workdays.days, policy=policy, base=rep_base(rep))
-    plan.entries.filter(status=EntryStatus.PLANNED).delete()
-    entries = [PlanEntry(plan=plan, customer=p.customer, date=p.date, slot=p.slot, kind=p.kind, grade=p.grade,
-                         area=_area(p.customer), minutes=p.minutes, companion_id=p.companion_id,
-                         position=p.position, unfit=p.unfit)
-               for p in (placements if routed is None else routed)]
-    if routed is None:
-        _order_days(entries)
-    PlanEntry.objects.bulk_create(entries)
-    plan.ends_on = end
-    plan.calendar_notice = workdays.notice
-    plan.save(update_fields=["ends_on", "calendar_notice", "updated_at"])
+    with transaction.atomic():
+        plan, _created = Plan.objects.select_for_update().get_or_create(
+            rep=rep, kind=kind, starts_on=start, defaults={"ends_on": end})
+        if plan.status not in EDITABLE:  # submitted meanwhile
+            raise ValidationError(_("This plan has been submitted; it can no longer be regenerated."))
+        plan.entries.filter(status=EntryStatus.PLANNED).delete()
+        entries = [PlanEntry(plan=plan, customer=p.customer, date=p.date, slot=p.slot, kind=p.kind, grade=p.grade,
+                             area=_area(p.customer), minutes=p.minutes, companion_id=p.companion_id,
+                             position=p.position, unfit=p.unfit)
+                   for p in (placements if routed is None else routed)]
+        if routed is None:
+            _order_days(entries)
+        PlanEntry.objects.bulk_create(entries)
+        plan.ends_on = end
+        plan.calendar_notice = workdays.notice
+        plan.save(update_fields=["ends_on", "calendar_notice", "updated_at"])
     return plan
 
 

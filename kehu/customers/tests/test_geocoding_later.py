@@ -194,7 +194,10 @@ def test_the_daily_run_queues_every_leftover_once_a_day(org, service, settings):
     settings.KEHU_GEOCODER, settings.KEHU_GEOCODER_KEY = "amap", "k-123"
     settings.KEHU_GEOCODER_URL = service.url + "/v3/geocode/geo"
     service.answer = _amap
-    assert geocode_daily(today=today) == 2
+    saved = make_customer(org.alice, address=HOUSE)  # a save queues a short run of its own
+    assert [_scope(job) for job in _queued()] == [[saved.pk]]
+    _work()
+    assert geocode_daily(today=today) == 2  # the short run today does not stand for the daily one
     [job] = _queued()
     assert geocode_daily(today=today) == 0 and _queued() == [job]  # queued: not twice
     _work()
@@ -202,4 +205,4 @@ def test_the_daily_run_queues_every_leftover_once_a_day(org, service, settings):
         GeoSource.GEOCODED, GeoSource.GEOCODED_AREA}
     assert geocode_daily(today=today) == 0  # ran today: once a day
     assert geocode_daily(today=today + datetime.timedelta(days=1)) == 0  # nothing left to place
-    assert Job.objects.filter(kind=JOB_KIND).count() == 1
+    assert Job.objects.filter(kind=JOB_KIND).count() == 2
