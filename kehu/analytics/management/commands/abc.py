@@ -14,6 +14,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from kehu.analytics.services import AbcResult, abc_run
+from kehu.core.progress import TerminalBar
 
 
 def _date(value: str) -> datetime.date:
@@ -38,21 +39,6 @@ def result_json(result: AbcResult) -> dict:
     }
 
 
-class _Bar:
-    def __init__(self, stream) -> None:
-        self.stream = stream
-        self.tty = hasattr(stream, "isatty") and stream.isatty()
-
-    def __call__(self, done: int, total: int) -> None:
-        if not self.tty:
-            return
-        filled = int(30 * done / max(total, 1))
-        self.stream.write(f"\r[{'#' * filled}{'-' * (30 - filled)}] {done}/{total}\x1b[K")
-        if done >= total:
-            self.stream.write("\n")
-        self.stream.flush()
-
-
 class Command(BaseCommand):
     help = "ABC-grade customers by sales (C1); --dry-run to compute without storing."
 
@@ -70,7 +56,7 @@ class Command(BaseCommand):
         months = options["window_months"]
         if months is not None and not 1 <= months <= 120:
             raise CommandError("--window-months is 1 to 120.")
-        progress = None if options["json"] else _Bar(self.stderr._out if hasattr(self.stderr, "_out") else sys.stderr)
+        progress = None if options["json"] else TerminalBar(self.stderr._out if hasattr(self.stderr, "_out") else sys.stderr)
         try:
             result = abc_run(as_of=as_of, window_months=months, method=options["method"], scope=options["scope"],
                              dry_run=options["dry_run"], progress=progress)

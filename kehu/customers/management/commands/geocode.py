@@ -8,31 +8,12 @@ address, with the geocoding service KEHU_GEOCODER names.
 
 import json
 import sys
-import time
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from kehu.core.geocode import GeocoderNotConfigured, config_from_settings
+from kehu.core.progress import TerminalBar
 from kehu.customers.geocoding import geocode_customers
-
-
-class _Bar:
-    """A progress bar on stderr when it is a terminal, redrawn at most ten times a second."""
-
-    def __init__(self, stream) -> None:
-        self.stream, self.last = stream, 0.0
-        self.tty = hasattr(stream, "isatty") and stream.isatty()
-
-    def __call__(self, done: int, total: int | None) -> None:
-        now = time.monotonic()
-        if not self.tty or (now - self.last < 0.1 and done < (total or 0)):
-            return
-        self.last = now
-        filled = int(30 * done / max(total or 0, 1))
-        self.stream.write(f"\rgeocoding [{'#' * filled}{'.' * (30 - filled)}] {done:,}/{total or 0:,}\x1b[K")
-        if done >= (total or 0):
-            self.stream.write("\n")
-        self.stream.flush()
 
 
 class Command(BaseCommand):
@@ -51,7 +32,7 @@ class Command(BaseCommand):
             raise CommandError("No geocoding service is configured: set KEHU_GEOCODER to amap, tianditu or nominatim.")
         if options["limit"] is not None and options["limit"] < 1:
             raise CommandError("--limit is at least 1.")
-        progress = None if options["json"] else _Bar(sys.stderr)
+        progress = None if options["json"] else TerminalBar(sys.stderr, "geocoding")
         outcome = geocode_customers(progress=progress, limit=options["limit"], config=config)
         if options["json"]:
             self.stdout.write(json.dumps(outcome.as_dict(), ensure_ascii=False))
