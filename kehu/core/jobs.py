@@ -54,6 +54,7 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int | None], None]
 _ON_FAILURE: dict[str, Callable[[Job], None]] = {}
+_SAVED_AS_IT_GOES: set[str] = set()
 
 
 class JobError(Exception):
@@ -63,6 +64,12 @@ class JobError(Exception):
 def on_failure(kind: str, callback: Callable[[Job], None]) -> None:
     """Call ``callback(job)`` whenever a job of ``kind`` fails, by an error or by ``sweep``."""
     _ON_FAILURE[kind] = callback
+
+
+def saves_as_it_goes(kind: str) -> None:
+    """Jobs of ``kind`` save their work piece by piece (geocoding), not in one transaction: one
+    whose worker died has kept what it did, and ``sweep`` says so."""
+    _SAVED_AS_IT_GOES.add(kind)
 
 
 def host_name() -> str:
@@ -211,9 +218,14 @@ def sweep(*, ids: list[int] | None = None) -> int:
             or task_status in ("FAILED", "SUCCESSFUL")
         if not lost:
             continue
+        if job.kind in _SAVED_AS_IT_GOES:
+            message = _("The worker running this job stopped before it finished; what it did until then "
+                        "is kept. Start it again for the rest.")
+        else:
+            message = _("The worker running this job stopped before it finished; nothing of it was saved. "
+                        "Start it again.")
         with transaction.atomic():
-            if fail(job_id=job.pk, message=_("The worker running this job stopped before it finished; "
-                                             "nothing of it was saved. Start it again.")):
+            if fail(job_id=job.pk, message=message):
                 failed += 1
             _close_task(job.task_id)
     return failed

@@ -58,6 +58,12 @@ class GeocodeOutcome:
         return asdict(self)
 
 
+def everyone_run(job: Job) -> bool:
+    """Whether a queued or running geocoding job reads every candidate (the map's, the daily run),
+    not only the customers a save or an import queued it for."""
+    return not (isinstance(job.result, dict) and SCOPE_KEY in job.result)
+
+
 def geocode_candidates() -> QuerySet[Customer]:
     """Customers with an address but no position of their own: none, or their district's centre."""
     return (Customer.objects.exclude(address="").exclude(lifecycle=Lifecycle.LOST)
@@ -74,10 +80,12 @@ def _candidates_among(customer_ids: Iterable[int], *fields: str) -> list[Any]:
 
 
 def geocode_customers(*, progress: Callable[[int, int | None], None] | None = None, limit: int | None = None,
-                      config: GeocoderConfig | None = None, customer_ids: Iterable[int] | None = None) -> GeocodeOutcome:
+                      config: GeocoderConfig | None = None, customer_ids: Iterable[int] | None = None,
+                      outcome: GeocodeOutcome | None = None) -> GeocodeOutcome:
     """Geocode the candidates with the configured service (``config`` overrides the settings), only
     those among ``customer_ids`` when given; GeocoderNotConfigured when there is none, or its
-    settings are unusable."""
+    settings are unusable. The counts go into ``outcome`` when given, as the run goes, so a run that
+    stops on an error still says what it saved."""
     config = config or config_from_settings()
     if config is None:
         raise GeocoderNotConfigured(_("No geocoding service is configured (KEHU_GEOCODER)."))
@@ -87,7 +95,8 @@ def geocode_customers(*, progress: Callable[[int, int | None], None] | None = No
         rows = list(geocode_candidates().values_list(*fields)[:limit])
     else:
         rows = _candidates_among(customer_ids, *fields)[:limit]
-    outcome = GeocodeOutcome(candidates=len(rows))
+    outcome = outcome if outcome is not None else GeocodeOutcome()
+    outcome.candidates = len(rows)
     unavailable_in_a_row = 0
     for done, (pk, address, city, source) in enumerate(rows, start=1):
         if outcome.stopped:
@@ -172,10 +181,10 @@ def geocode_enqueue(*, customer_ids: Iterable[int], user: Any = None) -> Job | N
 def geocode_daily(*, today: datetime.date) -> int:
     """`kehu daily`: once a day, when a geocoding service is configured, queue a run for every
     candidate — customers a save or an import left for later and those a run could not place
-    (the service was down). Nothing when no service is configured, while a run is going or a run
-    for every candidate is queued, or when the daily run (the one without a user) was queued today
-    already; the short runs saves and imports queue do not count. Returns the candidates the
-    queued run will read."""
+    (the service was down). Nothing when no service is configured, while a run for every
+    candidate is queued or going, or when the daily run (the one without a user) was queued today
+    already; the short runs saves and imports queue do not count (the daily run waits for one that
+    is going: customers.tasks). Returns the candidates the queued run will read."""
     from kehu.core import jobs
 
     from .tasks import JOB_KIND, geocode
@@ -186,10 +195,7 @@ def geocode_daily(*, today: datetime.date) -> int:
     except GeocoderNotConfigured:
         return 0
     jobs.sweep()  # a run whose worker died is no longer running
-    waiting = Job.objects.filter(kind=JOB_KIND, status__in=[JobStatus.QUEUED, JobStatus.RUNNING])
-    if waiting.filter(status=JobStatus.RUNNING).exists() or any(
-            not (isinstance(scope, dict) and SCOPE_KEY in scope)
-            for scope in waiting.filter(status=JobStatus.QUEUED).values_list("result", flat=True)):
+    if any(everyone_run(job) for job in Job.objects.filter(kind=JOB_KIND, status__in=[JobStatus.QUEUED, JobStatus.RUNNING])):
         return 0
     started = timezone.make_aware(datetime.datetime.combine(today, datetime.time.min))
     if Job.objects.filter(kind=JOB_KIND, user__isnull=True, created_at__gte=started).exists():

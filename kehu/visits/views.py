@@ -395,6 +395,7 @@ def geocode(request: AuthenticatedRequest) -> HttpResponse:
     from kehu.core import jobs
     from kehu.core.geocode import GeocoderNotConfigured, config_from_settings
     from kehu.core.models import JobStatus
+    from kehu.customers.geocoding import everyone_run
     from kehu.customers.tasks import JOB_KIND
     from kehu.customers.tasks import geocode as geocode_task
 
@@ -410,16 +411,21 @@ def geocode(request: AuthenticatedRequest) -> HttpResponse:
         messages.error(request, _("No geocoding service is configured (KEHU_GEOCODER)."))
         return redirect("visits:map")
     jobs.sweep()  # a run whose worker died is no longer running
-    running = (Job.objects.filter(kind=JOB_KIND, status__in=[JobStatus.QUEUED, JobStatus.RUNNING])
-               .select_related("user").order_by("pk").first())
+    # A run for every candidate already waiting or going makes a second one pointless; the short runs
+    # that saves queue do not block this one: it waits its turn in the worker (customers.tasks).
+    running = next((job for job in Job.objects.filter(kind=JOB_KIND, status__in=[JobStatus.QUEUED, JobStatus.RUNNING])
+                    .select_related("user").order_by("pk") if everyone_run(job)), None)
     if running is not None:
         if running.user_id == user.pk:
             messages.error(request, _("Locating by address is already running; its progress is shown below."))
             return redirect(f"{reverse('visits:map')}?job={running.pk}")
-        messages.error(request, _("Locating by address is already running, started by %(name)s at %(time)s; "
-                                  "try again when it has finished.") % {
-            "name": str(running.user) if running.user else _("a deleted user"),
-            "time": timezone.localtime(running.created_at).strftime("%H:%M")})
+        when = timezone.localtime(running.created_at).strftime("%H:%M")
+        if running.user is None:  # the daily run, or its starter has been deleted
+            messages.error(request, _("Locating by address is already running, started at %(time)s; "
+                                      "try again when it has finished.") % {"time": when})
+        else:
+            messages.error(request, _("Locating by address is already running, started by %(name)s at %(time)s; "
+                                      "try again when it has finished.") % {"name": str(running.user), "time": when})
         return redirect("visits:map")
     job = jobs.start(kind=JOB_KIND, user=user, task=geocode_task)
     return redirect(f"{reverse('visits:map')}?job={job.pk}")

@@ -4,7 +4,11 @@ configured), and the worker places them — against the real HTTP server of test
 database work commits here, as in a request, so what waits for a commit runs, and the worker
 (`kehu worker --batch`, in this process) finds the queued task as it would in its own."""
 
+import datetime
 import json
+import os
+import subprocess
+import sys
 from decimal import Decimal
 
 import pytest
@@ -206,3 +210,68 @@ def test_the_daily_run_queues_every_leftover_once_a_day(org, service, settings):
     assert geocode_daily(today=today) == 0  # ran today: once a day
     assert geocode_daily(today=today + datetime.timedelta(days=1)) == 0  # nothing left to place
     assert Job.objects.filter(kind=JOB_KIND).count() == 2
+
+
+def test_one_run_at_a_time_a_later_run_waits_for_the_one_going(org, geocoder):
+    """Two workers: the run claimed second waits until the first has ended, then reads its
+    customers, so the service gets one run's requests at a time and none twice."""
+    from django.utils import timezone
+
+    from kehu.customers.tasks import runs_ahead, wait_turn
+
+    make_customer(org.alice, address=HOUSE), make_customer(org.alice, address=ROAD)
+    first, second = _queued()
+    now = timezone.now()
+    Job.objects.filter(pk=first.pk).update(status=JobStatus.RUNNING, started_at=now, host=jobs.host_name(), pid=os.getpid())
+    Job.objects.filter(pk=second.pk).update(status=JobStatus.RUNNING, started_at=now, host=jobs.host_name(), pid=os.getpid())
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert runs_ahead(first) == [] and runs_ahead(second) == [first.pk]  # the same moment: the lower number first
+
+    slept = []
+
+    def first_ends(seconds: float) -> None:  # while the second waits, the first ends
+        slept.append(seconds)
+        Job.objects.filter(pk=first.pk).update(status=JobStatus.DONE)
+
+    wait_turn(second, sleep=first_ends)
+    assert len(slept) == 1
+    # a run claimed earlier on another worker goes first whatever its number
+    earlier = timezone.now() - datetime.timedelta(seconds=5)
+    Job.objects.filter(pk=second.pk).update(started_at=earlier)
+    Job.objects.filter(pk=first.pk).update(status=JobStatus.RUNNING)
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert runs_ahead(first) == [second.pk] and runs_ahead(second) == []
+
+    # a run whose worker died is failed by the sweep, not waited for
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    Job.objects.filter(pk=second.pk).update(pid=dead.pid)
+    wait_turn(first, sleep=lambda seconds: pytest.fail("waited for a dead run"))
+    second.refresh_from_db()
+    assert second.status == JobStatus.FAILED and "停止前已完成的部分已保留" in second.message  # the default language
+
+
+def test_a_run_stopped_by_an_error_says_what_it_kept(org, geocoder, monkeypatch):
+    from kehu.core.geocode import Geocoder
+
+    customers = [make_customer(org.alice, address=HOUSE.replace("200", str(n))) for n in range(200, 204)]
+    real, calls = Geocoder.locate, []
+
+    def breaks_on_the_third(self, address, **kwargs):
+        calls.append(address)
+        if len(calls) == 3:
+            raise RuntimeError("the database went away")
+        return real(self, address, **kwargs)
+
+    monkeypatch.setattr(Geocoder, "locate", breaks_on_the_third)
+    Job.objects.filter(kind=JOB_KIND).delete()
+    DBTaskResult.objects.all().delete()
+    job = geocode_enqueue(customer_ids=[c.pk for c in customers], user=org.ada)
+    _work()
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED
+    assert "此前已定位的 2 个客户保留其新位置" in job.message  # the default language
+    placed = Customer.objects.filter(pk__in=[c.pk for c in customers], geo_source=GeoSource.GEOCODED).count()
+    assert placed == 2
