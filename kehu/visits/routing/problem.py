@@ -13,6 +13,9 @@ from numbers import Real
 
 DEFAULT_SKIP_PENALTY = 1000
 MAX_MINUTES = 100_000  # about ten weeks: anything larger is a mistake in units, not a plan
+# A skip penalty above this is a mistake too; the bound keeps any day's sum of penalties inside the
+# 64-bit integers the solvers (C++) work in.
+MAX_SKIP_PENALTY = 10**12
 
 
 class ProblemError(ValueError):
@@ -130,6 +133,8 @@ def parse_problem(data: object) -> Problem:
         penalty = _number(raw.get("skip_penalty", DEFAULT_SKIP_PENALTY), f"{where}.skip_penalty")
         if penalty < 0:
             raise ProblemError(f"{where}.skip_penalty: {penalty:g} is negative")
+        if penalty > MAX_SKIP_PENALTY:
+            raise ProblemError(f"{where}.skip_penalty: {penalty:g} is too large (at most {MAX_SKIP_PENALTY:,})")
         raw_windows = raw.get("time_windows")
         if raw_windows is None or raw_windows == []:
             windows = [(start, end)]

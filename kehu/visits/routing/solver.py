@@ -86,6 +86,7 @@ EXPLORATION = 5  # VROOM's most thorough level: the best start for the ruin and 
 # days in bulk get the same (250 rep-days: under 50 s at most).
 DEFAULT_TIME_LIMIT = 0.18
 MANY_TIME_LIMIT = DEFAULT_TIME_LIMIT
+MAX_TIME_LIMIT = 3600  # seconds: a longer limit is a mistake in units
 # When Kehu's own search ends before the budget (restarts stopped finding better), PyVRP searches
 # from its route for most of what is left: building PyVRP's model takes 2–5 ms, and its search can
 # run a few ms over; with less than POLISH_MIN_SECONDS left, none.
@@ -116,6 +117,8 @@ def solve(problem: dict, *, time_limit: float | None = None, road_factor: float 
     parsed = parse_problem(problem)
     if time_limit is not None and (isinstance(time_limit, bool) or not time_limit >= 0):
         raise ProblemError(f"time_limit: {time_limit!r} is not a non-negative number of seconds")
+    if time_limit is not None and time_limit > MAX_TIME_LIMIT:
+        raise ProblemError(f"time_limit: {time_limit!r} seconds is too long (at most {MAX_TIME_LIMIT})")
     matrix = parsed.matrix
     if matrix is None:
         matrix = _matrix(parsed, road_factor=road_factor, speed_kmh=speed_kmh, osrm_url=osrm_url)

@@ -358,6 +358,7 @@ def bad(path, value):
     (bad(["travel_min"], [[0, 10**9], [5, 0]]), r"travel_min\[0\]\[1\]: 1000000000 minutes is too large"),
     (bad(["stops", 0, "time_windows"], [[-30, 600]]), r"time_windows\[0\]: opens at -30, before midnight"),
     (bad(["stops", 0, "time_windows"], [[float("nan"), 600]]), r"time_windows\[0\]: nan is not a finite number"),
+    (bad(["stops", 0, "skip_penalty"], 10**30), r"skip_penalty: 1e\+30 is too large \(at most 1,000,000,000,000\)"),
     ([1, 2], r"must be a JSON object"),
 ])
 def test_bad_problems_are_refused_with_a_clear_message(data, message):
@@ -381,6 +382,9 @@ def test_problem_error_is_a_value_error_and_unknown_keys_are_ignored():
 def test_a_time_limit_must_be_a_number():
     with pytest.raises(ProblemError, match="time_limit"):
         solve(GOOD, time_limit=-1)
+    for endless in (float("inf"), 1e308, 3601):
+        with pytest.raises(ProblemError, match="is too long"):
+            solve(GOOD, time_limit=endless)
 
 
 # -- plans are checked --------------------------------------------------------------------------------
