@@ -233,14 +233,25 @@ def test_csv_gbk_import_and_mapping_saved(org):
     assert outcome.committed and Customer.objects.get().owner == org.alice
 
 
-def test_command_checks_then_commits(org, tmp_path, capsys):
+def test_command_checks_then_commits(org, tmp_path, capsys, monkeypatch):
+    import io
+    import sys
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
     path = tmp_path / "customers.xlsx"
     path.write_bytes(xlsx(CUSTOMERS))
     call_command("import", "customers", str(path), "--as", "sam")
-    assert "would import" in capsys.readouterr().out and not Customer.objects.exists()
-    call_command("import", "customers", str(path), "--as", "sam", "--commit")
     captured = capsys.readouterr()
-    assert "3 to create" in captured.out and "rows" in captured.err
+    assert "would import" in captured.out and not Customer.objects.exists()
+    assert captured.err == ""  # no progress bar into a pipe or a log
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    call_command("import", "customers", str(path), "--as", "sam", "--commit")
+    assert "3 to create" in capsys.readouterr().out
+    assert "4/4 rows 100%" in terminal.getvalue() and terminal.getvalue().endswith("\n")
     assert Customer.objects.count() == 3
     bad = tmp_path / "bad.csv"
     bad.write_bytes(csv_bytes([["客户名称", "业务员"], ["甲公司", "carol"]]))

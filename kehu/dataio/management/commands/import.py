@@ -10,36 +10,18 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from kehu.accounts.models import User
+from kehu.core.progress import TerminalBar
 from kehu.dataio.base import Outcome
 from kehu.dataio.mapping import FIELDS, KINDS
 from kehu.dataio.readers import ReadError
 from kehu.dataio.services import import_file, mapping_save, read_header
 
 
-class Bar:
-    """A progress bar on stderr, redrawn at most ten times a second."""
-
-    def __init__(self, stream, label: str) -> None:
-        self.stream, self.label, self.last = stream, label, 0.0
-
-    def __call__(self, done: int, total: int | None) -> None:
-        now = time.monotonic()
-        if now - self.last < 0.1 and (total is None or done < total):
-            return
-        self.last = now
-        if total:
-            share = min(done / total, 1.0)
-            filled = int(share * 30)
-            rows = ngettext("%(done)s/%(total)s row", "%(done)s/%(total)s rows", total) % {
-                "done": f"{done:,}", "total": f"{total:,}"}
-            self.stream.write(f"\r{self.label} [{'#' * filled}{'.' * (30 - filled)}] {rows} {share:4.0%}")
-        else:
-            self.stream.write(f"\r{self.label} " + ngettext("%(done)s row", "%(done)s rows", done) % {"done": f"{done:,}"})
-        self.stream.flush()
-
-    def end(self) -> None:
-        self.stream.write("\n")
-        self.stream.flush()
+def _rows(done: int, total: int | None) -> str:
+    if total:
+        return ngettext("%(done)s/%(total)s row", "%(done)s/%(total)s rows", total) % {
+            "done": f"{done:,}", "total": f"{total:,}"}
+    return ngettext("%(done)s row", "%(done)s rows", done) % {"done": f"{done:,}"}
 
 
 def summary_line(outcome: Outcome, *, seconds: float) -> str:
@@ -104,11 +86,11 @@ class Command(BaseCommand):
             if rep is None:
                 raise CommandError(f"--assign {assign}: no such active user")
             assign = f"rep:{rep.pk}"
-        bar = Bar(sys.stderr, _("import") if options["commit"] else _("check"))
+        bar = TerminalBar(sys.stderr, _("import") if options["commit"] else _("check"), counts=_rows)
         started = time.monotonic()
         outcome = import_file(user=user, kind=kind, name=path.name, source=path, mapping=mapping,
                               commit=options["commit"], progress=bar, assign=assign)
-        bar.end()
+        bar.close()
         out = self.stdout
         if outcome.problem:
             raise CommandError(outcome.problem)
