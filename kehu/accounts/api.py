@@ -416,6 +416,7 @@ class UserViewSet(viewsets.GenericViewSet):
 
 
 class NotificationSerializer(serializers.ModelSerializer):
+    text = serializers.CharField(source="shown", read_only=True)  # in the reader's language
     unread = serializers.SerializerMethodField()
 
     class Meta:

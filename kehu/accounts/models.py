@@ -97,7 +97,9 @@ class Notification(models.Model):
     """A message in a person's Kehu inbox (held orders, approvals waiting, decisions)."""
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
-    text = models.CharField(_("message"), max_length=500)
+    text = models.CharField(_("message"), max_length=500)  # as worded when it was sent
+    # its source words and values (kehu.core.messages), worded again in the reader's language
+    words = models.JSONField(_("source words"), null=True, blank=True)
     link = models.CharField(_("link"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
@@ -107,3 +109,15 @@ class Notification(models.Model):
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
         indexes = [models.Index(fields=["user", "read_at", "-created_at"])]
+
+    @property
+    def shown(self) -> str:
+        """The message in the active language (as sent, for one without its source words)."""
+        from kehu.core.messages import render_json
+
+        if self.words:
+            try:
+                return render_json(self.words)[:500]
+            except ValueError:
+                pass
+        return self.text

@@ -13,6 +13,8 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kehu.core.messages import Message
+
 from .models import Notification, Region, Role, Team, User
 from .permissions import can_manage_organisation
 
@@ -21,15 +23,18 @@ TEAM_FIELDS = ("name", "region", "supervisor", "prospect_target")
 USER_FIELDS = ("display_name", "first_name", "last_name", "email", "phone", "role", "team", "approval_limit")
 
 
-def notify(*, users: Iterable[User | None], text: str, link: str = "") -> int:
-    """Put a message in each person's inbox (once per person; None, for nobody, is skipped)."""
+def notify(*, users: Iterable[User | None], text: str | Message, link: str = "") -> int:
+    """Put a message in each person's inbox (once per person; None, for nobody, is skipped). A
+    ``Message`` (kehu.core.messages) is read in each reader's language; a plain text as it is."""
+    words = text.as_json() if isinstance(text, Message) else None
+    text = str(text)
     seen: set[int] = set()
     rows = []
     for user in users:
         if user is None or user.pk in seen or not user.is_active:
             continue
         seen.add(user.pk)
-        rows.append(Notification(user=user, text=text[:500], link=link[:200]))
+        rows.append(Notification(user=user, text=text[:500], words=words, link=link[:200]))
     Notification.objects.bulk_create(rows)
     return len(rows)
 

@@ -16,10 +16,12 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kehu.accounts.models import Role, User
 from kehu.accounts.permissions import can_edit_customer
 from kehu.accounts.services import notify
+from kehu.core.messages import message
 from kehu.customers.models import Customer
 from kehu.customers.selectors import customer_visible
 from kehu.customers.services import customer_grades_apply
@@ -199,7 +201,7 @@ def grade_changes_notify(*, changes: list[tuple[int, str, str]]) -> int:
             continue
         team = customer.owner.team
         people = [customer.owner, team.supervisor if team else None]
-        text = _("%(customer)s: grade %(old)s → %(new)s") % {"customer": customer.name, "old": old, "new": new}
+        text = message(gettext_lazy("%(customer)s: grade %(old)s → %(new)s"), customer=customer.name, old=old, new=new)
         sent += notify(users=people, text=text, link=reverse("customers:detail", args=[pk]))
     return sent
 

@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from kehu.core.messages import Message, message
 from kehu.core.models import TimeStampedModel
 from kehu.customers.models import Customer
 from kehu.ledger.models import Order, Receivable
@@ -292,6 +293,14 @@ REASON_TEXT = {
     "no_limit": _("The customer has no approved credit limit and the order is not cash."),
     "over_limit": _("Exposure %(exposure)s + this order %(order)s = %(after)s exceeds the limit %(limit)s by %(over)s."),
 }
+
+
+def reason_message(reason: dict) -> Message:
+    """A stored hold reason as a sentence to word when read (a notification keeps it so)."""
+    text = REASON_TEXT.get(reason.get("code", ""))
+    if text is None:
+        return message(reason.get("message", reason.get("code", "")))
+    return message(text, **reason.get("params", {}))
 
 
 def describe_reason(reason: dict) -> str:

@@ -20,9 +20,11 @@ from django.db.models import Count, F, Q
 from django.forms.models import model_to_dict
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kehu.accounts.models import Role, Team, User
 from kehu.accounts.services import notify
+from kehu.core.messages import message
 from kehu.core.money import ZERO, check_amount, to_money
 from kehu.customers.models import Customer
 from kehu.customers.selectors import customer_visible
@@ -51,6 +53,7 @@ from .models import (
     ReviewTask,
     UtilisationSnapshot,
     WriteOff,
+    reason_message,
 )
 from .permissions import can_approve
 from .selectors import limits_in_force, policies_in_force, position_for_check
@@ -214,8 +217,9 @@ def application_submit(*, user: User, customer: Customer, investigation: Investi
     audit(user=user, action="application.submit", obj=application)
     approvers = [u for u in User.objects.filter(is_active=True, role__in=permissions.APPROVER_ROLES)
                  if can_approve(u, requester=user, amount=limit)[0]]
-    notify(users=approvers, text=_("Credit application for %(customer)s: %(amount)s, %(days)d days, waits for your decision.")
-           % {"customer": customer.name, "amount": f"¥{limit:,.2f}", "days": terms},
+    notify(users=approvers, text=message(gettext_lazy(
+        "Credit application for %(customer)s: %(amount)s, %(days)d days, waits for your decision."),
+        customer=customer.name, amount=f"¥{limit:,.2f}", days=terms),
            link=f"/credit/applications/{application.pk}/")
     return application
 
@@ -261,8 +265,9 @@ def application_decide(*, user: User, application: LimitApplication, approve: bo
     application.decision_comment = comment.strip()
     application.save()
     audit(user=user, action="application.approve" if approve else "application.reject", obj=application, before=before)
-    notify(users=[application.applicant], text=_("Your credit application for %(customer)s was %(result)s.")
-           % {"customer": application.customer.name, "result": application.get_status_display()},
+    notify(users=[application.applicant], text=message(gettext_lazy("Your credit application for %(customer)s was %(result)s."),
+                                                       customer=application.customer.name,
+                                                       result=ApplicationStatus(application.status).label),
            link=f"/credit/applications/{application.pk}/")
     return application
 
@@ -509,9 +514,9 @@ def _notify_held(order: Order, check: CreditCheck) -> None:
         | Q(pk=Team.objects.filter(pk=order.handler.team_id).values("supervisor_id")[:1]),  # type: ignore[misc]  # none without a team
         is_active=True,
     )
-    text = _("Order %(number)s for %(customer)s (%(amount)s) is held: %(why)s") % {
-        "number": order.number, "customer": order.customer.name, "amount": f"¥{order.total:,.2f}",
-        "why": " ".join(r["message"] for r in check.reasons_described)}
+    text = message(gettext_lazy("Order %(number)s for %(customer)s (%(amount)s) is held: %(why)s"),
+                   number=order.number, customer=order.customer.name, amount=f"¥{order.total:,.2f}",
+                   why=[reason_message(r) for r in check.reasons])
     notify(users=people, text=text, link=f"/orders/{order.pk}/")
 
 
@@ -536,8 +541,8 @@ def exception_request(*, user: User, order: Order, reason: str) -> CreditExcepti
     audit(user=user, action="exception.request", obj=exc, customer=order.customer)
     approvers = [u for u in User.objects.filter(is_active=True, role__in=permissions.APPROVER_ROLES)
                  if can_approve(u, requester=order.handler, amount=exposure_after)[0] and u.pk != user.pk]
-    notify(users=approvers, text=_("Exception requested for held order %(number)s (%(customer)s).")
-           % {"number": order.number, "customer": order.customer.name}, link=f"/orders/{order.pk}/")
+    notify(users=approvers, text=message(gettext_lazy("Exception requested for held order %(number)s (%(customer)s)."),
+                                         number=order.number, customer=order.customer.name), link=f"/orders/{order.pk}/")
     return exc
 
 
@@ -573,7 +578,8 @@ def exception_decide(*, user: User, exception: CreditException, approve: bool, c
         if approve:
             order_confirm_checked(user=user, order=order)
     notify(users=[exc.requested_by, exc.order.handler],
-           text=_("Exception for order %(number)s: %(result)s.") % {"number": exc.order.number, "result": exc.get_status_display()},
+           text=message(gettext_lazy("Exception for order %(number)s: %(result)s."), number=exc.order.number,
+                        result=ApplicationStatus(exc.status).label),
            link=f"/orders/{exc.order_id}/")
     return exc
 

@@ -10,9 +10,11 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kehu.accounts.models import Role, User
 from kehu.accounts.services import notify
+from kehu.core.messages import message
 from kehu.customers.models import Customer
 from kehu.customers.selectors import customer_visible
 from kehu.customers.services import customer_key_account_set
@@ -78,7 +80,7 @@ def candidates_refresh(*, today: datetime.date) -> int:
     KeyAccountCandidate.objects.bulk_create(new, ignore_conflicts=True)
     if new:
         seniors = User.objects.filter(role=Role.SENIOR, is_active=True)
-        notify(users=seniors, text=_("%(n)d new key-account candidates wait for a decision.") % {"n": len(new)},
+        notify(users=seniors, text=message(gettext_lazy("%(n)d new key-account candidates wait for a decision."), n=len(new)),
                link=reverse("keyaccounts:list"))
     return len(new)
 

@@ -15,10 +15,11 @@ def refresh_yield(*, today: datetime.date) -> int:
 
 def warn_low_pools(*, today: datetime.date) -> int:
     """P2 in the inbox, Mondays: each rep and supervisor whose pool is below target is told once."""
-    from django.utils.translation import gettext as _
+    from django.utils.translation import gettext_lazy
 
     from kehu.accounts.models import Notification, Role, User
     from kehu.accounts.services import notify
+    from kehu.core.messages import joined, message
 
     from .selectors import pool_counts
 
@@ -29,8 +30,8 @@ def warn_low_pools(*, today: datetime.date) -> int:
         below = [c for c in pool_counts(user=user) if c.below]
         if not below:
             continue
-        text = _("Prospect pools below target: %(list)s") % {
-            "list": "; ".join(f"{c.label} {c.count}/{c.target}" for c in below)}
+        text = message(gettext_lazy("Prospect pools below target: %(list)s"), list=joined("; ", [
+            message("%(label)s %(count)s/%(target)s", label=c.label, count=c.count, target=c.target) for c in below]))
         if Notification.objects.filter(user=user, created_at__date=today, link="/prospecting/").exists():
             continue  # told today already: the job is idempotent
         sent += notify(users=[user], text=text, link="/prospecting/")

@@ -9,7 +9,9 @@ from typing import Any
 from django.db import connection
 from django.db.models import Aggregate, Count, Exists, FloatField, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kehu.accounts.models import Role, Team, User
 from kehu.core.queries import get_or_404
@@ -66,7 +68,7 @@ def reviews_due(*, user: User, today: datetime.date, days: int = 7) -> QuerySet[
 
 @dataclass
 class PoolCount:
-    label: str
+    label: str | Promise  # "My prospects" is worded where it is read
     count: int
     target: int
     rep_id: int | None = None
@@ -93,7 +95,7 @@ def pool_counts(*, user: User) -> list[PoolCount]:
     out: list[PoolCount] = []
     active = active_prospects(Customer.objects.all())
     if user.role in {Role.REP, Role.SUPERVISOR, Role.KEY_ACCOUNT}:
-        out.append(PoolCount(_("My prospects"), active.filter(owner=user).count(), rep_target(user, policy), rep_id=user.pk))
+        out.append(PoolCount(gettext_lazy("My prospects"), active.filter(owner=user).count(), rep_target(user, policy), rep_id=user.pk))
     if user.role == Role.SUPERVISOR:
         teams = Team.objects.filter(supervisor=user)
     elif user.sees_all:

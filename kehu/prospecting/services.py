@@ -22,10 +22,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kehu.accounts.models import User
 from kehu.accounts.permissions import can_edit_customer
 from kehu.accounts.services import notify
+from kehu.core.messages import message
 from kehu.customers.duplicates import Duplicate, MatchReason, customer_duplicates
 from kehu.customers.models import ColourGrade, Customer, Lifecycle, PursuitDecision, SourceMethod
 from kehu.customers.services import contact_create, customer_create
@@ -290,8 +292,8 @@ def handover_request(*, user: User, customer: Customer, reason: str = "") -> Han
         raise ValidationError(_("You have asked for this customer already; the answer is on its way.")) from None
     owner = customer.owner
     supervisor = owner.team.supervisor if owner.team_id and owner.team.supervisor_id else None  # type: ignore[union-attr]  # team_id is set
-    text = _("%(rep)s asks for %(name)s (%(code)s), which is in %(owner)s's book.") % {
-        "rep": user, "name": customer.name, "code": customer.code, "owner": owner}
+    text = message(gettext_lazy("%(rep)s asks for %(name)s (%(code)s), which is in %(owner)s's book."),
+                   rep=user, name=customer.name, code=customer.code, owner=owner)
     transaction.on_commit(lambda: notify(users=[owner, supervisor], text=text, link="/prospecting/requests/"))
     return request
 
@@ -314,8 +316,8 @@ def handover_decide(*, user: User, request: HandoverRequest, approve: bool) -> H
         if not moved:
             raise ValidationError(_("The customer changed hands meanwhile; ask again."))
         funnel_summary_refresh(customer_ids=[request.customer_id], owner_months=before)
-    word = _("approved") if approve else _("refused")
-    text = _("Your request for %(name)s was %(word)s.") % {"name": request.customer.name, "word": word}
+    word = gettext_lazy("approved") if approve else gettext_lazy("refused")
+    text = message(gettext_lazy("Your request for %(name)s was %(word)s."), name=request.customer.name, word=word)
     requester = request.requested_by
     transaction.on_commit(lambda: notify(users=[requester], text=text, link=f"/customers/{request.customer_id}/"))
     return request

@@ -3,10 +3,11 @@
 import datetime
 
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kehu.accounts.models import Notification
 from kehu.accounts.services import notify
+from kehu.core.messages import message
 
 from .selectors import overdue_a
 
@@ -28,8 +29,8 @@ def flag_overdue_a(*, today: datetime.date) -> int:
         people = [p for p in people if not Notification.objects.filter(user=p, link=link, created_at__gte=since).exists()]
         if not people:
             continue
-        text = (_("A customer %(customer)s has not been visited for %(days)s days (cadence: %(limit)s days).") % {
-            "customer": customer.name, "days": row["days"], "limit": row["limit"]} if row["last"]
-            else _("A customer %(customer)s has never been visited.") % {"customer": customer.name})
+        text = (message(gettext_lazy("A customer %(customer)s has not been visited for %(days)s days (cadence: %(limit)s days)."),
+                        customer=customer.name, days=row["days"], limit=row["limit"]) if row["last"]
+                else message(gettext_lazy("A customer %(customer)s has never been visited."), customer=customer.name))
         sent += notify(users=people, text=text, link=link)
     return sent

@@ -28,10 +28,11 @@ from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from kehu.accounts.models import User
 from kehu.accounts.services import notify
+from kehu.core.messages import message
 from kehu.customers.models import Customer, Lifecycle, PursuitDecision
 from kehu.engagement.models import TouchMethod
 from kehu.engagement.services import touchpoint_plan
@@ -731,8 +732,8 @@ def plan_submit(*, user: User, plan: Plan) -> Plan:
     plan.save(update_fields=["status", "submitted_at", "updated_at"])
     approvers: list[User] = [plan.rep.team.supervisor] if plan.rep.team_id and plan.rep.team.supervisor_id else []  # type: ignore[union-attr, list-item]  # both set
     notify(users=[a for a in approvers if a.pk != plan.rep_id],
-           text=_("%(rep)s submitted a visit plan from %(start)s for approval.") % {
-               "rep": plan.rep, "start": plan.starts_on.isoformat()},
+           text=message(gettext_lazy("%(rep)s submitted a visit plan from %(start)s for approval."),
+                        rep=plan.rep, start=plan.starts_on.isoformat()),
            link=f"/visits/plans/{plan.pk}/")
     return plan
 
@@ -751,9 +752,10 @@ def plan_decide(*, user: User, plan: Plan, approve: bool, note: str = "") -> Pla
     plan.decided_at = timezone.now()
     plan.decision_note = note.strip()[:300]
     plan.save(update_fields=["status", "decided_by", "decided_at", "decision_note", "updated_at"])
-    text = (_("Your visit plan from %(start)s was approved.") if approve
-            else _("Your visit plan from %(start)s was returned: %(note)s"))
-    notify(users=[plan.rep], text=text % {"start": plan.starts_on.isoformat(), "note": plan.decision_note},
+    text = (message(gettext_lazy("Your visit plan from %(start)s was approved."), start=plan.starts_on.isoformat())
+            if approve else message(gettext_lazy("Your visit plan from %(start)s was returned: %(note)s"),
+                                    start=plan.starts_on.isoformat(), note=plan.decision_note))
+    notify(users=[plan.rep], text=text,
            link=f"/visits/plans/{plan.pk}/")
     return plan
 
@@ -1109,6 +1111,6 @@ def visit_comment(*, user: User, visit: Visit, text: str) -> VisitComment:
     if not text:
         raise ValidationError({"text": _("Write the comment.")})
     comment = VisitComment.objects.create(visit=visit, author=user, text=text[:2000])
-    notify(users=[visit.rep], text=_("%(who)s commented on your visit to %(customer)s: %(text)s") % {
-        "who": user, "customer": visit.customer.name, "text": comment.text[:200]}, link=f"/visits/log/{visit.pk}/")
+    notify(users=[visit.rep], text=message(gettext_lazy("%(who)s commented on your visit to %(customer)s: %(text)s"),
+                                           who=user, customer=visit.customer.name, text=comment.text[:200]), link=f"/visits/log/{visit.pk}/")
     return comment
