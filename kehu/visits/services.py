@@ -768,22 +768,25 @@ def day_start_get(*, rep: User, date: datetime.date) -> DayStart:
     return row or DayStart(rep=rep, date=date)
 
 
+@transaction.atomic
 def day_start(*, user: User, date: datetime.date, ticked: Iterable[str], reason: str = "") -> DayStart:
     """F1: the day starts with the pre-departure checklist ticked, or with the rep's written reason
-    why not (which the supervisor sees)."""
+    why not (which the supervisor sees). Once: a second start (a double tap, two devices at the same
+    moment) is refused, never a second row or an error page."""
     ticked = set(ticked)
     unknown = ticked - set(DayStart.ITEMS)
     if unknown:
         raise ValidationError(_("Unknown checklist item: %(item)s") % {"item": sorted(unknown)[0]})
     reason = (reason or "").strip()
-    row = day_start_get(rep=user, date=date)
+    if not set(DayStart.ITEMS) <= ticked and not reason:
+        raise ValidationError({"skip_reason": _(
+            "Tick every item of the pre-departure checklist, or write why you start without it.")})
+    row, _created = DayStart.objects.get_or_create(rep=user, date=date)
+    row = DayStart.objects.select_for_update().get(pk=row.pk)  # the other start waits here, then sees it
     if row.started_at:
         raise ValidationError(_("This day has been started already."))
     for item in DayStart.ITEMS:
         setattr(row, item, item in ticked)
-    if not row.complete and not reason:
-        raise ValidationError({"skip_reason": _(
-            "Tick every item of the pre-departure checklist, or write why you start without it.")})
     row.skip_reason = reason[:300] if not row.complete else ""
     row.started_at = timezone.now()
     row.save()
@@ -1029,14 +1032,18 @@ def _coordinate(value, lo: float, hi: float, field: str) -> float | None:
     return number
 
 
+# A check-in at the same customer this soon after one not yet logged is the same visit (a second
+# tap, a retry over a bad connection).
+REPEAT_CHECK_IN = datetime.timedelta(minutes=5)
+
+
 def visit_check_in(*, user: User, entry: PlanEntry | None = None, customer: Customer | None = None,
                    lat=None, lng=None, accuracy=None) -> Visit:
-    """Arrive at a customer: the time, the phone's position and its distance from the customer."""
+    """Arrive at a customer: the time, the phone's position and its distance from the customer.
+    A planned visit is checked in once; a second check-in gives the first visit back."""
     if entry is not None:
         if entry.plan.rep_id != user.pk and entry.companion_id != user.pk:
             raise PermissionDenied(_("This is not your visit."))
-        if hasattr(entry, "visit") and Visit.objects.filter(entry=entry).exists():
-            return entry.visit
         customer = entry.customer
     if customer is None:
         raise ValidationError(_("Choose the customer."))
@@ -1049,11 +1056,24 @@ def visit_check_in(*, user: User, entry: PlanEntry | None = None, customer: Cust
         accuracy_m = max(0, int(float(accuracy))) if accuracy not in (None, "") else None
     except (TypeError, ValueError):
         accuracy_m = None
-    return Visit.objects.create(
-        rep=user, customer=customer, entry=entry, checked_in_at=timezone.now(),
-        lat=Decimal(f"{lat_f:.6f}") if lat_f is not None else None,
-        lng=Decimal(f"{lng_f:.6f}") if lng_f is not None else None,
-        accuracy_m=accuracy_m, distance_m=metres, far=far)
+    with transaction.atomic():
+        # One rep's check-ins one at a time: a second tap (or a retry over a bad connection) finds
+        # the visit the first made instead of making another.
+        if entry is not None:
+            PlanEntry.objects.select_for_update().filter(pk=entry.pk).first()
+            existing = Visit.objects.filter(entry=entry).first()
+        else:
+            User.objects.select_for_update().filter(pk=user.pk).first()
+            existing = (Visit.objects.filter(rep=user, customer=customer, entry__isnull=True, outcome="",
+                                             checked_in_at__gte=timezone.now() - REPEAT_CHECK_IN)
+                        .order_by("-checked_in_at").first())
+        if existing is not None:
+            return existing
+        return Visit.objects.create(
+            rep=user, customer=customer, entry=entry, checked_in_at=timezone.now(),
+            lat=Decimal(f"{lat_f:.6f}") if lat_f is not None else None,
+            lng=Decimal(f"{lng_f:.6f}") if lng_f is not None else None,
+            accuracy_m=accuracy_m, distance_m=metres, far=far)
 
 
 @transaction.atomic

@@ -1,0 +1,86 @@
+"""A rep's phone on a bad connection sends the same tap twice, or two devices at once: the day starts
+once and a visit is checked in once — never a second row, never an error page. Proven on PostgreSQL
+over real connections (one per thread), all released by one barrier; the repeats one after another
+on either database."""
+
+import datetime
+import threading
+
+import pytest
+import time_machine
+from django.core.exceptions import ValidationError
+from django.db import connection, connections
+
+from kehu.visits.models import DayStart, Outcome, Visit
+from kehu.visits.services import day_start, visit_check_in, visit_log
+from kehu.visits.tests.factories import graded_customer
+from kehu.visits.tests.test_day import DAY, _entry
+
+NOW = datetime.datetime(2026, 11, 26, 9, 0, tzinfo=datetime.timezone(datetime.timedelta(hours=8)))
+
+
+def _race(calls):
+    barrier = threading.Barrier(len(calls))
+    wins, losses, errors = [], [], []
+
+    def run(call):
+        try:
+            barrier.wait(timeout=30)
+            wins.append(call())
+        except ValidationError as exc:
+            losses.append(exc)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(c,)) for c in calls]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not errors, errors
+    return wins, losses
+
+
+@pytest.mark.django_db
+def test_a_second_check_in_gives_the_first_visit_back(org):
+    customer = graded_customer(org.alice, "A")
+    entry = _entry(org.alice, customer)
+    with time_machine.travel(NOW, tick=False):
+        first = visit_check_in(user=org.alice, entry=entry, lat=float(customer.lat), lng=float(customer.lng))
+        again = visit_check_in(user=org.alice, entry=entry, lat=float(customer.lat), lng=float(customer.lng))
+        assert again.pk == first.pk and Visit.objects.count() == 1
+        # an unplanned visit: the same within a few minutes, until it is logged
+        walk_in = visit_check_in(user=org.alice, customer=customer)
+        assert walk_in.pk != first.pk and visit_check_in(user=org.alice, customer=customer).pk == walk_in.pk
+    with time_machine.travel(NOW + datetime.timedelta(minutes=4), tick=False):
+        assert visit_check_in(user=org.alice, customer=customer).pk == walk_in.pk
+        visit_log(user=org.alice, visit=walk_in, outcome=Outcome.values[0], summary="谈了新品")
+        logged_then_back = visit_check_in(user=org.alice, customer=customer)
+        assert logged_then_back.pk != walk_in.pk  # logged: coming back is a new visit
+    with time_machine.travel(NOW + datetime.timedelta(hours=3), tick=False):
+        assert visit_check_in(user=org.alice, customer=customer).pk not in {walk_in.pk, logged_then_back.pk}
+    assert Visit.objects.count() == 4
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.postgres
+def test_simultaneous_taps_start_the_day_and_check_in_once(org):
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrency is proven on PostgreSQL (set DATABASE_URL)")
+    ticked = list(DayStart.ITEMS)
+    wins, losses = _race([lambda: day_start(user=org.alice, date=DAY, ticked=ticked) for _ in range(6)])
+    assert len(wins) == 1 and len(losses) == 5
+    assert all("started already" in str(exc) or "已" in str(exc) for exc in losses)
+    assert DayStart.objects.filter(rep=org.alice, date=DAY).count() == 1
+
+    customer = graded_customer(org.alice, "A")
+    entry = _entry(org.alice, customer)
+    wins, losses = _race([lambda: visit_check_in(user=org.alice, entry=entry, lat=float(customer.lat),
+                                                 lng=float(customer.lng)) for _ in range(6)])
+    assert len(wins) == 6 and not losses and len({v.pk for v in wins}) == 1
+    assert Visit.objects.filter(entry=entry).count() == 1
+    other = graded_customer(org.alice, "B")
+    wins, _losses = _race([lambda: visit_check_in(user=org.alice, customer=other) for _ in range(6)])
+    assert len({v.pk for v in wins}) == 1 and Visit.objects.filter(customer=other).count() == 1
