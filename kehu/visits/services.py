@@ -1035,6 +1035,7 @@ def _coordinate(value, lo: float, hi: float, field: str) -> float | None:
 # A check-in at the same customer this soon after one not yet logged is the same visit (a second
 # tap, a retry over a bad connection).
 REPEAT_CHECK_IN = datetime.timedelta(minutes=5)
+MAX_ACCURACY_M = 100_000
 
 
 def visit_check_in(*, user: User, entry: PlanEntry | None = None, customer: Customer | None = None,
@@ -1054,8 +1055,10 @@ def visit_check_in(*, user: User, entry: PlanEntry | None = None, customer: Cust
     metres, far = checkin_distance(customer=customer, lat=lat_f, lng=lng_f, policy=policy_current())
     try:
         accuracy_m = max(0, int(float(accuracy))) if accuracy not in (None, "") else None
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # not a number, NaN, infinite
         accuracy_m = None
+    if accuracy_m is not None and accuracy_m > MAX_ACCURACY_M:
+        accuracy_m = None  # a position that uncertain says nothing
     with transaction.atomic():
         # One rep's check-ins one at a time: a second tap (or a retry over a bad connection) finds
         # the visit the first made instead of making another.

@@ -64,6 +64,19 @@ def test_a_second_check_in_gives_the_first_visit_back(org):
     assert Visit.objects.count() == 4
 
 
+@pytest.mark.django_db
+def test_a_phone_reporting_a_nonsense_accuracy_still_checks_in(org):
+    for accuracy in ("inf", "1e400", "nan", "-5", 10**12, "很准"):
+        customer = graded_customer(org.alice, "B")
+        visit = visit_check_in(user=org.alice, entry=_entry(org.alice, customer), lat=float(customer.lat),
+                               lng=float(customer.lng), accuracy=accuracy)
+        visit.refresh_from_db()
+        assert visit.accuracy_m in (None, 0), accuracy
+    customer = graded_customer(org.alice, "B")
+    visit = visit_check_in(user=org.alice, entry=_entry(org.alice, customer), accuracy="35.5")
+    assert visit.accuracy_m == 35
+
+
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.postgres
 def test_simultaneous_taps_start_the_day_and_check_in_once(org):
