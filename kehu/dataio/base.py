@@ -181,7 +181,7 @@ class Importer:
         key = normalize(v.text(raw))
         if key not in self._users:
             answer = self.answer(field_name, raw)
-            if answer and answer.isdigit():
+            if answer and answer.isdecimal():
                 chosen = next((u for u in self._users.values() if u is not None and u.pk == int(answer)), None)
                 if chosen is not None:
                     return chosen

@@ -126,7 +126,7 @@ _CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七":
 
 def _lunar_number(text: str) -> int | None:
     """``8``, ``八``, ``十二``, ``正`` (1), ``冬`` (11), ``腊`` (12), ``初八``, ``十五``, ``廿三``, ``三十``."""
-    if text.isdigit():
+    if text.isdecimal():
         return int(text)
     special = {"正": 1, "冬": 11, "腊": 12, "十": 10, "廿": 20, "卅": 30}
     if text in special:
@@ -197,7 +197,7 @@ class CustomerImporter(Importer):
         if found is not None:
             return found
         answer = self.answer("industry", raw)
-        if answer and answer.isdigit() and int(answer) in self.industries.values():
+        if answer and answer.isdecimal() and int(answer) in self.industries.values():
             return int(answer)
         if answer == CREATE and can_manage_organisation(self.user):
             if len(name) > 60:

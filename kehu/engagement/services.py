@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
 from kehu.accounts.permissions import can_edit_customer
+from kehu.core.queries import as_id
 from kehu.customers.models import Contact, Customer
 
 from .models import LifeEvent, LifeEventKind, TouchMethod, Touchpoint, TouchStatus, TouchTotal
@@ -61,7 +62,8 @@ def _clean(*, customer: Customer, data: dict[str, Any]) -> dict[str, Any]:
     contact = data.get("contact")
     if contact not in (None, ""):
         contact_id: Any = contact.pk if isinstance(contact, Contact) else contact  # an id as given, checked below
-        found = Contact.objects.filter(pk=contact_id, customer=customer).first() if str(contact_id).isdigit() else None
+        number = as_id(contact_id)
+        found = Contact.objects.filter(pk=number, customer=customer).first() if number else None
         if found is None:
             errors["contact"] = [_("This person is not a contact of this customer.")]
         out["contact"] = found

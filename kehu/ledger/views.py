@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from kehu.accounts.permissions import can_enter_orders, can_record_payments
 from kehu.accounts.requests import AuthenticatedRequest
 from kehu.core.forms import apply_errors
+from kehu.core.queries import as_id
 from kehu.core.xlsx import FORMATS, export_response
 from kehu.customers.selectors import customer_get
 
@@ -61,7 +62,7 @@ def orders_confirm(request: AuthenticatedRequest) -> HttpResponse:
     """Confirm the drafts a list showed, each through the credit check (ledger.orders_confirm)."""
     if not can_enter_orders(request.user):
         raise PermissionDenied
-    ids = [int(x) for x in request.POST.getlist("order") if x.isdigit() and len(x) < 19][:500]
+    ids = [n for n in map(as_id, request.POST.getlist("order")) if n is not None][:500]
     orders = list(selectors.order_visible(user=request.user).filter(pk__in=ids))
     results = services.orders_confirm(user=request.user, orders=orders)
     confirmed = sum(1 for _o, r in results if r == OrderStatus.CONFIRMED)
@@ -148,10 +149,9 @@ def _lines_from_post(request: AuthenticatedRequest) -> list[dict]:
 
 def _rows_with_products(lines: list[dict]) -> list[dict]:
     """The posted lines again, each with its product, so the form shows what was picked."""
-    pks = {int(line["product"]) for line in lines if str(line.get("product") or "").isdigit()}
+    pks = {as_id(line.get("product")) for line in lines} - {None}
     products = {p.pk: p for p in Product.objects.filter(pk__in=pks)}
-    return [{**line, "product_obj": products.get(int(line["product"])) if str(line.get("product") or "").isdigit() else None}
-            for line in lines]
+    return [{**line, "product_obj": products.get(as_id(line.get("product")) or 0)} for line in lines]
 
 
 @login_required
@@ -162,7 +162,7 @@ def order_new(request: AuthenticatedRequest) -> HttpResponse:
     customer = None
     if raw_customer:
         # 404 for someone else's customer, and for anything that is not a customer's id
-        customer = customer_get(user=request.user, pk=int(raw_customer) if raw_customer.isdigit() else 0)
+        customer = customer_get(user=request.user, pk=as_id(raw_customer) or 0)
     # A customer without credit terms buys for cash unless the rep says otherwise.
     initial = {"order_date": timezone.localdate(),
                "payment_method": PaymentMethod.CREDIT if customer and customer.payment_terms_days else PaymentMethod.CASH}

@@ -17,7 +17,7 @@ from kehu.accounts.permissions import can_manage_organisation
 from kehu.accounts.requests import AuthenticatedRequest
 from kehu.core.forms import apply_errors
 from kehu.core.models import Job
-from kehu.core.queries import get_or_404
+from kehu.core.queries import as_id, get_or_404
 from kehu.customers.selectors import customer_visible
 
 from . import selectors, services
@@ -191,7 +191,8 @@ def visit_list(request: AuthenticatedRequest) -> HttpResponse:
     visits = selectors.visit_visible(user=request.user).prefetch_related("comments")
     person = request.GET.get("rep")
     if person:
-        visits = visits.filter(rep_id=person) if person.isdigit() else visits.none()  # type: ignore[misc]  # digits
+        number = as_id(person)
+        visits = visits.filter(rep_id=number) if number else visits.none()
     return render(request, "visits/visit_list.html", {"nav": "visits", "visits": visits[:200]})
 
 
@@ -375,8 +376,9 @@ def _geocoding(request: AuthenticatedRequest) -> dict:
     except GeocoderNotConfigured as exc:  # its text names the setting, never the URL or the key
         return {"geocoder_error": str(exc)}
     job = None
-    if (request.GET.get("job") or "").isdigit():
-        job = _geocode_jobs(user).filter(pk=int(request.GET["job"])).first()
+    number = as_id(request.GET.get("job"))
+    if number:
+        job = _geocode_jobs(user).filter(pk=number).first()
     return {"geocoder": provider_name(config.provider) if config else "", "to_geocode": geocode_candidates().count() if config else 0,
             "geocode_job": job}
 

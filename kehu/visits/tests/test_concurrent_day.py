@@ -97,3 +97,4 @@ def test_simultaneous_taps_start_the_day_and_check_in_once(org):
     other = graded_customer(org.alice, "B")
     wins, _losses = _race([lambda: visit_check_in(user=org.alice, customer=other) for _ in range(6)])
     assert len({v.pk for v in wins}) == 1 and Visit.objects.filter(customer=other).count() == 1
+
