@@ -151,6 +151,22 @@ def touchpoint_cancel(*, user: User, touchpoint: Touchpoint) -> Touchpoint:
 
 
 @transaction.atomic
+def touchpoint_reschedule(*, user: User, touchpoint: Touchpoint, planned_on: datetime.date, notes: str,
+                          today: datetime.date | None = None) -> Touchpoint:
+    """A planned touch moved to another day, or its notes changed (a visit's next step corrected)."""
+    touchpoint = Touchpoint.objects.select_for_update(of=("self",)).select_related("customer").get(pk=touchpoint.pk)
+    _check_customer(user, touchpoint.customer)
+    if touchpoint.status != TouchStatus.PLANNED:
+        raise ValidationError(_("Only a planned touch can be moved."))
+    if planned_on < (today or timezone.localdate()):
+        raise ValidationError({"planned_on": [_("A planned touch cannot be in the past; log it as done instead.")]})
+    touchpoint.planned_on = planned_on
+    touchpoint.notes = _clean(customer=touchpoint.customer, data={"method": touchpoint.method, "notes": notes})["notes"]
+    touchpoint.save(update_fields=["planned_on", "notes", "updated_at"])
+    return touchpoint
+
+
+@transaction.atomic
 def life_event_note(*, user: User, contact: Contact, kind: str, on: datetime.date, notes: str = "") -> LifeEvent:
     """A wedding, a bereavement… noted on a contact, so the greeting or condolence is not missed."""
     _check_customer(user, contact.customer)

@@ -172,6 +172,10 @@ class PlanEntry(TimeStampedModel):
     # The week's routes could not hold it when the weekly plan was made: it stays on its best day,
     # and the plan says so (services.week_routes, unfit_notices).
     unfit = models.BooleanField(_("does not fit in the week"), default=False)
+    # A follow-up planned by a visit's next step: saving the visit's log again moves this one
+    # instead of planning another.
+    from_visit = models.OneToOneField("Visit", verbose_name=_("next step of"), null=True, blank=True,
+                                      on_delete=models.SET_NULL, related_name="follow_up")
 
     class Meta:
         ordering = ["date", "position", "id"]

@@ -34,8 +34,8 @@ from kehu.accounts.models import User
 from kehu.accounts.services import notify
 from kehu.core.messages import message
 from kehu.customers.models import Customer, Lifecycle, PursuitDecision
-from kehu.engagement.models import TouchMethod
-from kehu.engagement.services import touchpoint_plan
+from kehu.engagement.models import TouchMethod, Touchpoint, TouchStatus
+from kehu.engagement.services import touchpoint_cancel, touchpoint_plan, touchpoint_reschedule
 from kehu.keyaccounts.selectors import senior_visit_cadence
 
 from .models import (
@@ -1100,6 +1100,8 @@ def visit_log(*, user: User, visit: Visit, outcome: str, summary: str = "", next
     for name, _type, data in photos:
         if len(data) > MAX_PHOTO_BYTES:
             raise ValidationError({"photos": _("“%(name)s” is larger than 8 MB.") % {"name": name}})
+    # Saved again (a correction, a second tap, a retry): one at a time, each seeing what the last saved.
+    visit = Visit.objects.select_for_update().select_related("customer").get(pk=visit.pk)
     visit.outcome = outcome
     visit.summary = summary.strip()
     visit.next_step = next_step.strip()[:200]
@@ -1107,22 +1109,49 @@ def visit_log(*, user: User, visit: Visit, outcome: str, summary: str = "", next
     visit.logged_at = timezone.now()
     visit.save()
     visit.products.set(list(products))
-    VisitPhoto.objects.bulk_create([VisitPhoto(visit=visit, name=name[:200], content_type=ctype[:100], size=len(data),
-                                               data=data) for name, ctype, data in photos])
+    # a photo the visit has already (the same bytes sent again) is not stored twice
+    kept = {(size, bytes(data)) for size, data in VisitPhoto.objects.filter(
+        visit=visit, size__in={len(data) for _n, _t, data in photos}).values_list("size", "data")}
+    new_photos = []
+    for name, ctype, data in photos:
+        if (len(data), bytes(data)) not in kept:
+            kept.add((len(data), bytes(data)))
+            new_photos.append(VisitPhoto(visit=visit, name=name[:200], content_type=ctype[:100], size=len(data), data=data))
+    VisitPhoto.objects.bulk_create(new_photos)
     if visit.entry_id:
         PlanEntry.objects.filter(pk=visit.entry_id).update(status=EntryStatus.DONE, skip_reason="",
                                                            updated_at=timezone.now())
-    if next_step_on and visit.customer.owner_id == user.pk:
+    follow_up = PlanEntry.objects.filter(from_visit=visit).first()
+    if follow_up is not None and follow_up.status != EntryStatus.PLANNED:
+        pass  # visited or cancelled already: the log's next step is history now
+    elif next_step_on and visit.customer.owner_id == user.pk:
         plan = _plan_for(rep=user, kind=PlanKind.WEEK, day=next_step_on)
-        cadence = cadence_for(visit.customer, policy_current())
-        PlanEntry.objects.create(plan=plan, customer=visit.customer, date=next_step_on, kind=EntryKind.FOLLOW_UP,
-                                 grade=cadence.grade, area=_area(visit.customer), minutes=cadence.minutes,
-                                 goal=visit.next_step, position=plan.entries.filter(date=next_step_on).count() + 1)
+        if follow_up is None:
+            cadence = cadence_for(visit.customer, policy_current())
+            PlanEntry.objects.create(plan=plan, customer=visit.customer, date=next_step_on, kind=EntryKind.FOLLOW_UP,
+                                     grade=cadence.grade, area=_area(visit.customer), minutes=cadence.minutes,
+                                     goal=visit.next_step, from_visit=visit,
+                                     position=plan.entries.filter(date=next_step_on).count() + 1)
+        elif (follow_up.plan_id, follow_up.date, follow_up.goal) != (plan.pk, next_step_on, visit.next_step):
+            moved = follow_up.date != next_step_on
+            follow_up.plan, follow_up.date, follow_up.goal = plan, next_step_on, visit.next_step
+            if moved:
+                follow_up.position = plan.entries.filter(date=next_step_on).count() + 1
+            follow_up.save(update_fields=["plan", "date", "goal", "position", "updated_at"])
         if next_step_on >= timezone.localdate():
             # Also a planned touch of the customer's contact record (P4), once per visit: the
-            # visit's key makes logging it again return the touch already planned.
-            touchpoint_plan(user=user, customer=visit.customer, reminder_key=f"visit-next:{visit.pk}",
-                            data={"method": TouchMethod.VISIT, "planned_on": next_step_on, "notes": visit.next_step})
+            # visit's key makes logging it again find the touch already planned, moved if need be.
+            touch = touchpoint_plan(user=user, customer=visit.customer, reminder_key=f"visit-next:{visit.pk}",
+                                    data={"method": TouchMethod.VISIT, "planned_on": next_step_on, "notes": visit.next_step})
+            if touch.status == TouchStatus.PLANNED and (touch.planned_on, touch.notes) != (next_step_on, visit.next_step):
+                touchpoint_reschedule(user=user, touchpoint=touch, planned_on=next_step_on, notes=visit.next_step)
+    elif follow_up is not None:  # the next step was taken out of the log
+        follow_up.status = EntryStatus.CANCELLED
+        follow_up.save(update_fields=["status", "updated_at"])
+        planned = Touchpoint.objects.filter(customer=visit.customer, reminder_key=f"visit-next:{visit.pk}",
+                                            status=TouchStatus.PLANNED).first()
+        if planned is not None:
+            touchpoint_cancel(user=user, touchpoint=planned)
     return visit
 
 

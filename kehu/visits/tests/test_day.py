@@ -269,3 +269,32 @@ def test_a_next_step_becomes_one_planned_touchpoint_also_when_the_log_is_saved_a
         visit_log(user=org.alice, visit=late, outcome="progress", next_step="回访", next_step_on=DAY + datetime.timedelta(days=1))
     assert PlanEntry.objects.filter(customer=late.customer, goal="回访").exists()
     assert Touchpoint.objects.count() == 1
+
+
+@time_machine.travel(NOW)
+def test_saving_a_log_again_moves_its_follow_up_and_keeps_one_of_each_photo(org):
+    from kehu.engagement.models import Touchpoint, TouchStatus
+
+    customer = graded_customer(org.alice, "B")
+    visit = visit_check_in(user=org.alice, entry=_entry(org.alice, customer))
+    photo = ("门头.jpg", "image/jpeg", b"\xff\xd8\xffA")
+    for _ in range(3):  # a double tap, a retry over a bad connection
+        visit_log(user=org.alice, visit=visit, outcome="progress", next_step="送报价单",
+                  next_step_on=datetime.date(2026, 12, 3), photos=[photo])
+    [follow_up] = PlanEntry.objects.filter(customer=customer, kind="follow_up")
+    assert (follow_up.date, follow_up.goal, follow_up.from_visit_id) == (datetime.date(2026, 12, 3), "送报价单", visit.pk)
+    assert visit.photos.count() == 1
+    # corrected: another day, another goal, one more photo — the same follow-up and touch, moved
+    visit_log(user=org.alice, visit=visit, outcome="progress", next_step="送样品", next_step_on=datetime.date(2026, 12, 10),
+              photos=[photo, ("仓库.jpg", "image/jpeg", b"\xff\xd8\xffB")])
+    [follow_up] = PlanEntry.objects.filter(customer=customer, kind="follow_up")
+    assert (follow_up.date, follow_up.goal, follow_up.status) == (datetime.date(2026, 12, 10), "送样品", EntryStatus.PLANNED)
+    assert follow_up.plan.starts_on <= datetime.date(2026, 12, 10) and visit.photos.count() == 2
+    touch = Touchpoint.objects.get(customer=customer)
+    assert (touch.planned_on, touch.notes, touch.status) == (datetime.date(2026, 12, 10), "送样品", TouchStatus.PLANNED)
+    # the next step taken out: the follow-up and the touch are cancelled, not left to mislead
+    visit_log(user=org.alice, visit=visit, outcome="progress")
+    follow_up.refresh_from_db()
+    touch.refresh_from_db()
+    assert follow_up.status == EntryStatus.CANCELLED and touch.status == TouchStatus.CANCELLED
+    assert PlanEntry.objects.filter(customer=customer, kind="follow_up").count() == 1
