@@ -98,3 +98,23 @@ def test_simultaneous_taps_start_the_day_and_check_in_once(org):
     wins, _losses = _race([lambda: visit_check_in(user=org.alice, customer=other) for _ in range(6)])
     assert len({v.pk for v in wins}) == 1 and Visit.objects.filter(customer=other).count() == 1
 
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.postgres
+def test_simultaneous_saves_of_a_log_plan_one_follow_up(org):
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrency is proven on PostgreSQL (set DATABASE_URL)")
+    from kehu.engagement.models import Touchpoint
+    from kehu.visits.models import PlanEntry
+
+    customer = graded_customer(org.alice, "B")
+    visit = visit_check_in(user=org.alice, entry=_entry(org.alice, customer))
+    photo = ("门头.jpg", "image/jpeg", b"\xff\xd8\xffA")
+    wins, losses = _race([lambda: visit_log(user=org.alice, visit=visit, outcome=Outcome.values[0], next_step="送报价单",
+                                            next_step_on=visit.checked_in_at.date() + datetime.timedelta(days=7),
+                                            photos=[photo])
+                          for _ in range(6)])
+    assert len(wins) == 6 and not losses, (wins, losses)
+    assert PlanEntry.objects.filter(from_visit=visit).count() == 1 and visit.photos.count() == 1
+    assert Touchpoint.objects.filter(customer=customer).count() == 1
