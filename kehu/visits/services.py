@@ -557,6 +557,15 @@ def _order_days(entries: list[PlanEntry]) -> None:
             entry.position = i + 1
 
 
+def _lock_editable(plan: Plan) -> Plan:
+    """The plan, locked until the change commits, if it can still be changed: a change made at the
+    moment the plan is submitted or decided waits for that and is then refused."""
+    plan = Plan.objects.select_for_update(of=("self",)).select_related("rep__team").get(pk=plan.pk)
+    if plan.status not in EDITABLE:
+        raise ValidationError(_("This plan has been submitted; it can no longer be changed."))
+    return plan
+
+
 def _require_plan_writer(user: User, rep: User) -> None:
     if not user.is_active:
         raise PermissionDenied(_("This account is not active."))
@@ -669,11 +678,11 @@ def _owning_month_weeks(monday: datetime.date) -> MonthWeeks | None:
     return None
 
 
+@transaction.atomic
 def plan_entry_add(*, user: User, plan: Plan, customer: Customer, date: datetime.date, slot: str = Slot.ANY,
                    goal: str = "") -> PlanEntry:
     _require_plan_writer(user, plan.rep)
-    if plan.status not in EDITABLE:
-        raise ValidationError(_("This plan has been submitted; it can no longer be changed."))
+    plan = _lock_editable(plan)
     if customer.owner_id != plan.rep_id:
         raise ValidationError({"customer": _("Only the rep's own customers go in their plan.")})
     if not (plan.starts_on <= date <= plan.ends_on):
@@ -686,10 +695,10 @@ def plan_entry_add(*, user: User, plan: Plan, customer: Customer, date: datetime
                                     position=position)
 
 
+@transaction.atomic
 def plan_entry_remove(*, user: User, entry: PlanEntry) -> None:
     _require_plan_writer(user, entry.plan.rep)
-    if entry.plan.status not in EDITABLE:
-        raise ValidationError(_("This plan has been submitted; it can no longer be changed."))
+    _lock_editable(entry.plan)
     entry.delete()
 
 
@@ -722,10 +731,12 @@ def _plan_for(*, rep: User, kind: str, day: datetime.date) -> Plan:
     return plan
 
 
+@transaction.atomic
 def plan_submit(*, user: User, plan: Plan) -> Plan:
     if user.pk != plan.rep_id:
         raise PermissionDenied(_("Only the rep submits their own plan."))
-    if plan.status not in EDITABLE:
+    plan = Plan.objects.select_for_update(of=("self",)).select_related("rep__team").get(pk=plan.pk)
+    if plan.status not in EDITABLE:  # a second tap waits for the first, then is refused
         raise ValidationError(_("This plan has been submitted already."))
     plan.status = PlanStatus.SUBMITTED
     plan.submitted_at = timezone.now()

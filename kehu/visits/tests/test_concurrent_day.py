@@ -118,3 +118,32 @@ def test_simultaneous_saves_of_a_log_plan_one_follow_up(org):
     assert len(wins) == 6 and not losses, (wins, losses)
     assert PlanEntry.objects.filter(from_visit=visit).count() == 1 and visit.photos.count() == 1
     assert Touchpoint.objects.filter(customer=customer).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.postgres
+def test_a_plan_is_submitted_once_and_not_changed_while_it_is(org):
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrency is proven on PostgreSQL (set DATABASE_URL)")
+    from kehu.accounts.models import Notification
+    from kehu.visits.models import PlanEntry, PlanKind, PlanStatus
+    from kehu.visits.services import plan_entry_add, plan_generate, plan_submit
+
+    graded_customer(org.alice, "A")
+    plan = plan_generate(user=org.alice, rep=org.alice, kind=PlanKind.WEEK, day=DAY)
+    wins, losses = _race([lambda: plan_submit(user=org.alice, plan=plan) for _ in range(6)])
+    assert len(wins) == 1 and len(losses) == 5
+    assert Notification.objects.filter(user=org.sam).count() == 1
+
+    other = plan_generate(user=org.alice, rep=org.alice, kind=PlanKind.WEEK, day=DAY + datetime.timedelta(days=7))
+    extra = [graded_customer(org.alice, "C") for _ in range(5)]
+    entries_before = PlanEntry.objects.filter(plan=other).count()
+    calls = [lambda: plan_submit(user=org.alice, plan=other)]
+    calls += [lambda c=c: plan_entry_add(user=org.alice, plan=other, customer=c, date=other.starts_on) for c in extra]
+    wins, losses = _race(calls)
+    other.refresh_from_db()
+    assert other.status == PlanStatus.SUBMITTED
+    added = PlanEntry.objects.filter(plan=other).count() - entries_before
+    # every change either went in before the submission or was refused after it
+    assert added + len(losses) == len(extra) and len(wins) == 1 + added
+    assert other.submitted_at >= max((e.created_at for e in PlanEntry.objects.filter(plan=other)), default=other.submitted_at)
