@@ -1173,7 +1173,13 @@ def visit_comment(*, user: User, visit: Visit, text: str) -> VisitComment:
     text = (text or "").strip()
     if not text:
         raise ValidationError({"text": _("Write the comment.")})
-    comment = VisitComment.objects.create(visit=visit, author=user, text=text[:2000])
+    with transaction.atomic():
+        Visit.objects.select_for_update().filter(pk=visit.pk).first()  # one comment on a visit at a time
+        repeated = VisitComment.objects.filter(visit=visit, author=user, text=text[:2000],
+                                               created_at__gte=timezone.now() - REPEAT_CHECK_IN).first()
+        if repeated is not None:  # the same words again a moment later: a second tap, not a second comment
+            return repeated
+        comment = VisitComment.objects.create(visit=visit, author=user, text=text[:2000])
     notify(users=[visit.rep], text=message(gettext_lazy("%(who)s commented on your visit to %(customer)s: %(text)s"),
                                            who=user, customer=visit.customer.name, text=comment.text[:200]), link=f"/visits/log/{visit.pk}/")
     return comment

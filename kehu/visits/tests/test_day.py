@@ -211,7 +211,8 @@ def test_supervisor_comments_and_the_rep_is_notified(org):
             visit_comment(user=outsider, visit=visit, text="好")
     with pytest.raises(ValidationError):
         visit_comment(user=org.sam, visit=visit, text=" ")
-    visit_comment(user=org.sam, visit=visit, text="下次带上技术资料")
+    first = visit_comment(user=org.sam, visit=visit, text="下次带上技术资料")
+    assert visit_comment(user=org.sam, visit=visit, text="下次带上技术资料") == first  # a second tap
     note = Notification.objects.get(user=org.alice)
     assert "下次带上技术资料" in note.text and note.link == f"/visits/log/{visit.pk}/"
 
