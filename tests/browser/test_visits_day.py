@@ -127,6 +127,16 @@ def test_a_week_plan_approved_and_the_sales_map(browser, live_server, request, d
         expect(page.locator(".messages")).to_contain_text(zh("Plan approved."))
         plan.refresh_from_db()
         assert plan.status == "approved" and plan.decided_by == org.sam
+        # alice's submission reached sam's inbox, sent in Chinese; it reads in English when he switches
+        page.goto("/notifications/")
+        expect(page.locator("main")).to_contain_text(f"{org.alice} 提交了")
+        screens.shot("visits-inbox")
+        page.locator(".langswitch button").click()
+        expect(page.locator("main")).to_contain_text(
+            f"{org.alice} submitted a visit plan from {plan.starts_on.isoformat()} for approval.")
+        screens.shot("visits-inbox-en")
+        page.locator(".langswitch button").click()
+        expect(page.locator("main")).to_contain_text(f"{org.alice} 提交了")
 
         page.goto("/visits/map/")
         expect(page.locator(".kehu-map path.leaflet-interactive")).to_have_count(len(customers))
