@@ -20,13 +20,16 @@ def flag_overdue_a(*, today: datetime.date) -> int:
     sent = 0
     since = timezone.make_aware(datetime.datetime.combine(today - datetime.timedelta(days=NUDGE_EVERY_DAYS - 1),
                                                           datetime.time.min))
+    # who was told of which customer this past week: one read, not one per customer and person
+    told = set(Notification.objects.filter(created_at__gte=since, link__startswith="/customers/",
+                                           link__endswith="/#visits").values_list("user_id", "link"))
     for row in overdue_a(user=None, today=today):
         customer = row["customer"]
         link = f"/customers/{customer.pk}/#visits"
         people = [customer.owner]
         if customer.owner.team_id and customer.owner.team.supervisor_id:
             people.append(customer.owner.team.supervisor)
-        people = [p for p in people if not Notification.objects.filter(user=p, link=link, created_at__gte=since).exists()]
+        people = [p for p in people if (p.pk, link) not in told]
         if not people:
             continue
         text = (message(gettext_lazy("A customer %(customer)s has not been visited for %(days)s days (cadence: %(limit)s days)."),

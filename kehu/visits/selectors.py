@@ -130,7 +130,7 @@ def overdue_a(*, user: User | None, today: datetime.date | None = None,
         return []
     qs = Customer.objects.all() if user is None else customer_visible(user=user)
     customers = (qs.filter(abc_grade="A").exclude(lifecycle__in=[Lifecycle.LOST, Lifecycle.PROSPECT])
-                 .select_related("owner__team").annotate(last_visit=Max("visits__checked_in_at"))
+                 .select_related("owner__team__supervisor").annotate(last_visit=Max("visits__checked_in_at"))
                  .order_by("owner__username", "code"))
     out = []
     for customer in customers:

@@ -72,3 +72,13 @@ def test_the_daily_job_tells_the_rep_and_supervisor_once(org):
     assert Notification.objects.filter(user=org.sam, text__contains="久未拜访").exists()
     assert flag_overdue_a(today=D(2026, 11, 26)) == 0  # idempotent
     assert Notification.objects.count() == 2
+
+
+@time_machine.travel(datetime.datetime(2026, 11, 26, 7, 0, tzinfo=datetime.timezone(datetime.timedelta(hours=8))))
+def test_the_daily_job_reads_the_same_few_times_however_many_customers(org, django_assert_max_num_queries):
+    for _ in range(12):
+        graded_customer(org.alice, "A")  # never visited
+    with django_assert_max_num_queries(20):  # the policy, the customers, who was told; one insert per customer
+        assert flag_overdue_a(today=D(2026, 11, 26)) == 24
+    with django_assert_max_num_queries(4):
+        assert flag_overdue_a(today=D(2026, 11, 26)) == 0
