@@ -157,17 +157,18 @@ def repair(route: list[int], clients: list[Client], matrix, vehicle: Vehicle) ->
 
 
 def pyvrp_routes(clients: list[Client], matrix: list[list[int]], vehicles: list[Vehicle], *, seconds: float,
-                 seed: int = 1, initial: list[list[int]] | None = None, iterations: int | None = None
-                 ) -> list[list[int]]:
-    """One route of client indices per vehicle from PyVRP (hybrid genetic search, in C++), started
+                 seed: int = 1, initial: list[list[int]] | None = None, iterations: int | None = None,
+                 no_improvement: int | None = None) -> list[list[int]]:
+    """One route of client indices per vehicle from PyVRP (iterated local search, in C++), started
     from ``initial`` (one route per vehicle, each keeping every window) when given.
 
     A visit with several windows is one PyVRP client per window at the same place, in a mutually
     exclusive group, so exactly one of them is visited (or none, for an optional visit). A skipped
     visit costs its penalty (PyVRP's prize), so PyVRP works on Kehu's objective directly. The search
-    stops after ``seconds``, or after ``iterations`` when given and reached first."""
+    stops after ``seconds``, or after ``iterations`` when given and reached first, or after
+    ``no_improvement`` iterations in a row without a better solution when given."""
     import pyvrp
-    from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria
+    from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria, NoImprovement
 
     model = pyvrp.Model()
     size = len(matrix)
@@ -223,9 +224,12 @@ def pyvrp_routes(clients: list[Client], matrix: list[list[int]], vehicles: list[
         start_from = pyvrp.Solution(data, routes) if routes else None
     with warnings.catch_warnings():  # a hard instance's penalty warning: the result is checked below
         warnings.simplefilter("ignore")
-        runtime = MaxRuntime(max(0.0, seconds))
-        # with iterations, a repeatable search: the same input gives the same routes
-        stop = runtime if iterations is None else MultipleCriteria([MaxIterations(iterations), runtime])
+        criteria: list = [MaxRuntime(max(0.0, seconds))]
+        if iterations is not None:  # a repeatable search: the same input gives the same routes
+            criteria.append(MaxIterations(iterations))
+        if no_improvement is not None:
+            criteria.append(NoImprovement(no_improvement))
+        stop = criteria[0] if len(criteria) == 1 else MultipleCriteria(criteria)
         result = model.solve(stop, seed=seed, display=False, collect_stats=False, initial_solution=start_from)
     found = result.best
     if not (found.is_feasible() and found.is_complete()):  # a window, the load or a required client
@@ -241,7 +245,7 @@ def fleet_routes(clients: list[Client], matrix: list[list[int]], vehicles: list[
                  seed: int = 1, exploration: int = 2, iterations: int | None = None,
                  polish: Callable[[list[list[int]]], bool] | None = None) -> list[list[int]]:
     """Routes for several vehicles at once (a rep's week; Solomon's instances): VROOM's quick
-    construction and search, then PyVRP's hybrid genetic search from there for the rest of
+    construction and search, then PyVRP's iterated local search from there for the rest of
     ``time_limit`` seconds; whichever keeps every window, the day and the load at the lower cost
     (skip penalties plus travel) is returned, each route checked here.
 
