@@ -48,6 +48,17 @@ on the second core, the cheaper route kept (three runs over the 90 days of seeds
 machine, against the best reference at 5 s, or 30 s where measured: worse on 8, 10 and 15 days
 against 10, 9 and 14 with one search; p95 191 ms against 181 ms).
 
+Measured again over the same 90 days (load average 4–10; means of 2–15 runs, against the best of
+PyVRP at 10 s, VROOM at 4 s and every run): the current search was worse on 2.1, 10.5 and 8.9 days
+of seeds 12, 13 and 14. PyVRP 0.14's defaults suit short runs badly here (a starting time-warp
+penalty of about 50,000 a minute, 50 neighbours, up to 25 perturbations: 300–600 µs an iteration);
+with a penalty of 300–1,000, 15 neighbours and 1–10 perturbations it does 12–14k iterations a
+second, and from Kehu's route it reaches the best on 11–12 of the 14 days missed in 2 s, but on
+7–8 in 0.3 s and fewer in the 50–80 ms it gets here. Not kept: those settings for PyVRP's part
+(worse on 2, 11.5 and 9.5 days), Kehu's search capped at half the time with the tuned PyVRP given
+the rest twice or three times (2.6, 10.1 and 7.4 days; better only on seed 14), and PyVRP alone
+after VROOM (25–32 days). Twice the budget (0.36 s) gave 2, 7 and 5 days.
+
 Several vehicles (Solomon's C101, R101, RC101): VROOM at exploration level 2, then PyVRP's iterated
 local search (C++) from VROOM's routes for the rest of the budget reached the best known on all
 three 25-customer instances in 0.05–0.08 s and, in 9 s, on the 100-customer C101 and R101, and on
