@@ -160,3 +160,37 @@ def shared_rows(django_db_blocker: Any, build: Callable[[], T]) -> Iterator[T]:
         with django_db_blocker.unblock():
             transaction.set_rollback(True)
             outer.__exit__(None, None, None)
+
+
+def race(calls: list[Callable[[], Any]]) -> tuple[list[Any], list[Exception]]:
+    """Run ``calls`` at the same moment, one thread (and database connection) each, all released by
+    one barrier: (what the winners returned, the ValidationErrors of the refused). Any other error
+    fails the test. For the concurrency proofs on PostgreSQL."""
+    import threading
+
+    from django.core.exceptions import ValidationError
+    from django.db import connections
+
+    barrier = threading.Barrier(len(calls))
+    wins: list[Any] = []
+    losses: list[Exception] = []
+    errors: list[BaseException] = []
+
+    def run(call: Callable[[], Any]) -> None:
+        try:
+            barrier.wait(timeout=30)
+            wins.append(call())
+        except ValidationError as exc:
+            losses.append(exc)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(c,)) for c in calls]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not errors, errors
+    return wins, losses

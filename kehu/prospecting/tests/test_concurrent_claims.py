@@ -2,17 +2,15 @@
 one wins. And one rep claiming many at once never passes the policy's cap. Proven on PostgreSQL over
 real connections (one per thread), all released by one barrier."""
 
-import threading
 
 import pytest
-from django.core.exceptions import ValidationError
-from django.db import connection, connections
+from django.db import connection
 
 from kehu.accounts.models import Role
 from kehu.customers.models import Customer, SourceMethod
 from kehu.prospecting import services
 from kehu.prospecting.models import ProspectPolicy, SharedPoolEntry
-from kehu.testing import UserFactory, build_org
+from kehu.testing import UserFactory, build_org, race
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 
@@ -31,36 +29,12 @@ def _give_up(org, n):
     return list(SharedPoolEntry.objects.order_by("id"))
 
 
-def _race(calls):
-    barrier = threading.Barrier(len(calls))
-    wins, losses, errors = [], [], []
-
-    def run(call):
-        try:
-            barrier.wait(timeout=30)
-            wins.append(call())
-        except ValidationError as exc:
-            losses.append(exc)
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(c,)) for c in calls]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert not errors, errors
-    return wins, losses
-
-
 def test_simultaneous_claims_of_one_prospect_have_exactly_one_winner(org):
     entry = _give_up(org, 1)[0]
     reps = [org.bob] + [UserFactory(username=f"rep{i}", role=Role.REP, team=org.team_east) for i in range(7)]
     for _round in range(3):
         racers = [rep for rep in reps if rep.pk != entry.previous_owner_id]
-        wins, losses = _race([lambda rep=rep, entry=entry: services.pool_claim(user=rep, entry=entry) for rep in racers])
+        wins, losses = race([lambda rep=rep, entry=entry: services.pool_claim(user=rep, entry=entry) for rep in racers])
         assert len(wins) == 1 and len(losses) == len(racers) - 1
         entry.refresh_from_db()
         winner = wins[0].entry.claimed_by
@@ -75,6 +49,6 @@ def test_simultaneous_claims_of_one_prospect_have_exactly_one_winner(org):
 def test_one_rep_claiming_many_at_once_stops_at_the_cap(org):
     ProspectPolicy.objects.create(pk=1, claim_cap=3, claim_window_days=30)
     entries = _give_up(org, 8)
-    wins, losses = _race([lambda e=e: services.pool_claim(user=org.bob, entry=e) for e in entries])
+    wins, losses = race([lambda e=e: services.pool_claim(user=org.bob, entry=e) for e in entries])
     assert len(wins) == 3 and len(losses) == 5
     assert SharedPoolEntry.objects.filter(claimed_by=org.bob).count() == 3

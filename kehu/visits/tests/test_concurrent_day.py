@@ -4,43 +4,18 @@ over real connections (one per thread), all released by one barrier; the repeats
 on either database."""
 
 import datetime
-import threading
 
 import pytest
 import time_machine
-from django.core.exceptions import ValidationError
-from django.db import connection, connections
+from django.db import connection
 
+from kehu.testing import race
 from kehu.visits.models import DayStart, Outcome, Visit
 from kehu.visits.services import day_start, visit_check_in, visit_log
 from kehu.visits.tests.factories import graded_customer
 from kehu.visits.tests.test_day import DAY, _entry
 
 NOW = datetime.datetime(2026, 11, 26, 9, 0, tzinfo=datetime.timezone(datetime.timedelta(hours=8)))
-
-
-def _race(calls):
-    barrier = threading.Barrier(len(calls))
-    wins, losses, errors = [], [], []
-
-    def run(call):
-        try:
-            barrier.wait(timeout=30)
-            wins.append(call())
-        except ValidationError as exc:
-            losses.append(exc)
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(c,)) for c in calls]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert not errors, errors
-    return wins, losses
 
 
 @pytest.mark.django_db
@@ -83,21 +58,20 @@ def test_simultaneous_taps_start_the_day_and_check_in_once(org):
     if connection.vendor != "postgresql":
         pytest.skip("concurrency is proven on PostgreSQL (set DATABASE_URL)")
     ticked = list(DayStart.ITEMS)
-    wins, losses = _race([lambda: day_start(user=org.alice, date=DAY, ticked=ticked) for _ in range(6)])
+    wins, losses = race([lambda: day_start(user=org.alice, date=DAY, ticked=ticked) for _ in range(6)])
     assert len(wins) == 1 and len(losses) == 5
     assert all("started already" in str(exc) or "已" in str(exc) for exc in losses)
     assert DayStart.objects.filter(rep=org.alice, date=DAY).count() == 1
 
     customer = graded_customer(org.alice, "A")
     entry = _entry(org.alice, customer)
-    wins, losses = _race([lambda: visit_check_in(user=org.alice, entry=entry, lat=float(customer.lat),
+    wins, losses = race([lambda: visit_check_in(user=org.alice, entry=entry, lat=float(customer.lat),
                                                  lng=float(customer.lng)) for _ in range(6)])
     assert len(wins) == 6 and not losses and len({v.pk for v in wins}) == 1
     assert Visit.objects.filter(entry=entry).count() == 1
     other = graded_customer(org.alice, "B")
-    wins, _losses = _race([lambda: visit_check_in(user=org.alice, customer=other) for _ in range(6)])
+    wins, _losses = race([lambda: visit_check_in(user=org.alice, customer=other) for _ in range(6)])
     assert len({v.pk for v in wins}) == 1 and Visit.objects.filter(customer=other).count() == 1
-
 
 
 @pytest.mark.django_db(transaction=True)
@@ -111,7 +85,7 @@ def test_simultaneous_saves_of_a_log_plan_one_follow_up(org):
     customer = graded_customer(org.alice, "B")
     visit = visit_check_in(user=org.alice, entry=_entry(org.alice, customer))
     photo = ("门头.jpg", "image/jpeg", b"\xff\xd8\xffA")
-    wins, losses = _race([lambda: visit_log(user=org.alice, visit=visit, outcome=Outcome.values[0], next_step="送报价单",
+    wins, losses = race([lambda: visit_log(user=org.alice, visit=visit, outcome=Outcome.values[0], next_step="送报价单",
                                             next_step_on=visit.checked_in_at.date() + datetime.timedelta(days=7),
                                             photos=[photo])
                           for _ in range(6)])
@@ -131,7 +105,7 @@ def test_a_plan_is_submitted_once_and_not_changed_while_it_is(org):
 
     graded_customer(org.alice, "A")
     plan = plan_generate(user=org.alice, rep=org.alice, kind=PlanKind.WEEK, day=DAY)
-    wins, losses = _race([lambda: plan_submit(user=org.alice, plan=plan) for _ in range(6)])
+    wins, losses = race([lambda: plan_submit(user=org.alice, plan=plan) for _ in range(6)])
     assert len(wins) == 1 and len(losses) == 5
     assert Notification.objects.filter(user=org.sam).count() == 1
 
@@ -140,7 +114,7 @@ def test_a_plan_is_submitted_once_and_not_changed_while_it_is(org):
     entries_before = PlanEntry.objects.filter(plan=other).count()
     calls = [lambda: plan_submit(user=org.alice, plan=other)]
     calls += [lambda c=c: plan_entry_add(user=org.alice, plan=other, customer=c, date=other.starts_on) for c in extra]
-    wins, losses = _race(calls)
+    wins, losses = race(calls)
     other.refresh_from_db()
     assert other.status == PlanStatus.SUBMITTED
     added = PlanEntry.objects.filter(plan=other).count() - entries_before
