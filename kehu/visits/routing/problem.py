@@ -16,6 +16,9 @@ MAX_MINUTES = 100_000  # about ten weeks: anything larger is a mistake in units,
 # A skip penalty above this is a mistake too; the bound keeps any day's sum of penalties inside the
 # 64-bit integers the solvers (C++) work in.
 MAX_SKIP_PENALTY = 10**12
+# A rep's day, even a whole team's candidates in one: more stops than this is a wrong file (the
+# travel matrix alone would take gigabytes).
+MAX_STOPS = 2000
 
 
 class ProblemError(ValueError):
@@ -111,6 +114,8 @@ def parse_problem(data: object) -> Problem:
         raw_stops = []
     if not isinstance(raw_stops, list):
         raise ProblemError("stops: not a list")
+    if len(raw_stops) > MAX_STOPS:
+        raise ProblemError(f"stops: {len(raw_stops):,} stops is too many for one day (at most {MAX_STOPS:,})")
     stops: list[Stop] = []
     seen: set[str] = set()
     for index, raw in enumerate(raw_stops):

@@ -359,6 +359,7 @@ def bad(path, value):
     (bad(["stops", 0, "time_windows"], [[-30, 600]]), r"time_windows\[0\]: opens at -30, before midnight"),
     (bad(["stops", 0, "time_windows"], [[float("nan"), 600]]), r"time_windows\[0\]: nan is not a finite number"),
     (bad(["stops", 0, "skip_penalty"], 10**30), r"skip_penalty: 1e\+30 is too large \(at most 1,000,000,000,000\)"),
+    (bad(["stops"], [{"id": i} for i in range(2001)]), r"stops: 2,001 stops is too many for one day \(at most 2,000\)"),
     ([1, 2], r"must be a JSON object"),
 ])
 def test_bad_problems_are_refused_with_a_clear_message(data, message):
