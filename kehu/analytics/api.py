@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from kehu.accounts.api import AuthenticatedApiRequest
+from kehu.core.dates import validate_day
 from kehu.core.queries import get_or_404
 from kehu.customers.selectors import customer_visible
 
@@ -22,7 +23,7 @@ def _money(**kwargs) -> serializers.DecimalField:
 
 
 class ReportParamsSerializer(serializers.Serializer):
-    as_of = serializers.DateField(required=False, help_text=_("Default today; the window ends the day before."))
+    as_of = serializers.DateField(required=False, help_text=_("Default today; the window ends the day before."), validators=[validate_day])
     window = serializers.IntegerField(required=False, min_value=1, max_value=60,
                                       help_text=_("Months of sales (default: the grading policy's)."))
 

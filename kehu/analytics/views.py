@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from kehu.accounts.models import Region, Team, User
 from kehu.accounts.requests import AuthenticatedRequest
+from kehu.core.dates import FIRST_DAY, LAST_DAY, parse_day
 from kehu.core.queries import get_or_404
 from kehu.core.xlsx import XLSX_TYPE, xlsx_bytes
 from kehu.customers.models import Lifecycle
@@ -56,10 +57,12 @@ def report_params(params) -> dict:
     errors = []
     as_of = timezone.localdate()
     if params.get("as_of"):
-        try:
-            as_of = datetime.date.fromisoformat(params["as_of"])
-        except ValueError:
-            errors.append(_("The date is not a date (YYYY-MM-DD); today is used."))
+        day = parse_day(params["as_of"])
+        if day is None:
+            errors.append(_("The date is not a date (YYYY-MM-DD) between %(first)s and %(last)s; today is used.")
+                          % {"first": FIRST_DAY.isoformat(), "last": LAST_DAY.isoformat()})
+        else:
+            as_of = day
     months = services.policy_current().window_months
     if params.get("window"):
         try:

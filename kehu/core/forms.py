@@ -1,5 +1,7 @@
 from django.core.exceptions import ValidationError
-from django.forms import BaseForm
+from django.forms import BaseForm, ModelMultipleChoiceField
+
+from kehu.core.queries import as_id
 
 
 def apply_errors(form: BaseForm, exc: ValidationError) -> None:
@@ -9,3 +11,15 @@ def apply_errors(form: BaseForm, exc: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, exc.messages)
+
+
+class RecordsChoiceField(ModelMultipleChoiceField):
+    """Records ticked on a form. A value that is no record's number (text, or a number larger than
+    a key can be) is refused as not a valid choice before the database is asked about it."""
+
+    def _check_values(self, value):
+        for pk in value:
+            if as_id(pk) is None:
+                raise ValidationError(self.error_messages["invalid_pk_value"], code="invalid_pk_value",
+                                      params={"pk": pk})
+        return super()._check_values(value)

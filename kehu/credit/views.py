@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from kehu.accounts.models import Role, User
 from kehu.accounts.requests import AuthenticatedRequest
 from kehu.core.forms import apply_errors
+from kehu.core.queries import as_id
 from kehu.customers.selectors import customer_get, customer_visible
 from kehu.ledger.models import OrderStatus, Receivable
 from kehu.ledger.selectors import order_get, order_visible
@@ -376,6 +377,8 @@ def write_off_new(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 
 @login_required
 def write_off_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    if as_id(pk) is None:  # no write-off has a number larger than a key can be
+        raise Http404
     write_off = WriteOff.objects.select_related("customer", "receivable__order__handler", "by", "policy").filter(pk=pk).first()
     liabilities = list(selectors.liabilities_visible(user=request.user).filter(write_off_id=pk))
     if write_off is None or not (_is_credit_staff(request.user) or liabilities):

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from kehu.accounts.api import AuthenticatedApiRequest
+from kehu.core.dates import validate_day
 from kehu.customers.models import ColourGrade, PursuitDecision, SourceMethod
 from kehu.customers.selectors import customer_get
 
@@ -201,8 +202,8 @@ class FunnelQuerySerializer(serializers.Serializer):
     by = serializers.ChoiceField(choices=["method", "record"], required=False, default="method")
     team = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
     rep = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
-    since = serializers.DateField(required=False)
-    until = serializers.DateField(required=False)
+    since = serializers.DateField(required=False, validators=[validate_day])
+    until = serializers.DateField(required=False, validators=[validate_day])
 
 
 class FunnelRowSerializer(serializers.Serializer):

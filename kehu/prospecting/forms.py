@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from kehu.core.dates import validate_day
 from kehu.customers.models import ColourGrade, Industry, PursuitDecision, SourceMethod
 
 from .models import FormerKind, NewsSignal
@@ -120,8 +121,8 @@ class FunnelFilterForm(forms.Form):
                            choices=[("method", _("method")), ("record", _("exhibition, campaign, source"))])
     team = forms.TypedChoiceField(label=_("team"), required=False, coerce=int, empty_value=None)
     rep = forms.TypedChoiceField(label=_("rep"), required=False, coerce=int, empty_value=None)
-    since = forms.DateField(label=_("filed from"), required=False, widget=DATE)
-    until = forms.DateField(label=_("filed until"), required=False, widget=DATE)
+    since = forms.DateField(label=_("filed from"), required=False, widget=DATE, validators=[validate_day])
+    until = forms.DateField(label=_("filed until"), required=False, widget=DATE, validators=[validate_day])
 
     def __init__(self, *args, teams=(), reps=(), **kwargs):
         super().__init__(*args, **kwargs)

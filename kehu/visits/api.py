@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 
 from kehu.accounts.api import AuthenticatedApiRequest
 from kehu.core.api import named_choice_field
+from kehu.core.dates import validate_day
 from kehu.core.queries import get_or_404
 from kehu.customers.api import VisibleCustomerField
 from kehu.ledger.models import Product
@@ -86,7 +87,7 @@ class VisitPlanSerializer(serializers.ModelSerializer):
 
 class GenerateSerializer(serializers.Serializer):
     kind = PlanKindField()
-    day = serializers.DateField(help_text=_("Any day of the month or week to plan."))
+    day = serializers.DateField(help_text=_("Any day of the month or week to plan."), validators=[validate_day])
 
 
 class VisitPlanDecideSerializer(serializers.Serializer):
@@ -146,11 +147,11 @@ class PlanViewSet(viewsets.GenericViewSet):
 
 
 class MoveSerializer(serializers.Serializer):
-    date = serializers.DateField()
+    date = serializers.DateField(validators=[validate_day])
 
 
 class EntryFilterSerializer(serializers.Serializer):
-    date = serializers.DateField(required=False)
+    date = serializers.DateField(required=False, validators=[validate_day])
 
 
 @extend_schema_view(
@@ -273,7 +274,7 @@ class VisitViewSet(viewsets.GenericViewSet):
 
 
 class DayStartSerializer(serializers.Serializer):
-    date = serializers.DateField()
+    date = serializers.DateField(validators=[validate_day])
     ticked = serializers.ListField(child=serializers.ChoiceField(choices=DayStart.ITEMS), allow_empty=True,
                                    help_text=_("The checklist items ticked."))
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=300,
@@ -292,7 +293,7 @@ class DayStartView(APIView):
 
 
 class DayRouteSerializer(serializers.Serializer):
-    date = serializers.DateField()
+    date = serializers.DateField(validators=[validate_day])
 
 
 class DayRouteView(APIView):
@@ -306,8 +307,8 @@ class DayRouteView(APIView):
 
 
 class AdherenceFilterSerializer(serializers.Serializer):
-    start = serializers.DateField(required=False)
-    end = serializers.DateField(required=False)
+    start = serializers.DateField(required=False, validators=[validate_day])
+    end = serializers.DateField(required=False, validators=[validate_day])
 
 
 class AdherenceView(APIView):

@@ -1,6 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from kehu.core.dates import validate_day
+from kehu.core.forms import RecordsChoiceField
 from kehu.ledger.models import Product
 
 from .models import CadencePolicy, DayStart, Outcome, PlanKind
@@ -42,7 +44,7 @@ class PolicyForm(forms.ModelForm):
 
 class GenerateForm(forms.Form):
     kind = forms.ChoiceField(label=_("kind"), choices=PlanKind.choices)
-    day = forms.DateField(label=_("a day in the period"), widget=DateInput)
+    day = forms.DateField(label=_("a day in the period"), widget=DateInput, validators=[validate_day])
 
 
 class ChecklistForm(forms.Form):
@@ -60,12 +62,12 @@ class ChecklistForm(forms.Form):
 
 
 class MoveForm(forms.Form):
-    date = forms.DateField(label=_("another day"), widget=DateInput)
+    date = forms.DateField(label=_("another day"), widget=DateInput, validators=[validate_day])
 
 
 class EntryAddForm(forms.Form):
     customer: forms.ModelChoiceField = forms.ModelChoiceField(label=_("customer"), queryset=None)
-    date = forms.DateField(label=_("date"), widget=DateInput)
+    date = forms.DateField(label=_("date"), widget=DateInput, validators=[validate_day])
     goal = forms.CharField(label=_("visit goal"), required=False, max_length=200)
 
     def __init__(self, *args, customers=None, **kwargs):
@@ -76,9 +78,9 @@ class EntryAddForm(forms.Form):
 class VisitLogForm(forms.Form):
     outcome = forms.ChoiceField(label=_("outcome"), choices=Outcome.choices, widget=forms.RadioSelect)
     summary = forms.CharField(label=_("what happened"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    products = forms.ModelMultipleChoiceField(label=_("products discussed"), required=False,
-                                              queryset=Product.objects.filter(active=True).order_by("code"),
-                                              widget=forms.CheckboxSelectMultiple)
+    products = RecordsChoiceField(label=_("products discussed"), required=False,
+                                  queryset=Product.objects.filter(active=True).order_by("code"),
+                                  widget=forms.CheckboxSelectMultiple)
     next_step = forms.CharField(label=_("next step"), required=False, max_length=200)
     next_step_on = forms.DateField(label=_("next step on"), required=False, widget=DateInput)
     photos = MultipleFileField(label=_("photos"), required=False)

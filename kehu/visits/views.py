@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from kehu.accounts.models import Role, User
 from kehu.accounts.permissions import can_manage_organisation
 from kehu.accounts.requests import AuthenticatedRequest
+from kehu.core.dates import parse_day
 from kehu.core.forms import apply_errors
 from kehu.core.models import Job
 from kehu.core.queries import as_id, get_or_404
@@ -37,10 +38,8 @@ from .workdays import week_bounds
 
 
 def _date(value: str | None) -> datetime.date:
-    try:
-        return datetime.date.fromisoformat(value) if value else timezone.localdate()
-    except ValueError:
-        return timezone.localdate()
+    """The day a query string or form names; today when it names none Kehu plans for."""
+    return parse_day(value) or timezone.localdate()
 
 
 def _person(request: AuthenticatedRequest, key: str = "rep") -> User:
