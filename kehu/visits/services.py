@@ -69,6 +69,24 @@ from .workdays import (
 # Driving allowed between two visits when a plan is made (before the route knows the roads).
 TRAVEL_ALLOWANCE_MIN = 12
 MAX_PHOTO_BYTES = 8 * 1024 * 1024
+PHOTO_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp", "image/heic", "image/heif")
+
+
+def photo_type(data: bytes) -> str | None:
+    """The kind of photo ``data`` is, by its first bytes (what the phone says is not trusted), or None
+    for anything else — an SVG or a web page named .jpg would run in the reader's browser."""
+    head = bytes(data[:32])
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return "image/gif"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    if head[4:8] == b"ftyp" and head[8:12] in (b"heic", b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1"):
+        return "image/heic" if head[8:12] != b"mif1" else "image/heif"
+    return None
 EDITABLE = {PlanStatus.DRAFT, PlanStatus.RETURNED}
 
 
@@ -1111,6 +1129,8 @@ def visit_log(*, user: User, visit: Visit, outcome: str, summary: str = "", next
     for name, _type, data in photos:
         if len(data) > MAX_PHOTO_BYTES:
             raise ValidationError({"photos": _("“%(name)s” is larger than 8 MB.") % {"name": name}})
+        if photo_type(data) is None:
+            raise ValidationError({"photos": _("“%(name)s” is not a photo (JPEG, PNG, GIF, WebP or HEIC).") % {"name": name}})
     # Saved again (a correction, a second tap, a retry): one at a time, each seeing what the last saved.
     visit = Visit.objects.select_for_update().select_related("customer").get(pk=visit.pk)
     visit.outcome = outcome
@@ -1124,10 +1144,11 @@ def visit_log(*, user: User, visit: Visit, outcome: str, summary: str = "", next
     kept = {(size, bytes(data)) for size, data in VisitPhoto.objects.filter(
         visit=visit, size__in={len(data) for _n, _t, data in photos}).values_list("size", "data")}
     new_photos = []
-    for name, ctype, data in photos:
+    for name, _type, data in photos:
         if (len(data), bytes(data)) not in kept:
             kept.add((len(data), bytes(data)))
-            new_photos.append(VisitPhoto(visit=visit, name=name[:200], content_type=ctype[:100], size=len(data), data=data))
+            new_photos.append(VisitPhoto(visit=visit, name=name[:200], content_type=photo_type(data) or "", size=len(data),
+                                         data=data))
     VisitPhoto.objects.bulk_create(new_photos)
     if visit.entry_id:
         PlanEntry.objects.filter(pk=visit.entry_id).update(status=EntryStatus.DONE, skip_reason="",

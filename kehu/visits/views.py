@@ -254,10 +254,12 @@ def visit_photo(request: AuthenticatedRequest, pk: int, photo_pk: int) -> HttpRe
         photo = VisitPhoto.objects.get(pk=photo_pk, visit=visit)
     except VisitPhoto.DoesNotExist:
         raise Http404 from None
-    response = HttpResponse(bytes(photo.data), content_type=photo.content_type if photo.content_type.startswith("image/")
-                            else "application/octet-stream")
-    response["Content-Disposition"] = "inline"
+    kind = photo.content_type if photo.content_type in services.PHOTO_TYPES else None
+    response = HttpResponse(bytes(photo.data), content_type=kind or "application/octet-stream")
+    # a photo is shown, never run: anything else (stored before photos were checked) is a download
+    response["Content-Disposition"] = "inline" if kind else "attachment"
     response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
 
 

@@ -299,3 +299,39 @@ def test_saving_a_log_again_moves_its_follow_up_and_keeps_one_of_each_photo(org)
     touch.refresh_from_db()
     assert follow_up.status == EntryStatus.CANCELLED and touch.status == TouchStatus.CANCELLED
     assert PlanEntry.objects.filter(customer=customer, kind="follow_up").count() == 1
+
+
+def test_only_photos_are_kept_and_a_photo_is_shown_never_run(client, org):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    from kehu.visits.models import VisitPhoto
+    from kehu.visits.services import photo_type
+
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 20
+    webp = b"RIFF\x10\x00\x00\x00WEBPVP8 "
+    heic = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00"
+    assert [photo_type(d) for d in (b"\xff\xd8\xff\xe0", png, b"GIF89a..", webp, heic)] == [
+        "image/jpeg", "image/png", "image/gif", "image/webp", "image/heic"]
+    svg = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(document.cookie)</script></svg>'
+    assert photo_type(svg) is None and photo_type(b"<html><script>x</script>") is None and photo_type(b"") is None
+
+    customer = graded_customer(org.alice, "B")
+    visit = visit_check_in(user=org.alice, entry=_entry(org.alice, customer))
+    client.force_login(org.alice)
+    url = reverse("visits:visit_detail", args=[visit.pk])
+    for name, data, claimed in (("门头.jpg", svg, "image/jpeg"), ("x.svg", svg, "image/svg+xml"),
+                                ("page.jpg", b"<html><script>alert(1)</script>", "image/jpeg")):
+        response = client.post(url, {"outcome": "progress", "photos": [SimpleUploadedFile(name, data, claimed)]},
+                               headers={"accept-language": "en"})
+        assert response.status_code == 400 and f"“{name}” is not a photo" in response.content.decode(), name
+    assert visit.photos.count() == 0
+    # what the phone claims is not what is stored: the bytes say what it is
+    response = client.post(url, {"outcome": "progress", "photos": [SimpleUploadedFile("p.jpg", png, "image/jpeg")]})
+    assert response.status_code == 302 and visit.photos.get().content_type == "image/png"
+    shown = client.get(reverse("visits:visit_photo", args=[visit.pk, visit.photos.get().pk]))
+    assert shown["Content-Type"] == "image/png" and "sandbox" in shown["Content-Security-Policy"]
+    # a stored file that is no photo (from before the check) is a download, never run
+    old = VisitPhoto.objects.create(visit=visit, name="old.svg", content_type="image/svg+xml", size=len(svg), data=svg)
+    served = client.get(reverse("visits:visit_photo", args=[visit.pk, old.pk]))
+    assert served["Content-Type"] == "application/octet-stream" and served["Content-Disposition"] == "attachment"
