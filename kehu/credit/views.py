@@ -168,7 +168,11 @@ def attachment_download(request: AuthenticatedRequest, pk: int, att_pk: int) -> 
         att = investigation.attachments.get(pk=att_pk)
     except InvestigationAttachment.DoesNotExist:
         raise Http404 from None
-    return FileResponse(io.BytesIO(bytes(att.data)), as_attachment=True, filename=att.name, content_type=att.content_type)
+    response = FileResponse(io.BytesIO(bytes(att.data)), as_attachment=True, filename=att.name,
+                            content_type=att.content_type or "application/octet-stream")
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"  # a download, never run in Kehu's pages
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @login_required

@@ -96,6 +96,9 @@ def test_every_credit_page_by_role(org, world, as_user, who):
         for name, url in pages_of(world, k).items():
             response = client.get(url)
             assert response.status_code == (200 if visible else 404), (k, name)
+            if visible and name == "attachment":  # a download, never run inside Kehu's pages
+                assert response["Content-Disposition"].startswith("attachment")
+                assert "sandbox" in response["Content-Security-Policy"]
             if not visible:
                 assert world.customers[k].name not in text(response)
         response = client.get(reverse("credit:write_off_new", args=[world.sold[k].receivable.pk]))
