@@ -105,7 +105,7 @@ class _Writer:
 
     def _write(self) -> None:
         if (self.done, self.total) != self.written:
-            Job.objects.filter(pk=self.job_id).update(done=self.done, total=self.total)
+            Job.objects.filter(pk=self.job_id).update(done=self.done, total=self.total, updated_at=timezone.now())
             self.written = (self.done, self.total)
 
     def _loop(self) -> None:
@@ -130,18 +130,22 @@ class Run:
     result: dict[str, Any] = field(default_factory=dict)
 
 
+def claim(job_id: int) -> bool:
+    """Mark a queued job as running in this process; False if it was not waiting."""
+    now = timezone.now()
+    return bool(Job.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
+        status=JobStatus.RUNNING, host=host_name(), pid=os.getpid(), started_at=now, updated_at=now))
+
+
 @contextmanager
-def running(job_id: int, *, live: bool | None = None) -> Iterator[Run]:
+def running(job_id: int, *, live: bool | None = None, claimed: bool = False) -> Iterator[Run]:
     """Claim a queued job for this process, hand the work its progress callback, and record how
     it ended: done with ``run.result``, or failed with the error's message (a ``JobError``'s own
     words, else "stopped with an internal error") before the error goes on to the task.
 
     ``live=False`` keeps progress back until the end: on SQLite, while the work holds the one write
     lock, no other connection can write (the default is live except inside a SQLite write)."""
-    now = timezone.now()
-    claimed = Job.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
-        status=JobStatus.RUNNING, host=host_name(), pid=os.getpid(), started_at=now, updated_at=now)
-    if not claimed:
+    if not claimed and not claim(job_id):  # ``claimed``: the task claimed it itself (claim)
         raise JobError(_("This job is not waiting to run (it ran already, or failed)."))
     job = Job.objects.get(pk=job_id)
     writer = _Writer(job_id, live=connection.vendor != "sqlite" if live is None else live)

@@ -215,7 +215,7 @@ class LogSerializer(serializers.Serializer):
     outcome = _named_choices(Outcome, "VisitOutcomeChoice")()
     summary = serializers.CharField(required=False, allow_blank=True, default="")
     next_step = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
-    next_step_on = serializers.DateField(required=False, allow_null=True, default=None)
+    next_step_on = serializers.DateField(required=False, allow_null=True, default=None, validators=[validate_day])
     products = serializers.PrimaryKeyRelatedField(many=True, required=False, default=list,
                                                   queryset=Product.objects.all())
 

@@ -82,7 +82,7 @@ class VisitLogForm(forms.Form):
                                   queryset=Product.objects.filter(active=True).order_by("code"),
                                   widget=forms.CheckboxSelectMultiple)
     next_step = forms.CharField(label=_("next step"), required=False, max_length=200)
-    next_step_on = forms.DateField(label=_("next step on"), required=False, widget=DateInput)
+    next_step_on = forms.DateField(label=_("next step on"), required=False, widget=DateInput, validators=[validate_day])
     photos = MultipleFileField(label=_("photos"), required=False)
 
 

@@ -32,10 +32,11 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from kehu.accounts.models import User
 from kehu.accounts.services import notify
+from kehu.core.dates import in_range, out_of_range_message
 from kehu.core.messages import message
 from kehu.customers.models import Customer, Lifecycle, PursuitDecision
 from kehu.engagement.models import TouchMethod, Touchpoint, TouchStatus
-from kehu.engagement.services import touchpoint_cancel, touchpoint_plan, touchpoint_reschedule
+from kehu.engagement.services import touchpoint_plan, touchpoint_reschedule
 from kehu.keyaccounts.selectors import senior_visit_cadence
 
 from .models import (
@@ -69,7 +70,6 @@ from .workdays import (
 # Driving allowed between two visits when a plan is made (before the route knows the roads).
 TRAVEL_ALLOWANCE_MIN = 12
 MAX_PHOTO_BYTES = 8 * 1024 * 1024
-PHOTO_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp", "image/heic", "image/heif")
 
 
 def photo_type(data: bytes) -> str | None:
@@ -1095,7 +1095,7 @@ def visit_check_in(*, user: User, entry: PlanEntry | None = None, customer: Cust
             PlanEntry.objects.select_for_update().filter(pk=entry.pk).first()
             existing = Visit.objects.filter(entry=entry).first()
         else:
-            User.objects.select_for_update().filter(pk=user.pk).first()
+            User.objects.select_for_update(no_key=True).filter(pk=user.pk).first()
             existing = (Visit.objects.filter(rep=user, customer=customer, entry__isnull=True, outcome="",
                                              checked_in_at__gte=timezone.now() - REPEAT_CHECK_IN)
                         .order_by("-checked_in_at").first())
@@ -1125,6 +1125,8 @@ def visit_log(*, user: User, visit: Visit, outcome: str, summary: str = "", next
         raise ValidationError({"next_step": _("Say what the next step is.")})
     if next_step_on and next_step_on < visit.checked_in_at.date():
         raise ValidationError({"next_step_on": _("The next step cannot be before the visit.")})
+    if next_step_on and not in_range(next_step_on):
+        raise ValidationError({"next_step_on": out_of_range_message()})
     photos = list(photos)
     for name, _type, data in photos:
         if len(data) > MAX_PHOTO_BYTES:
@@ -1132,7 +1134,7 @@ def visit_log(*, user: User, visit: Visit, outcome: str, summary: str = "", next
         if photo_type(data) is None:
             raise ValidationError({"photos": _("“%(name)s” is not a photo (JPEG, PNG, GIF, WebP or HEIC).") % {"name": name}})
     # Saved again (a correction, a second tap, a retry): one at a time, each seeing what the last saved.
-    visit = Visit.objects.select_for_update().select_related("customer").get(pk=visit.pk)
+    visit = Visit.objects.select_for_update(of=("self",)).select_related("customer").get(pk=visit.pk)
     visit.outcome = outcome
     visit.summary = summary.strip()
     visit.next_step = next_step.strip()[:200]
@@ -1177,13 +1179,12 @@ def visit_log(*, user: User, visit: Visit, outcome: str, summary: str = "", next
                                     data={"method": TouchMethod.VISIT, "planned_on": next_step_on, "notes": visit.next_step})
             if touch.status == TouchStatus.PLANNED and (touch.planned_on, touch.notes) != (next_step_on, visit.next_step):
                 touchpoint_reschedule(user=user, touchpoint=touch, planned_on=next_step_on, notes=visit.next_step)
-    elif follow_up is not None:  # the next step was taken out of the log
-        follow_up.status = EntryStatus.CANCELLED
-        follow_up.save(update_fields=["status", "updated_at"])
-        planned = Touchpoint.objects.filter(customer=visit.customer, reminder_key=f"visit-next:{visit.pk}",
-                                            status=TouchStatus.PLANNED).first()
-        if planned is not None:
-            touchpoint_cancel(user=user, touchpoint=planned)
+    elif follow_up is not None and not next_step_on:
+        # the next step taken out of the log: what it planned goes, so that putting it back plans it
+        # afresh (a customer handed over since keeps its new owner's plans: this only removes plans)
+        follow_up.delete()
+        Touchpoint.objects.filter(customer=visit.customer, reminder_key=f"visit-next:{visit.pk}",
+                                  status=TouchStatus.PLANNED).delete()
     return visit
 
 

@@ -254,7 +254,7 @@ def visit_photo(request: AuthenticatedRequest, pk: int, photo_pk: int) -> HttpRe
         photo = VisitPhoto.objects.get(pk=photo_pk, visit=visit)
     except VisitPhoto.DoesNotExist:
         raise Http404 from None
-    kind = photo.content_type if photo.content_type in services.PHOTO_TYPES else None
+    kind = services.photo_type(bytes(photo.data[:32]))  # by its bytes: also photos stored before they were checked
     response = HttpResponse(bytes(photo.data), content_type=kind or "application/octet-stream")
     # a photo is shown, never run: anything else (stored before photos were checked) is a download
     response["Content-Disposition"] = "inline" if kind else "attachment"

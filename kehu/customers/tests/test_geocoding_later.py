@@ -212,45 +212,45 @@ def test_the_daily_run_queues_every_leftover_once_a_day(org, service, settings):
     assert Job.objects.filter(kind=JOB_KIND).count() == 2
 
 
-def test_one_run_at_a_time_a_later_run_waits_for_the_one_going(org, geocoder):
-    """Two workers: the run claimed second waits until the first has ended, then reads its
-    customers, so the service gets one run's requests at a time and none twice."""
+def test_one_run_at_a_time_a_later_run_goes_back_in_the_queue(org, geocoder):
+    """A run that finds another going does not wait in its worker: it goes back in the queue for a
+    little later; it runs once the other has ended, or has not moved for a long while, or its
+    worker has died."""
     from django.utils import timezone
 
-    from kehu.customers.tasks import runs_ahead, wait_turn
+    from kehu.customers.tasks import RETRY_SECONDS, STALE_SECONDS, Turn, take_turn
 
-    make_customer(org.alice, address=HOUSE), make_customer(org.alice, address=ROAD)
+    make_customer(org.alice, address=HOUSE)
+    make_customer(org.alice, address=ROAD)
     first, second = _queued()
-    now = timezone.now()
-    Job.objects.filter(pk=first.pk).update(status=JobStatus.RUNNING, started_at=now, host=jobs.host_name(), pid=os.getpid())
-    Job.objects.filter(pk=second.pk).update(status=JobStatus.RUNNING, started_at=now, host=jobs.host_name(), pid=os.getpid())
-    first.refresh_from_db()
+    # the first is going on another worker of this host (this process stands for it)
+    Job.objects.filter(pk=first.pk).update(status=JobStatus.RUNNING, started_at=timezone.now(),
+                                           host=jobs.host_name(), pid=os.getpid())
+    DBTaskResult.objects.filter(pk=first.task_id).update(status="RUNNING")
+    task_before = second.task_id
+    _work()  # the worker takes the second run: the first is going
     second.refresh_from_db()
-    assert runs_ahead(first) == [] and runs_ahead(second) == [first.pk]  # the same moment: the lower number first
+    assert second.status == JobStatus.QUEUED and second.task_id != task_before and geocoder.requests == []
+    later = DBTaskResult.objects.get(pk=second.task_id)
+    assert later.run_after is not None and later.run_after > timezone.now() + datetime.timedelta(seconds=RETRY_SECONDS - 5)
+    assert take_turn(second.pk) == Turn.LATER
 
-    slept = []
+    # a going run that has not moved for a long while holds no one back
+    Job.objects.filter(pk=first.pk).update(updated_at=timezone.now() - datetime.timedelta(seconds=STALE_SECONDS + 1))
+    assert take_turn(second.pk) == Turn.CLAIMED
+    assert take_turn(second.pk) == Turn.GONE  # claimed already
+    Job.objects.filter(pk=second.pk).update(status=JobStatus.QUEUED)
 
-    def first_ends(seconds: float) -> None:  # while the second waits, the first ends
-        slept.append(seconds)
-        Job.objects.filter(pk=first.pk).update(status=JobStatus.DONE)
-
-    wait_turn(second, sleep=first_ends)
-    assert len(slept) == 1
-    # a run claimed earlier on another worker goes first whatever its number
-    earlier = timezone.now() - datetime.timedelta(seconds=5)
-    Job.objects.filter(pk=second.pk).update(started_at=earlier)
-    Job.objects.filter(pk=first.pk).update(status=JobStatus.RUNNING)
-    first.refresh_from_db()
-    second.refresh_from_db()
-    assert runs_ahead(first) == [second.pk] and runs_ahead(second) == []
-
-    # a run whose worker died is failed by the sweep, not waited for
+    # a run whose worker died is swept, and the waiting one goes
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
-    Job.objects.filter(pk=second.pk).update(pid=dead.pid)
-    wait_turn(first, sleep=lambda seconds: pytest.fail("waited for a dead run"))
+    Job.objects.filter(pk=first.pk).update(pid=dead.pid, updated_at=timezone.now())
+    DBTaskResult.objects.filter(pk=second.task_id).update(run_after=timezone.now() - datetime.timedelta(seconds=1))
+    _work()
+    first.refresh_from_db()
     second.refresh_from_db()
-    assert second.status == JobStatus.FAILED and "停止前已完成的部分已保留" in second.message  # the default language
+    assert first.status == JobStatus.FAILED and "停止前已完成的部分已保留" in first.message  # the default language
+    assert second.status == JobStatus.DONE and second.result["candidates"] == 1 and len(geocoder.requests) == 1
 
 
 def test_a_run_stopped_by_an_error_says_what_it_kept(org, geocoder, monkeypatch):
@@ -275,3 +275,21 @@ def test_a_run_stopped_by_an_error_says_what_it_kept(org, geocoder, monkeypatch)
     assert "此前已定位的 2 个客户保留其新位置" in job.message  # the default language
     placed = Customer.objects.filter(pk__in=[c.pk for c in customers], geo_source=GeoSource.GEOCODED).count()
     assert placed == 2
+
+
+@pytest.mark.postgres
+def test_two_workers_at_the_same_moment_one_run_goes(org, geocoder):
+    from django.db import connection
+
+    from kehu.customers.tasks import take_turn
+    from kehu.testing import race
+
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrency is proven on PostgreSQL (set DATABASE_URL)")
+    for round_ in range(4):
+        make_customer(org.alice, address=f"{HOUSE}{round_}")
+        make_customer(org.alice, address=f"{ROAD}{round_}号")
+        a, b = _queued()
+        turns, _refused = race([lambda a=a: take_turn(a.pk), lambda b=b: take_turn(b.pk)])
+        assert sorted(t.value for t in turns) == ["claimed", "later"], round_
+        Job.objects.filter(kind=JOB_KIND).update(status=JobStatus.DONE)

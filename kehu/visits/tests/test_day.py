@@ -293,12 +293,33 @@ def test_saving_a_log_again_moves_its_follow_up_and_keeps_one_of_each_photo(org)
     assert follow_up.plan.starts_on <= datetime.date(2026, 12, 10) and visit.photos.count() == 2
     touch = Touchpoint.objects.get(customer=customer)
     assert (touch.planned_on, touch.notes, touch.status) == (datetime.date(2026, 12, 10), "送样品", TouchStatus.PLANNED)
-    # the next step taken out: the follow-up and the touch are cancelled, not left to mislead
+    # the next step taken out: the follow-up and the touch go, not left to mislead
     visit_log(user=org.alice, visit=visit, outcome="progress")
-    follow_up.refresh_from_db()
-    touch.refresh_from_db()
-    assert follow_up.status == EntryStatus.CANCELLED and touch.status == TouchStatus.CANCELLED
-    assert PlanEntry.objects.filter(customer=customer, kind="follow_up").count() == 1
+    assert not PlanEntry.objects.filter(customer=customer, kind="follow_up").exists()
+    assert not Touchpoint.objects.filter(customer=customer).exists()
+    # and put back: planned again
+    visit_log(user=org.alice, visit=visit, outcome="progress", next_step="送样品", next_step_on=datetime.date(2026, 12, 10))
+    assert PlanEntry.objects.get(customer=customer, kind="follow_up").status == EntryStatus.PLANNED
+    assert Touchpoint.objects.get(customer=customer).status == TouchStatus.PLANNED
+    # a far date is refused with a message, not a server error
+    with pytest.raises(ValidationError) as refused:
+        visit_log(user=org.alice, visit=visit, outcome="progress", next_step="送样品", next_step_on=datetime.date(9999, 12, 31))
+    assert "next_step_on" in refused.value.message_dict
+
+
+@time_machine.travel(NOW)
+def test_a_log_saved_again_after_the_customer_changed_hands_keeps_the_new_owners_plans(org):
+    from kehu.customers.models import Customer
+
+    customer = graded_customer(org.alice, "B")
+    visit = visit_check_in(user=org.alice, entry=_entry(org.alice, customer))
+    visit_log(user=org.alice, visit=visit, outcome="progress", next_step="送报价单", next_step_on=datetime.date(2026, 12, 3))
+    Customer.objects.filter(pk=customer.pk).update(owner=org.bob)  # handed over since
+    visit_log(user=org.alice, visit=visit, outcome="order", next_step="送报价单", next_step_on=datetime.date(2026, 12, 3),
+              photos=[("门头.jpg", "image/jpeg", b"\xff\xd8\xffA")])
+    visit.refresh_from_db()
+    assert visit.outcome == "order" and visit.photos.count() == 1
+    assert PlanEntry.objects.get(customer=customer, kind="follow_up").status == EntryStatus.PLANNED
 
 
 def test_only_photos_are_kept_and_a_photo_is_shown_never_run(client, org):
@@ -335,3 +356,7 @@ def test_only_photos_are_kept_and_a_photo_is_shown_never_run(client, org):
     old = VisitPhoto.objects.create(visit=visit, name="old.svg", content_type="image/svg+xml", size=len(svg), data=svg)
     served = client.get(reverse("visits:visit_photo", args=[visit.pk, old.pk]))
     assert served["Content-Type"] == "application/octet-stream" and served["Content-Disposition"] == "attachment"
+    # one stored earlier as the phone named it ("image/jpg") is shown as the photo it is
+    jpg = VisitPhoto.objects.create(visit=visit, name="a.jpg", content_type="image/jpg", size=4, data=b"\xff\xd8\xff\xe0")
+    shown = client.get(reverse("visits:visit_photo", args=[visit.pk, jpg.pk]))
+    assert shown["Content-Type"] == "image/jpeg" and shown["Content-Disposition"] == "inline"
