@@ -93,11 +93,16 @@ def test_a_week_with_more_a_visits_than_its_mornings_hold_says_so(org):
     assert "本周上午容纳不下 3 个 A 类拜访" in page
 
 
-def test_moving_a_visit_the_week_could_not_hold_clears_its_mark(org):
+def _one_a_visit_too_many(org):
+    """alice's week with one A customer more than her mornings can hold."""
     _base(org.alice)
     for _i in range(5 * morning_capacity(CadencePolicy()) + 1):
         graded_customer(org.alice, "A", district=JINGAN)
-    plan = plan_generate(user=org.alice, rep=org.alice, kind=PlanKind.WEEK, day=MONDAY)
+    return plan_generate(user=org.alice, rep=org.alice, kind=PlanKind.WEEK, day=MONDAY)
+
+
+def test_moving_a_visit_the_week_could_not_hold_clears_its_mark(org):
+    plan = _one_a_visit_too_many(org)
     entry = plan.entries.get(unfit=True)
     with time_machine.travel(datetime.datetime(2026, 11, 16, 8, 0), tick=False):
         plan_entry_move(user=org.alice, entry=entry, date=DAYS[-1])
@@ -185,10 +190,7 @@ def test_the_cores_week_search_is_repeatable_and_keeps_every_window_and_morning(
 def test_the_api_gives_the_mark_of_a_visit_the_week_cannot_hold(org):
     from rest_framework.test import APIClient
 
-    _base(org.alice)
-    for _i in range(5 * morning_capacity(CadencePolicy()) + 1):
-        graded_customer(org.alice, "A", district=JINGAN)
-    plan = plan_generate(user=org.alice, rep=org.alice, kind=PlanKind.WEEK, day=MONDAY)
+    plan = _one_a_visit_too_many(org)
     api = APIClient()
     api.force_authenticate(org.sam)
     entries = api.get(f"/api/v1/visits/plans/{plan.pk}").json()["entries"]
@@ -196,10 +198,7 @@ def test_the_api_gives_the_mark_of_a_visit_the_week_cannot_hold(org):
 
 
 def test_a_day_route_that_holds_a_visit_the_week_could_not_clears_its_mark(org):
-    _base(org.alice)
-    for _i in range(5 * morning_capacity(CadencePolicy()) + 1):
-        graded_customer(org.alice, "A", district=JINGAN)
-    plan = plan_generate(user=org.alice, rep=org.alice, kind=PlanKind.WEEK, day=MONDAY)
+    plan = _one_a_visit_too_many(org)
     unfit = plan.entries.get(unfit=True)
     for entry in plan.entries.filter(date=unfit.date, unfit=False)[:2]:  # room on its morning
         plan_entry_remove(user=org.alice, entry=entry)
