@@ -26,6 +26,7 @@ from kehu.accounts.models import Role, Team, User
 from kehu.accounts.services import notify
 from kehu.core.messages import message
 from kehu.core.money import ZERO, check_amount, to_money
+from kehu.core.unique import save_unique
 from kehu.customers.models import Customer
 from kehu.customers.selectors import customer_visible
 from kehu.ledger.models import Order, OrderStatus, PaymentAllocation, PaymentMethod, Receivable
@@ -111,7 +112,7 @@ def policy_create(*, user: User, data: dict[str, Any]) -> CreditPolicy:
         policy.full_clean(exclude=["created_by"])
     except ValidationError as exc:
         raise ValidationError(exc.message_dict) from None
-    policy.save()
+    save_unique(policy, field="effective_from")  # a version for the same day saved a moment ago elsewhere
     audit(user=user, action="policy.create", obj=policy, customer=None)
     return policy
 

@@ -1,6 +1,6 @@
 """Changes to customers, contacts and needs. Pages, API, imports and commands all call these."""
 
-from typing import Any
+from typing import Any, NoReturn
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -210,6 +210,8 @@ def _check_birthday(contact: Contact) -> None:
 
 
 def _save_contact(contact: Contact) -> None:
+    # One contact saved at a time per customer, so two marked primary at once leave one primary.
+    Customer.objects.select_for_update().filter(pk=contact.customer_id).first()
     try:
         contact.full_clean()
     except ValidationError as exc:
@@ -221,6 +223,10 @@ def _save_contact(contact: Contact) -> None:
     customer = contact.customer
     customer.search_text = build_search_text(customer)
     Customer.objects.filter(pk=customer.pk).update(search_text=customer.search_text)
+
+
+def _gone(text: str) -> NoReturn:
+    raise ValidationError(text)
 
 
 @transaction.atomic
@@ -236,7 +242,10 @@ def contact_create(*, user: User, customer: Customer, data: dict[str, Any]) -> C
 def contact_update(*, user: User, contact: Contact, data: dict[str, Any]) -> Contact:
     if not can_edit_customer(user, contact.customer):
         raise PermissionDenied(_("You may not change this customer."))
-    for field, value in _check_contact_data(data).items():
+    data = _check_contact_data(data)
+    # The row as it is now, locked: two people changing different fields of one contact keep both.
+    contact = Contact.objects.select_for_update().filter(pk=contact.pk).first() or _gone(_("This contact was removed a moment ago."))
+    for field, value in data.items():
         setattr(contact, field, value)
     _save_contact(contact)
     return contact
@@ -255,7 +264,10 @@ def contact_delete(*, user: User, contact: Contact) -> None:
 def need_save(*, user: User, customer: Customer, data: dict[str, Any], need: CustomerNeed | None = None) -> CustomerNeed:
     if not can_edit_customer(user, customer):
         raise PermissionDenied(_("You may not change this customer."))
-    need = need or CustomerNeed(customer=customer)
+    if need is None:
+        need = CustomerNeed(customer=customer)
+    else:  # the row as it is now, locked: two people changing different fields of one need keep both
+        need = CustomerNeed.objects.select_for_update().filter(pk=need.pk).first() or _gone(_("This need was removed a moment ago."))
     for field in NEED_FIELDS:
         if field in data:
             setattr(need, field, data[field])

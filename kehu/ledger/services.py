@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from kehu.accounts.models import Role, User
 from kehu.accounts.permissions import can_enter_orders, can_manage_products, can_record_payments
 from kehu.core.money import ZERO, check_amount, to_money
+from kehu.core.unique import save_unique
 from kehu.customers.models import Customer, Lifecycle
 from kehu.customers.selectors import customer_visible
 from kehu.customers.services import customers_won_by_orders
@@ -392,11 +393,13 @@ def payment_record(
     return payment
 
 
+@transaction.atomic
 def product_save(*, user: User, data: dict[str, Any], product: Product | None = None) -> Product:
     """Create or change a catalogue product (admins only)."""
     if not can_manage_products(user):
         raise PermissionDenied(_("Only an administrator changes the product catalogue."))
-    product = product or Product()
+    # The row as it is now, locked: two people changing different fields of one product keep both.
+    product = Product.objects.select_for_update().get(pk=product.pk) if product and product.pk else Product()
     for field, value in data.items():
         setattr(product, field, value.strip() if isinstance(value, str) else value)
     errors: dict[str, list[str]] = {}
@@ -413,5 +416,5 @@ def product_save(*, user: User, data: dict[str, Any], product: Product | None = 
         product.full_clean()
     except ValidationError as exc:
         raise ValidationError(exc.message_dict) from None
-    product.save()
+    save_unique(product, field="code")  # the same code saved a moment ago elsewhere: refused, not an error
     return product

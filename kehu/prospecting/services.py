@@ -28,7 +28,8 @@ from kehu.accounts.models import User
 from kehu.accounts.permissions import can_edit_customer
 from kehu.accounts.services import notify
 from kehu.core.messages import message
-from kehu.customers.duplicates import Duplicate, MatchReason, customer_duplicates
+from kehu.core.unique import lock_values
+from kehu.customers.duplicates import Duplicate, MatchReason, company_name_key, customer_duplicates
 from kehu.customers.models import ColourGrade, Customer, Lifecycle, PursuitDecision, SourceMethod
 from kehu.customers.services import contact_create, customer_create
 from kehu.engagement.models import Touchpoint, TouchStatus
@@ -97,6 +98,10 @@ def prospect_file(*, user: User, method: str, company: dict[str, Any], origin: d
     if not name:
         raise ValidationError({"name": [_("The company name is missing.")]})
     phones = [company.get("phone") or "", contact.get("phone") or ""]
+    # The same company filed twice at once (a double tap, two reps back from one fair): the second
+    # waits for the first, then its duplicate check finds it.
+    keys = [("name", company_name_key(name)), ("uscc", company.get("uscc") or ""), *(("phone", p) for p in phones)]
+    lock_values(*(f"{kind}:{value}" for kind, value in keys if value))
     duplicates = customer_duplicates(name=name, uscc=company.get("uscc") or "", phones=phones)
     if duplicates and (not different_company or any(MatchReason.USCC in d.reasons for d in duplicates)):
         raise DuplicateFound(duplicates)
