@@ -73,12 +73,18 @@
     else { map.setView([31.23, 121.47], 10); }
   }
 
+  window.addEventListener("pageshow", function () {  // back from the next page: a check-in may be sent again
+    document.querySelectorAll("form[data-locate]").forEach(function (form) { delete form.dataset.locating; });
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("[data-kehu-map]").forEach(init);
     document.querySelectorAll("form[data-locate]").forEach(function (form) {
       form.addEventListener("submit", function (ev) {
         if (form.dataset.located || !navigator.geolocation) { return; }
         ev.preventDefault();
+        if (form.dataset.locating) { return; }  // a second tap while the phone finds its position
+        form.dataset.locating = "1";
         var done = function () { form.dataset.located = "1"; form.submit(); };
         navigator.geolocation.getCurrentPosition(function (pos) {
           form.elements.lat.value = pos.coords.latitude.toFixed(6);
