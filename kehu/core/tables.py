@@ -96,7 +96,9 @@ def _csv_rows(stream: BinaryIO, encoding: str, sample: str) -> Iterator[list[Any
     text_stream = io.TextIOWrapper(stream, encoding=encoding, newline="")
     number = 0
     try:
-        for number, row in enumerate(csv.reader(text_stream, dialect), start=1):  # noqa: B007
+        # A NUL some exports leave in a cell is no text: PostgreSQL refuses it in any text column.
+        lines = (line.replace("\x00", "") for line in text_stream)
+        for number, row in enumerate(csv.reader(lines, dialect), start=1):  # noqa: B007
             yield row
     except UnicodeDecodeError:
         name = {"utf-8-sig": "UTF-8", "utf-16": "UTF-16"}.get(encoding, "GBK")

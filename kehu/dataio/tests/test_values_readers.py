@@ -95,6 +95,11 @@ def test_a_header_repeated_further_down_is_left_out():
     assert [(n, r[0]) for n, r in rows] == [(2, "上海甲公司"), (4, "江苏乙公司")]
 
 
+def test_a_nul_in_a_csv_cell_is_dropped():
+    _table, rows = _read("a.csv", "客户名称,电话\n上海\x00甲公司,13800138000\n".encode())
+    assert rows[0][1][0] == "上海甲公司"
+
+
 def test_a_web_page_named_xls_is_refused_in_words():
     with pytest.raises(ReadError, match="web page"):
         _read("a.xls", b"\xef\xbb\xbf <html><table><tr><td>\xe5\xae\xa2</td></tr></table></html>")
