@@ -6,6 +6,7 @@ build convert each once. pypinyin segments phrases within a run, so the result i
 converting the whole text.
 """
 
+import datetime
 import functools
 import re
 import unicodedata
@@ -62,3 +63,18 @@ def pinyin_initials(text: str) -> str:
     """``中石化`` → ``zsh``; a Latin word contributes its first letter."""
     runs = _runs(normalize(text))
     return "".join(_initials_run(run) if i % 2 else _initials_other(run) for i, run in enumerate(runs)).replace(" ", "")
+
+
+def cell_text(value: object) -> str:
+    """A cell as text: numbers without a trailing .0, full-width folded, trimmed."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, datetime.datetime):
+        return value.isoformat(sep=" ")
+    if type(value) is str and value.isascii():  # NFKC leaves ASCII as it is
+        return value.strip()
+    return unicodedata.normalize("NFKC", str(value)).strip()

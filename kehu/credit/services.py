@@ -27,6 +27,7 @@ from kehu.accounts.services import notify
 from kehu.core.messages import message
 from kehu.core.money import ZERO, check_amount, to_money
 from kehu.core.unique import save_unique
+from kehu.core.uploads import upload_name
 from kehu.customers.models import Customer
 from kehu.customers.selectors import customer_visible
 from kehu.ledger.models import Order, OrderStatus, PaymentAllocation, PaymentMethod, Receivable
@@ -154,11 +155,16 @@ def investigation_create(*, user: User, customer: Customer, data: dict[str, Any]
         investigation.full_clean()
     except ValidationError as exc:
         raise ValidationError(exc.message_dict) from None
-    investigation.save()
-    for name, content_type, content in attachments or []:
+    # Every file is judged before anything is saved: one refused file keeps the whole submission back.
+    attachments = [(upload_name(name), content_type, content) for name, content_type, content in attachments or []]
+    for name, _type, content in attachments:
+        if not content:
+            raise ValidationError({"attachments": [_("“%(name)s” is empty.") % {"name": name}]})
         if len(content) > MAX_ATTACHMENT_BYTES:
             raise ValidationError({"attachments": [_("“%(name)s” is larger than 10 MB.") % {"name": name}]})
-        InvestigationAttachment.objects.create(investigation=investigation, name=name[:200],
+    investigation.save()
+    for name, content_type, content in attachments:
+        InvestigationAttachment.objects.create(investigation=investigation, name=name,
                                                content_type=content_type[:100], size=len(content), data=content)
     audit(user=user, action="investigation.create", obj=investigation)
     return investigation

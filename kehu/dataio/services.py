@@ -17,6 +17,8 @@ from django.utils.translation import ngettext, pgettext
 from kehu.accounts.models import User
 from kehu.core import jobs
 from kehu.core.models import Job
+from kehu.core.tables import ReadError, Table, open_table
+from kehu.core.uploads import upload_name
 
 from .base import Column, Outcome, chunks
 from .importers import IMPORTERS
@@ -31,7 +33,6 @@ from .mapping import (
     missing_required,
 )
 from .models import ImportJob, ImportMapping, JobStatus
-from .readers import ReadError, Table, open_table
 from .selectors import value_options
 
 log = logging.getLogger(__name__)
@@ -171,7 +172,7 @@ def job_create(*, user: User, kind: str, filename: str, data: bytes) -> ImportJo
     except ReadError as exc:
         raise ValidationError({"file": [str(exc)]}) from None
     return ImportJob.objects.create(
-        user=user, kind=kind, filename=filename[:200], data=data, size=len(data), header=table.header,
+        user=user, kind=kind, filename=upload_name(filename), data=data, size=len(data), header=table.header,
         mapping=mapping_for(kind=kind, header=table.header), total=table.total_rows or 0,
     )
 

@@ -6,13 +6,13 @@ raises ``ValueError`` with a reason in the user's language.
 
 import datetime
 import re
-import unicodedata
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from kehu.core.phone import normalize_phone
+from kehu.core.text import cell_text as text
 
 # Excel's day 0 is 1899-12-30 (it counts the 1900 leap day that never was).
 EXCEL_EPOCH = datetime.date(1899, 12, 30)
@@ -21,21 +21,6 @@ _DATE_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _SERIAL = re.compile(r"^\d{4,5}(?:\.\d+)?$")
 _AMOUNT_NOISE = re.compile(r"[\s,，¥￥]|RMB|CNY|人民币", re.IGNORECASE)
 CENT = Decimal("0.01")
-
-
-def text(value: object) -> str:
-    """A cell as text: numbers without a trailing .0, full-width folded, trimmed."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
-    if isinstance(value, datetime.datetime):
-        return value.isoformat(sep=" ")
-    if type(value) is str and value.isascii():  # NFKC leaves ASCII as it is
-        return value.strip()
-    return unicodedata.normalize("NFKC", str(value)).strip()
 
 
 def is_blank(value: object) -> bool:

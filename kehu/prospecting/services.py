@@ -28,7 +28,10 @@ from kehu.accounts.models import User
 from kehu.accounts.permissions import can_edit_customer
 from kehu.accounts.services import notify
 from kehu.core.messages import message
+from kehu.core.tables import ReadError, open_table
+from kehu.core.text import cell_text
 from kehu.core.unique import lock_values
+from kehu.core.uploads import photo_type, upload_name
 from kehu.customers.duplicates import Duplicate, MatchReason, company_name_key, customer_duplicates
 from kehu.customers.models import ColourGrade, Customer, Lifecycle, PursuitDecision, SourceMethod
 from kehu.customers.services import contact_create, customer_create
@@ -363,56 +366,50 @@ def campaign_create(*, user: User, data: dict[str, Any]) -> Campaign:
 
 
 MEMBER_COLUMNS = {
-    "name": ("company name", "company", "name", "公司名称", "企业名称", "单位名称", "名称", "公司"),
+    "name": ("company name", "company", "name", "公司名称", "企业名称", "单位名称", "客户名称", "名称", "公司"),
     "phone": ("phone", "telephone", "电话", "联系电话", "手机"),
     "uscc": ("uscc", "unified social credit code", "统一社会信用代码", "信用代码"),
     "address": ("address", "地址", "公司地址"),
     "contact_name": ("contact", "联系人", "负责人"),
     "representative": ("representative", "代表性企业", "代表", "重点"),
 }
+MAX_MEMBERS = 5000
 YES = {"1", "y", "yes", "true", "是", "√", "✓", "x", "重点", "代表"}
 
 
-def read_member_rows(content: bytes) -> list[dict[str, str]]:
-    """The member list's rows from an Excel (xlsx, xls, ods) or CSV file, by header names in Chinese or English."""
-    from python_calamine import CalamineWorkbook
-
-    rows: list[list[Any]]
+def read_member_rows(name: str, content: bytes) -> list[dict[str, str]]:
+    """The member list's rows from an Excel (xlsx, xls, ods) or CSV file, by header names in Chinese or
+    English, read as the imports read files (any encoding they take; a damaged file refused in words)."""
+    names = {n: key for key, known in MEMBER_COLUMNS.items() for n in known}
     try:
-        book = CalamineWorkbook.from_filelike(__import__("io").BytesIO(content))
-        rows = book.get_sheet_by_index(0).to_python(skip_empty_area=True)
-    except Exception:
-        try:
-            import csv
-            import io
-
-            rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
-        except Exception:
-            raise ValidationError(_("This file is not an Excel or CSV file Kehu can read.")) from None
-    if not rows:
-        raise ValidationError(_("The file is empty."))
-    header = [str(h or "").strip().lower() for h in rows[0]]
-    where: dict[str, int] = {}
-    for key, names in MEMBER_COLUMNS.items():
-        for i, h in enumerate(header):
-            if h in names and key not in where:
+        table = open_table(name, content, known=lambda h: h.strip().lower() in names)
+        where: dict[str, int] = {}
+        for i, h in enumerate(table.header):
+            key = names.get(h.strip().lower())
+            if key and key not in where:
                 where[key] = i
-    if "name" not in where:
-        raise ValidationError(_("The first row must name the columns; a company-name column (公司名称) is required."))
-    out = []
-    for raw in rows[1:]:
-        cells = {k: str(raw[i]).strip() if i < len(raw) and raw[i] not in (None, "") else "" for k, i in where.items()}
-        if cells.get("name"):
-            out.append(cells)
+        if "name" not in where:
+            raise ValidationError(_("The first row must name the columns; a company-name column (公司名称) is required."))
+        out = []
+        for _number, raw in table.rows:
+            cells = {k: cell_text(raw[i]) if i < len(raw) else "" for k, i in where.items()}
+            if cells.get("name"):
+                out.append(cells)
+            if len(out) > MAX_MEMBERS:
+                break
+    except ReadError as exc:
+        raise ValidationError(str(exc)) from None
+    if not out:
+        raise ValidationError(_("The file names no firms: under the header row, each row needs a company name."))
     return out
 
 
 @transaction.atomic
-def campaign_members_import(*, user: User, campaign: Campaign, content: bytes) -> int:
+def campaign_members_import(*, user: User, campaign: Campaign, name: str, content: bytes) -> int:
     """The industry's member list, from Excel; all rows or none (a row without a name is skipped)."""
     _require_prospect_owner(user)
-    rows = read_member_rows(content)
-    if len(rows) > 5000:
+    rows = read_member_rows(name, content)
+    if len(rows) > MAX_MEMBERS:
         raise ValidationError(_("A member list has at most 5,000 firms."))
     members = [CampaignMember(campaign=campaign, name=r["name"][:120], phone=r.get("phone", "")[:30],
                               uscc=r.get("uscc", "").upper()[:18], address=r.get("address", "")[:200],
@@ -459,12 +456,20 @@ def clipping_file(*, user: User, data: dict[str, Any], company: dict[str, Any], 
     _require_prospect_owner(user)
     clipping = Clipping(created_by=user, source=(data.get("source") or "").strip(), published_on=data.get("published_on"),  # type: ignore[misc]  # a missing day is refused by the model's validation
                         signal=data.get("signal") or "", text=(data.get("text") or "").strip())
-    if data.get("photo"):
-        clipping.photo = data["photo"]
+    photo = data.get("photo")
+    if photo:
+        head = photo.read(32)
+        photo.seek(0)
+        if photo_type(head) is None:  # an SVG or a web page named .jpg would run in the reader's browser
+            raise ValidationError({"photo": [_("“%(name)s” is not a photo (JPEG, PNG, GIF, WebP or HEIC).") % {
+                "name": upload_name(photo.name or "")}]})
     _clean_record(clipping)
     clipping.save()
-    return prospect_file(user=user, method=SourceMethod.NEWS, company=company, contact=contact,
-                         origin={"clipping": clipping}, different_company=different_company)
+    customer = prospect_file(user=user, method=SourceMethod.NEWS, company=company, contact=contact,
+                             origin={"clipping": clipping}, different_company=different_company)
+    if photo:  # stored last: a prospect refused (a duplicate) leaves no file behind
+        clipping.photo.save(upload_name(photo.name or "", limit=80), photo)
+    return customer
 
 
 @transaction.atomic

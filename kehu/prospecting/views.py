@@ -165,8 +165,9 @@ def campaign_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     upload = MemberUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and upload.is_valid():
         try:
-            n = services.campaign_members_import(user=request.user, campaign=campaign,
-                                                 content=upload.cleaned_data["file"].read())
+            file = upload.cleaned_data["file"]
+            n = services.campaign_members_import(user=request.user, campaign=campaign, name=file.name,
+                                                 content=file.read())
         except ValidationError as exc:
             apply_errors(upload, exc)
         else:

@@ -34,6 +34,7 @@ from kehu.accounts.models import User
 from kehu.accounts.services import notify
 from kehu.core.dates import in_range, out_of_range_message
 from kehu.core.messages import message
+from kehu.core.uploads import photo_type, upload_name
 from kehu.customers.models import Customer, Lifecycle, PursuitDecision
 from kehu.engagement.models import TouchMethod, Touchpoint, TouchStatus
 from kehu.engagement.services import touchpoint_plan, touchpoint_reschedule
@@ -72,21 +73,6 @@ TRAVEL_ALLOWANCE_MIN = 12
 MAX_PHOTO_BYTES = 8 * 1024 * 1024
 
 
-def photo_type(data: bytes) -> str | None:
-    """The kind of photo ``data`` is, by its first bytes (what the phone says is not trusted), or None
-    for anything else — an SVG or a web page named .jpg would run in the reader's browser."""
-    head = bytes(data[:32])
-    if head.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if head[:6] in (b"GIF87a", b"GIF89a"):
-        return "image/gif"
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "image/webp"
-    if head[4:8] == b"ftyp" and head[8:12] in (b"heic", b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1"):
-        return "image/heic" if head[8:12] != b"mif1" else "image/heif"
-    return None
 EDITABLE = {PlanStatus.DRAFT, PlanStatus.RETURNED}
 
 
@@ -1149,7 +1135,7 @@ def visit_log(*, user: User, visit: Visit, outcome: str, summary: str = "", next
     for name, _type, data in photos:
         if (len(data), bytes(data)) not in kept:
             kept.add((len(data), bytes(data)))
-            new_photos.append(VisitPhoto(visit=visit, name=name[:200], content_type=photo_type(data) or "", size=len(data),
+            new_photos.append(VisitPhoto(visit=visit, name=upload_name(name), content_type=photo_type(data) or "", size=len(data),
                                          data=data))
     VisitPhoto.objects.bulk_create(new_photos)
     if visit.entry_id:

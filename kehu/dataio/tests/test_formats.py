@@ -8,9 +8,9 @@ import pytest
 import time_machine
 from django.db import transaction
 
+from kehu.core.tables import ReadError, open_table
 from kehu.customers.models import Contact, Customer
 from kehu.dataio.mapping import known_header
-from kehu.dataio.readers import ReadError, open_table
 from kehu.dataio.services import import_file
 from kehu.dataio.values import text
 from kehu.ledger.models import Order, OrderLine
@@ -201,7 +201,7 @@ def test_same_sheets_as_xlsx_xls_ods_import_the_same_data(org, suffix):
 def test_an_xls_that_kills_its_reader_is_a_read_error_not_a_dead_server(monkeypatch):
     """Some damaged .xls files make calamine abort the process; the file is opened in a child
     process first, and a child that dies is a clear message."""
-    from kehu.dataio import readers
+    from kehu.core import tables as readers
 
     data = (FIXTURES / "customers.xls").read_bytes()
     monkeypatch.setattr(readers, "_PROBE", "import os; os.abort()")

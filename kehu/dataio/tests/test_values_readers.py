@@ -5,9 +5,9 @@ from decimal import Decimal
 
 import pytest
 
+from kehu.core.tables import ReadError, open_table
 from kehu.dataio import values as v
 from kehu.dataio.mapping import guess_mapping, known_header
-from kehu.dataio.readers import ReadError, open_table
 
 from .files import csv_bytes, xlsx
 
@@ -78,7 +78,7 @@ def test_xlsx_blank_and_total_rows_left_out():
     assert [(n, r[0]) for n, r in rows] == [(2, "上海甲公司"), (4, "江苏乙公司")]
 
 
-@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030"])
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030", "utf-16"])
 def test_csv_encodings(encoding):
     table, rows = _read("a.csv", csv_bytes(ROWS, encoding=encoding))
     assert table.header[0] == "客户名称"
@@ -88,6 +88,34 @@ def test_csv_encodings(encoding):
 def test_csv_not_text():
     with pytest.raises(ReadError):
         _read("a.csv", b"\xff\xfe\x00\x81\x00\x82" * 10)
+
+
+def test_a_header_repeated_further_down_is_left_out():
+    _table, rows = _read("a.csv", csv_bytes([ROWS[0], ROWS[1], ROWS[0], ROWS[3]]))
+    assert [(n, r[0]) for n, r in rows] == [(2, "上海甲公司"), (4, "江苏乙公司")]
+
+
+def test_a_nul_in_a_csv_cell_is_dropped():
+    _table, rows = _read("a.csv", "客户名称,电话\n上海\x00甲公司,13800138000\n".encode())
+    assert rows[0][1][0] == "上海甲公司"
+
+
+def test_a_web_page_named_xls_is_refused_in_words():
+    with pytest.raises(ReadError, match="web page"):
+        _read("a.xls", b"\xef\xbb\xbf <html><table><tr><td>\xe5\xae\xa2</td></tr></table></html>")
+
+
+def test_a_sheet_reaching_its_last_cell_is_refused_not_a_crash():
+    import io
+    import zipfile
+
+    source, out = zipfile.ZipFile(io.BytesIO(xlsx(ROWS))), io.BytesIO()
+    with zipfile.ZipFile(out, "w") as book:
+        for item in source.infolist():
+            body = source.read(item.filename)
+            book.writestr(item.filename, body.replace(b'r="A2"', b'r="XFD1048576"'))
+    with pytest.raises(ReadError, match="too large to open"):
+        _read("a.xlsx", out.getvalue())
 
 
 def test_title_row_and_merged_two_row_header():

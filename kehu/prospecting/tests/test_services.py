@@ -86,7 +86,7 @@ def test_target_industry_campaign_path(org):
                             ["江苏阳光纺织集团有限公司", "0510-86121234", "陈总", "是"],
                             ["无锡一棉纺织有限公司", "", "", ""],
                             ["", "no name: skipped", "", ""]])
-    assert services.campaign_members_import(user=org.alice, campaign=campaign, content=content) == 2
+    assert services.campaign_members_import(user=org.alice, campaign=campaign, name="members.xlsx", content=content) == 2
     first = campaign.members.order_by("-representative", "id").first()
     assert first.representative and first.name == "江苏阳光纺织集团有限公司"
     prospect = services.member_file(user=org.alice, member=first)
@@ -102,7 +102,7 @@ def test_target_industry_campaign_path(org):
 def test_member_list_without_a_name_column_is_refused(org):
     campaign = services.campaign_create(user=org.alice, data={"name": "x", "industry": org.industry})
     with pytest.raises(ValidationError):
-        services.campaign_members_import(user=org.alice, campaign=campaign, content=_member_list([["电话"], ["123"]]))
+        services.campaign_members_import(user=org.alice, campaign=campaign, name="members.xlsx", content=_member_list([["电话"], ["123"]]))
     assert not CampaignMember.objects.exists()
 
 

@@ -11,9 +11,9 @@ from django.utils.translation import ngettext
 
 from kehu.accounts.models import User
 from kehu.core.progress import TerminalBar
+from kehu.core.tables import ReadError
 from kehu.dataio.base import Outcome
 from kehu.dataio.mapping import FIELDS, KINDS
-from kehu.dataio.readers import ReadError
 from kehu.dataio.services import import_file, mapping_save, read_header
 
 

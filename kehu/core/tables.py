@@ -1,4 +1,5 @@
-"""Rows out of .xlsx, .xls, .ods (python-calamine) and .csv (UTF-8 with or without BOM, GBK/GB18030).
+"""Rows out of .xlsx, .xls, .ods (python-calamine) and .csv (UTF-8 with or without BOM, GBK/GB18030,
+UTF-16 with BOM), for the imports and any page that reads a table from a file.
 
 A ``Table`` gives the header (the row that names the most known columns among the first rows,
 merged header cells filled in) and then the data rows one at a time with their row numbers as the
@@ -20,7 +21,7 @@ from typing import Any, BinaryIO
 
 from django.utils.translation import gettext as _
 
-from .values import text
+from .text import cell_text as text
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xlsb", ".xls", ".ods"}
 SUFFIXES = EXCEL_SUFFIXES | {".csv", ".txt"}
@@ -67,8 +68,16 @@ SNIFF_BYTES = 1 << 20  # the encoding is judged on the first megabyte
 
 
 def _csv_encoding(head: bytes) -> str:
-    """UTF-8 (with or without BOM) when the file's first megabyte is UTF-8, else GB18030 (a superset
-    of GBK, which Chinese Excel writes)."""
+    """UTF-16 when the file starts with its BOM (Excel's "Unicode text"), UTF-8 (with or without BOM)
+    when the file's first megabyte is UTF-8, else GB18030 (a superset of GBK, which Chinese Excel writes)."""
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            sample = codecs.getincrementaldecoder("utf-16")().decode(head, final=False)
+        except UnicodeDecodeError:
+            sample = ""
+        # Any two bytes are a UTF-16 character: text is told from noise by its line breaks or separators.
+        if "\x00" not in sample and any(c in sample for c in "\n,;\t"):
+            return "utf-16"
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             codecs.getincrementaldecoder(encoding)().decode(head, final=False)  # a character cut at the end is fine
@@ -87,10 +96,12 @@ def _csv_rows(stream: BinaryIO, encoding: str, sample: str) -> Iterator[list[Any
     text_stream = io.TextIOWrapper(stream, encoding=encoding, newline="")
     number = 0
     try:
-        for number, row in enumerate(csv.reader(text_stream, dialect), start=1):  # noqa: B007
+        # A NUL some exports leave in a cell is no text: PostgreSQL refuses it in any text column.
+        lines = (line.replace("\x00", "") for line in text_stream)
+        for number, row in enumerate(csv.reader(lines, dialect), start=1):  # noqa: B007
             yield row
     except UnicodeDecodeError:
-        name = "UTF-8" if encoding.startswith("utf") else "GBK"
+        name = {"utf-8-sig": "UTF-8", "utf-16": "UTF-16"}.get(encoding, "GBK")
         raise ReadError(_("After row %(row)d the CSV file is no longer %(encoding)s text; save it again in one encoding.")
                         % {"row": number, "encoding": name}) from None
     except csv.Error as exc:
@@ -116,7 +127,7 @@ def _open_csv(source: Path | bytes) -> tuple[Iterator[list[Any]], int]:
     return _csv_rows(stream, encoding, sample), estimate
 
 
-PROBE_MEMORY = 2 << 30  # bytes a child process may take to open an .xls
+PROBE_MEMORY = 2 << 30  # bytes a child process may take to open a spreadsheet
 _PROBE = "import sys, python_calamine as c; c.CalamineWorkbook.from_path(sys.argv[1]).get_sheet_by_index(0)"
 
 
@@ -126,21 +137,25 @@ def _limit_memory() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (PROBE_MEMORY, PROBE_MEMORY))
 
 
-def _probe_xls(source: Path | bytes) -> None:
-    """Open an .xls in a child process with capped memory first. On some damaged .xls files calamine
-    asks for terabytes and aborts the whole process, which no ``except`` can catch: the child
-    dies instead of the server."""
+def _probe(source: Path | bytes, suffix: str) -> None:
+    """Open a spreadsheet in a child process with capped memory first. On some damaged .xls files, and
+    on any sheet with one cell in use far below or right of its data (XFD1048576), calamine asks for
+    terabytes and aborts the whole process, which no ``except`` can catch: the child dies instead of
+    the server."""
     if isinstance(source, bytes):
-        with tempfile.NamedTemporaryFile(suffix=".xls") as tmp:
+        with tempfile.NamedTemporaryFile(suffix=suffix) as tmp:
             tmp.write(source)
             tmp.flush()
-            _probe_xls(Path(tmp.name))
+            _probe(Path(tmp.name), suffix)
         return
     try:
         done = subprocess.run([sys.executable, "-c", _PROBE, str(source)], capture_output=True, timeout=120,
                               preexec_fn=_limit_memory if os.name == "posix" else None)  # noqa: PLW1509
     except subprocess.TimeoutExpired:
         done = None
+    if done is not None and b"memory allocation" in done.stderr:
+        raise ReadError(_("The first sheet is too large to open: a cell far below or to the right of the data may be "
+                          "in use. Delete the empty rows and columns after the data, save the file again and upload that."))
     if done is None or done.returncode != 0:
         raise ReadError(_("The file is damaged or cut short: open it in Excel or WPS, save it again and upload that."))
 
@@ -148,8 +163,15 @@ def _probe_xls(source: Path | bytes) -> None:
 def _excel_rows(source: Path | bytes, merged_out: list, suffix: str = "") -> tuple[Iterator[list[Any]], int, int]:
     import python_calamine
 
-    if suffix == ".xls":
-        _probe_xls(source)
+    if isinstance(source, bytes):
+        head = source[:512]
+    else:
+        with open(source, "rb") as file:
+            head = file.read(512)
+    if head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"<":  # what many Chinese systems export as .xls is a web page
+        raise ReadError(_("This file is a web page (HTML) under a spreadsheet's name, as some systems export. "
+                          "Open it in Excel or WPS, save it as .xlsx and upload that."))
+    _probe(source, suffix)
     try:
         if isinstance(source, bytes):
             book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(source))
@@ -224,11 +246,14 @@ def open_table(name: str, source: Path | bytes, *, known: Callable[[str], bool] 
     header_number, header = header_rows[best][0], stacked[best]
     width = len(header)
     leftover = [(n, v) for n, v in head if n > header_number]
+    header_cells = [text(v) for v in next(v for n, v in head if n == header_number)]
 
     def data_rows() -> Iterator[tuple[int, list[Any]]]:
         for number, values in _chain(leftover, numbered):
             if is_blank_row(values) or is_total_row(values):
                 continue
+            if len(values) == len(header_cells) and [text(v) for v in values] == header_cells:
+                continue  # the header again (each page of a printed report repeats it)
             if len(values) < width:
                 values = values + [""] * (width - len(values))
             yield number, values
