@@ -9,11 +9,12 @@ from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, models, transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.core.messages import Message
+from kehu.core.unique import save_unique
 
 from .models import Notification, Region, Role, Team, User
 from .permissions import can_manage_organisation
@@ -76,11 +77,7 @@ def clean_and_save(obj: models.Model, *, errors: dict[str, list[str]] | None = N
             known.extend(m for m in messages if m not in known)
     if errors:
         raise ValidationError(errors)
-    try:
-        with transaction.atomic():
-            obj.save()
-    except IntegrityError:
-        raise ValidationError({unique_field: [_("This is already taken.")]}) from None
+    save_unique(obj, field=unique_field)
 
 
 def _region_parent_errors(region: Region) -> dict[str, list[str]]:

@@ -9,7 +9,6 @@ spreadsheet shows them; blank rows and total rows (合计, 总计, 小计, Total
 import codecs
 import csv
 import io
-import os
 import re
 import subprocess
 import sys
@@ -128,13 +127,18 @@ def _open_csv(source: Path | bytes) -> tuple[Iterator[list[Any]], int]:
 
 
 PROBE_MEMORY = 2 << 30  # bytes a child process may take to open a spreadsheet
-_PROBE = "import sys, python_calamine as c; c.CalamineWorkbook.from_path(sys.argv[1]).get_sheet_by_index(0)"
-
-
-def _limit_memory() -> None:
+# The child caps its own memory before it opens the file (no code runs between fork and exec in a
+# server with threads).
+_PROBE = """
+import sys
+try:
     import resource
-
-    resource.setrlimit(resource.RLIMIT_AS, (PROBE_MEMORY, PROBE_MEMORY))
+    resource.setrlimit(resource.RLIMIT_AS, (int(sys.argv[2]), int(sys.argv[2])))
+except (ImportError, ValueError, OSError):
+    pass
+import python_calamine
+python_calamine.CalamineWorkbook.from_path(sys.argv[1]).get_sheet_by_index(0)
+"""
 
 
 def _probe(source: Path | bytes, suffix: str) -> None:
@@ -149,8 +153,8 @@ def _probe(source: Path | bytes, suffix: str) -> None:
             _probe(Path(tmp.name), suffix)
         return
     try:
-        done = subprocess.run([sys.executable, "-c", _PROBE, str(source)], capture_output=True, timeout=120,
-                              preexec_fn=_limit_memory if os.name == "posix" else None)  # noqa: PLW1509
+        done = subprocess.run([sys.executable, "-c", _PROBE, str(source), str(PROBE_MEMORY)], capture_output=True,
+                              timeout=120)
     except subprocess.TimeoutExpired:
         done = None
     if done is not None and b"memory allocation" in done.stderr:

@@ -3,6 +3,11 @@
 import unicodedata
 from pathlib import PurePath
 
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+MAX_PHOTO_BYTES = 8 * 1024 * 1024
+
 
 def photo_type(data: bytes) -> str | None:
     """The kind of photo ``data`` is, by its first bytes (what the phone says is not trusted), or None
@@ -28,3 +33,12 @@ def upload_name(name: str, *, limit: int = 200) -> str:
     name = PurePath(name).name.strip() or "file"
     suffix = PurePath(name).suffix[:20]
     return name if len(name) <= limit else name[: limit - len(suffix)] + suffix
+
+
+def check_photo(name: str, size: int, head: bytes) -> None:
+    """Refuse, naming the file, a photo larger than MAX_PHOTO_BYTES or whose first bytes ``head`` are
+    not a photo's."""
+    if size > MAX_PHOTO_BYTES:
+        raise ValidationError(_("“%(name)s” is larger than 8 MB.") % {"name": name})
+    if photo_type(head) is None:
+        raise ValidationError(_("“%(name)s” is not a photo (JPEG, PNG, GIF, WebP or HEIC).") % {"name": name})

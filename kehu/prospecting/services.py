@@ -28,10 +28,11 @@ from kehu.accounts.models import User
 from kehu.accounts.permissions import can_edit_customer
 from kehu.accounts.services import notify
 from kehu.core.messages import message
+from kehu.core.phone import normalize_phone
 from kehu.core.tables import ReadError, open_table
 from kehu.core.text import cell_text
 from kehu.core.unique import lock_values
-from kehu.core.uploads import photo_type, upload_name
+from kehu.core.uploads import check_photo, upload_name
 from kehu.customers.duplicates import Duplicate, MatchReason, company_name_key, customer_duplicates
 from kehu.customers.models import ColourGrade, Customer, Lifecycle, PursuitDecision, SourceMethod
 from kehu.customers.services import contact_create, customer_create
@@ -103,7 +104,8 @@ def prospect_file(*, user: User, method: str, company: dict[str, Any], origin: d
     phones = [company.get("phone") or "", contact.get("phone") or ""]
     # The same company filed twice at once (a double tap, two reps back from one fair): the second
     # waits for the first, then its duplicate check finds it.
-    keys = [("name", company_name_key(name)), ("uscc", company.get("uscc") or ""), *(("phone", p) for p in phones)]
+    keys = [("name", company_name_key(name)), ("uscc", (company.get("uscc") or "").strip().upper()),
+            *(("phone", normalize_phone(p)) for p in phones)]
     lock_values(*(f"{kind}:{value}" for kind, value in keys if value))
     duplicates = customer_duplicates(name=name, uscc=company.get("uscc") or "", phones=phones)
     if duplicates and (not different_company or any(MatchReason.USCC in d.reasons for d in duplicates)):
@@ -460,9 +462,10 @@ def clipping_file(*, user: User, data: dict[str, Any], company: dict[str, Any], 
     if photo:
         head = photo.read(32)
         photo.seek(0)
-        if photo_type(head) is None:  # an SVG or a web page named .jpg would run in the reader's browser
-            raise ValidationError({"photo": [_("“%(name)s” is not a photo (JPEG, PNG, GIF, WebP or HEIC).") % {
-                "name": upload_name(photo.name or "")}]})
+        try:  # an SVG or a web page named .jpg would run in the reader's browser
+            check_photo(upload_name(photo.name or ""), photo.size or 0, head)
+        except ValidationError as exc:
+            raise ValidationError({"photo": exc.messages}) from None
     _clean_record(clipping)
     clipping.save()
     customer = prospect_file(user=user, method=SourceMethod.NEWS, company=company, contact=contact,

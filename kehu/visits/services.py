@@ -34,7 +34,7 @@ from kehu.accounts.models import User
 from kehu.accounts.services import notify
 from kehu.core.dates import in_range, out_of_range_message
 from kehu.core.messages import message
-from kehu.core.uploads import photo_type, upload_name
+from kehu.core.uploads import check_photo, photo_type, upload_name
 from kehu.customers.models import Customer, Lifecycle, PursuitDecision
 from kehu.engagement.models import TouchMethod, Touchpoint, TouchStatus
 from kehu.engagement.services import touchpoint_plan, touchpoint_reschedule
@@ -70,7 +70,6 @@ from .workdays import (
 
 # Driving allowed between two visits when a plan is made (before the route knows the roads).
 TRAVEL_ALLOWANCE_MIN = 12
-MAX_PHOTO_BYTES = 8 * 1024 * 1024
 
 
 EDITABLE = {PlanStatus.DRAFT, PlanStatus.RETURNED}
@@ -1115,10 +1114,10 @@ def visit_log(*, user: User, visit: Visit, outcome: str, summary: str = "", next
         raise ValidationError({"next_step_on": out_of_range_message()})
     photos = list(photos)
     for name, _type, data in photos:
-        if len(data) > MAX_PHOTO_BYTES:
-            raise ValidationError({"photos": _("“%(name)s” is larger than 8 MB.") % {"name": name}})
-        if photo_type(data) is None:
-            raise ValidationError({"photos": _("“%(name)s” is not a photo (JPEG, PNG, GIF, WebP or HEIC).") % {"name": name}})
+        try:
+            check_photo(name, len(data), data)
+        except ValidationError as exc:
+            raise ValidationError({"photos": exc.messages}) from None
     # Saved again (a correction, a second tap, a retry): one at a time, each seeing what the last saved.
     visit = Visit.objects.select_for_update(of=("self",)).select_related("customer").get(pk=visit.pk)
     visit.outcome = outcome

@@ -19,6 +19,7 @@ from kehu.core.dates import parse_day
 from kehu.core.forms import apply_errors
 from kehu.core.models import Job
 from kehu.core.queries import as_id, get_or_404
+from kehu.core.uploads import MAX_PHOTO_BYTES
 from kehu.customers.selectors import customer_visible
 
 from . import selectors, services
@@ -206,7 +207,7 @@ def visit_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         if not own:
             raise PermissionDenied
         assert form is not None  # the rep's own visit has its form
-        too_big = [f.name for f in request.FILES.getlist("photos") if f.size > services.MAX_PHOTO_BYTES]  # type: ignore[operator]  # an upload has a size
+        too_big = [f.name for f in request.FILES.getlist("photos") if f.size > MAX_PHOTO_BYTES]  # type: ignore[operator]  # an upload has a size
         if too_big:  # refused before the file is read into memory
             form.add_error("photos", _("“%(name)s” is larger than 8 MB.") % {"name": too_big[0]})
         if form.is_valid():

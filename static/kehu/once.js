@@ -21,6 +21,8 @@
     if (at && Date.now() - at < RETRY_AFTER_MS) {
       event.preventDefault();
       event.stopImmediatePropagation();
+    } else if (at) {
+      form.removeAttribute("aria-busy");  // no answer for a while: this press sends it again
     }
   }, true);
 

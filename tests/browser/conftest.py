@@ -202,5 +202,6 @@ def pick_product(line, product) -> None:
     from playwright.sync_api import expect
 
     line.locator("input.product-search").fill(product.grade or product.name)
-    line.locator(f".product-results .product-pick[data-pk='{product.pk}']").click()
+    # the matches come from the server after a pause in typing: on a busy machine, later than most
+    line.locator(f".product-results .product-pick[data-pk='{product.pk}']").click(timeout=30_000)
     expect(line.locator("input[name=product]")).to_have_value(str(product.pk))

@@ -5,6 +5,7 @@ import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from kehu.accounts.models import Notification
+from kehu.core.uploads import MAX_PHOTO_BYTES
 from kehu.customers.models import Customer
 from kehu.visits import routing
 from kehu.visits.models import (
@@ -233,7 +234,6 @@ def test_the_log_page_takes_several_photos_and_refuses_a_huge_one(client, org):
     from django.core.files.uploadedfile import SimpleUploadedFile
     from django.urls import reverse
 
-    from kehu.visits import services
 
     customer = graded_customer(org.alice, "B")
     visit = visit_check_in(user=org.alice, entry=_entry(org.alice, customer))
@@ -243,7 +243,7 @@ def test_the_log_page_takes_several_photos_and_refuses_a_huge_one(client, org):
               SimpleUploadedFile("b.jpg", b"\xff\xd8\xff2", "image/jpeg")]
     response = client.post(url, {"outcome": "progress", "photos": photos})
     assert response.status_code == 302 and visit.photos.count() == 2
-    big = SimpleUploadedFile("big.jpg", b"0" * (services.MAX_PHOTO_BYTES + 1), "image/jpeg")
+    big = SimpleUploadedFile("big.jpg", b"0" * (MAX_PHOTO_BYTES + 1), "image/jpeg")
     response = client.post(url, {"outcome": "progress", "photos": [big]})
     assert response.status_code == 400 and visit.photos.count() == 2
     assert "big.jpg" in response.content.decode()

@@ -85,7 +85,10 @@
         ev.preventDefault();
         if (form.dataset.locating) { return; }  // a second tap while the phone finds its position
         form.dataset.locating = "1";
-        var done = function () { form.dataset.located = "1"; form.submit(); };
+        var done = function () {  // sent as a tap sends it, so that a further tap is ignored (kehu/once.js)
+          form.dataset.located = "1";
+          if (form.requestSubmit) { form.requestSubmit(); } else { form.submit(); }
+        };
         navigator.geolocation.getCurrentPosition(function (pos) {
           form.elements.lat.value = pos.coords.latitude.toFixed(6);
           form.elements.lng.value = pos.coords.longitude.toFixed(6);
