@@ -19,6 +19,8 @@ import xlsxwriter
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone, translation
 
+from .tables import column_letter
+
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMATS = ("csv", "xlsx")
 
@@ -160,15 +162,6 @@ _EPOCH_DAY = _EPOCH.date().toordinal()
 FLUSH_ROWS = 500
 
 
-def _letters(n: int) -> str:
-    out = ""
-    n += 1
-    while n:
-        n, rest = divmod(n - 1, 26)
-        out = chr(65 + rest) + out
-    return out
-
-
 def _xml_text(value: str) -> str:
     value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return _NOT_XML.sub("", value)
@@ -225,7 +218,7 @@ def xlsx_stream(sheet_name: str, header: Sequence, rows: Iterable[Sequence]) -> 
         archive.writestr("xl/workbook.xml", _WORKBOOK.format(name=name))
         archive.writestr("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS)
         archive.writestr("xl/styles.xml", _STYLES)
-        letters = [_letters(i) for i in range(max(len(header), 1))]
+        letters = [column_letter(i) for i in range(max(len(header), 1))]
         with archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
             sheet.write(_SHEET_START.format(last=len(letters)).encode())
             sheet.write(('<row r="1">' + "".join(
@@ -235,7 +228,7 @@ def xlsx_stream(sheet_name: str, header: Sequence, rows: Iterable[Sequence]) -> 
             batch: list[str] = []
             for r, row in enumerate(rows, start=2):
                 while len(letters) < len(row):
-                    letters.append(_letters(len(letters)))
+                    letters.append(column_letter(len(letters)))
                 number = str(r)
                 batch.append(f'<row r="{number}">' + "".join(
                     [_cell(letters[c] + number, value) for c, value in enumerate(row)]) + "</row>")

@@ -28,17 +28,23 @@ def _posts(page, path: str) -> list[str]:
     return sent
 
 
-@pytest.mark.parametrize("device", DEVICE_PARAMS)
-def test_a_new_customer_pressed_twice_is_saved_once(device, device_page):
-    from kehu.customers.models import Customer
-
-    page, screens = device_page
+def _new_customer_form(page):
+    """alice on the new-customer page with the name typed in; the form."""
     build_org()
     log_in(page)
     expect(page).to_have_url(re.compile(r"/$"))
     page.goto("/customers/new/")
     form = page.locator("main form").filter(has=page.locator("input[name=name]"))
     form.locator("input[name=name]").fill(NAME)
+    return form
+
+
+@pytest.mark.parametrize("device", DEVICE_PARAMS)
+def test_a_new_customer_pressed_twice_is_saved_once(device, device_page):
+    from kehu.customers.models import Customer
+
+    page, screens = device_page
+    form = _new_customer_form(page)
     # The answer is held back until the second press, as on a slow connection.
     held: list = []
     page.route("**/customers/new/", lambda route: held.append(route) if route.request.method == "POST" else route.continue_())
@@ -69,12 +75,7 @@ def test_a_form_refused_by_the_server_can_be_sent_again_at_once(device, device_p
     from kehu.customers.models import Customer
 
     page, _ = device_page
-    build_org()
-    log_in(page)
-    expect(page).to_have_url(re.compile(r"/$"))
-    page.goto("/customers/new/")
-    form = page.locator("main form").filter(has=page.locator("input[name=name]"))
-    form.locator("input[name=name]").fill(NAME)
+    form = _new_customer_form(page)
     form.locator("input[name=uscc]").fill("123")  # not a unified social credit code
     sent = _posts(page, "/customers/new/")
     form.locator("button[type=submit]").last.click()
