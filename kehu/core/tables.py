@@ -9,6 +9,7 @@ spreadsheet shows them; blank rows and total rows (合计, 总计, 小计, Total
 import codecs
 import csv
 import io
+import itertools
 import re
 import subprocess
 import sys
@@ -253,10 +254,11 @@ def open_table(name: str, source: Path | bytes, *, known: Callable[[str], bool] 
     header_cells = [text(v) for v in next(v for n, v in head if n == header_number)]
 
     def data_rows() -> Iterator[tuple[int, list[Any]]]:
-        for number, values in _chain(leftover, numbered):
+        for number, values in itertools.chain(leftover, numbered):
             if is_blank_row(values) or is_total_row(values):
                 continue
-            if len(values) == len(header_cells) and [text(v) for v in values] == header_cells:
+            if (len(values) == len(header_cells) and values and text(values[0]) == header_cells[0]
+                    and [text(v) for v in values] == header_cells):
                 continue  # the header again (each page of a printed report repeats it)
             if len(values) < width:
                 values = values + [""] * (width - len(values))
@@ -270,8 +272,3 @@ def open_table(name: str, source: Path | bytes, *, known: Callable[[str], bool] 
         total_rows=max(height - header_number, 0) if height else None,
         letters=[column_letter(first_column + i) for i in range(width)],
     )
-
-
-def _chain(first: list, rest: Iterator) -> Iterator:
-    yield from first
-    yield from rest

@@ -70,8 +70,6 @@ from .workdays import (
 
 # Driving allowed between two visits when a plan is made (before the route knows the roads).
 TRAVEL_ALLOWANCE_MIN = 12
-
-
 EDITABLE = {PlanStatus.DRAFT, PlanStatus.RETURNED}
 
 
